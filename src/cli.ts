@@ -1,0 +1,107 @@
+/** `toolgate [serve] [--config FILE] [--port N] [--host H]`, `--help`, `--version`. */
+import { existsSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config/load.ts';
+import { createLogger } from './log.ts';
+import { startServer } from './server.ts';
+
+const USAGE = `Usage: toolgate [serve] [options]
+
+An OpenAI-compatible gateway that gives any LLM the tools of any MCP server.
+
+Commands:
+  serve               start the HTTP gateway (default)
+
+Options:
+  --config <file>     config file (default: ./toolgate.yaml if present; env TOOLGATE_CONFIG)
+  --port <n>          port to listen on (default: 4000; env PORT)
+  --host <addr>       address to bind (default: 127.0.0.1)
+  -h, --help          show this help
+  -v, --version       show the version
+
+Without a config file, OPENAI_API_KEY routes every model name to OpenAI and
+ANTHROPIC_API_KEY routes claude-* names to Anthropic.`;
+
+class UsageError extends Error {}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export interface CliArgs {
+  command: 'serve' | 'help' | 'version';
+  config?: string;
+  port: number;
+  host: string;
+}
+
+export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        port: { type: 'string', short: 'p' },
+        host: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message.split('\n')[0]!.replace(/\. To specify.*$/, ''));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { command: 'help', port: 0, host: '' };
+  if (values.version) return { command: 'version', port: 0, host: '' };
+  const [command = 'serve', ...rest] = positionals;
+  if (command !== 'serve') throw new UsageError(`unknown command '${command}' (try --help)`);
+  if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
+  const portText = values.port ?? env.PORT ?? '4000';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`--port must be a number from 0 to 65535, got '${portText}'`);
+  let config = values.config ?? env.TOOLGATE_CONFIG;
+  if (config === undefined && existsSync('toolgate.yaml')) config = 'toolgate.yaml';
+  return { command: 'serve', config, port, host: values.host ?? '127.0.0.1' };
+}
+
+export async function main(argv = process.argv.slice(2), env = process.env): Promise<void> {
+  let args: CliArgs;
+  try {
+    args = parseCli(argv, env);
+  } catch (e) {
+    process.stderr.write(`toolgate: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  if (args.command === 'help') return void process.stdout.write(`${USAGE}\n`);
+  if (args.command === 'version') return void process.stdout.write(`${version()}\n`);
+  const logger = createLogger();
+  let loaded;
+  try {
+    loaded = loadConfig({ path: args.config, env });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`toolgate: ${e.message}\n`);
+    process.exit(1);
+  }
+  let server;
+  try {
+    server = await startServer({ loaded, port: args.port, host: args.host, logger });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'EADDRINUSE' ? `port ${args.port} on ${args.host} is already in use` : err.message;
+    process.stderr.write(`toolgate: cannot start: ${why}\n`);
+    process.exit(1);
+  }
+  const stop = async (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    await server.close();
+    logger.flush();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}

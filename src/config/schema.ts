@@ -1,0 +1,97 @@
+/**
+ * The config file: a LiteLLM-compatible subset (`model_list`, `general_settings`, `router_settings`,
+ * `litellm_settings`, `environment_variables`) plus toolgate's own keys. Objects are strict so that
+ * unknown keys can be reported (as warnings, see load.ts).
+ */
+import { z } from 'zod';
+
+const seconds = z.number().positive();
+
+export const PROVIDERS = ['openai', 'anthropic'] as const;
+
+/** LiteLLM provider prefixes that speak the OpenAI Chat API, with their default api_base. */
+export const OPENAI_COMPATIBLE: Record<string, string | null> = {
+  hosted_vllm: null,
+  vllm: null,
+  ollama: 'http://localhost:11434/v1',
+  ollama_chat: 'http://localhost:11434/v1',
+  lm_studio: 'http://localhost:1234/v1',
+  groq: 'https://api.groq.com/openai/v1',
+  deepseek: 'https://api.deepseek.com/v1',
+  mistral: 'https://api.mistral.ai/v1',
+  together_ai: 'https://api.together.xyz/v1',
+  fireworks_ai: 'https://api.fireworks.ai/inference/v1',
+  openrouter: 'https://openrouter.ai/api/v1',
+  xai: 'https://api.x.ai/v1',
+  perplexity: 'https://api.perplexity.ai',
+};
+
+export const LitellmParams = z.strictObject({
+  model: z
+    .string()
+    .min(1)
+    .refine(
+      (m) => {
+        const i = m.indexOf('/');
+        if (i < 0) return true;
+        const p = m.slice(0, i);
+        return (PROVIDERS as readonly string[]).includes(p) || p in OPENAI_COMPATIBLE;
+      },
+      { message: `unknown provider prefix; use ${[...PROVIDERS, ...Object.keys(OPENAI_COMPATIBLE)].map((p) => `${p}/`).join(', ')}` },
+    ),
+  api_key: z.string().optional(),
+  api_base: z.url({ protocol: /^https?$/ }).optional(),
+  api_mode: z.enum(['responses', 'chat']).optional(),
+  timeout: seconds.optional(),
+  stream_timeout: seconds.optional(),
+  max_retries: z.int().min(0).max(10).optional(),
+  /** Anthropic needs max_tokens on every request; used when the client sets none. */
+  max_tokens: z.int().positive().optional(),
+  organization: z.string().optional(),
+  extra_headers: z.record(z.string(), z.string()).optional(),
+  // LiteLLM routing hints, accepted for compatibility
+  rpm: z.number().optional(),
+  tpm: z.number().optional(),
+  weight: z.number().positive().optional(),
+});
+export type LitellmParams = z.infer<typeof LitellmParams>;
+
+export const ModelEntry = z.strictObject({
+  model_name: z.string().min(1),
+  litellm_params: LitellmParams,
+  model_info: z.record(z.string(), z.unknown()).optional(),
+});
+export type ModelEntry = z.infer<typeof ModelEntry>;
+
+export const GeneralSettings = z.strictObject({
+  master_key: z.string().min(1).optional(),
+  max_request_size_mb: z.number().positive().default(32),
+  /** Where the embedded store lives: `sqlite:<path>` (default) or `sqlite::memory:`. */
+  database_url: z
+    .string()
+    .regex(/^sqlite:/, 'only sqlite:<path> is supported so far')
+    .default('sqlite:.toolgate/toolgate.db'),
+  /** Seconds between SSE comment keep-alives while the model is silent. */
+  sse_keepalive_seconds: seconds.default(15),
+});
+
+export const RouterSettings = z.strictObject({
+  num_retries: z.int().min(0).max(10).optional(),
+  timeout: seconds.optional(),
+  routing_strategy: z.string().optional(),
+});
+
+export const LitellmSettings = z.strictObject({
+  drop_params: z.boolean().optional(),
+  request_timeout: seconds.optional(),
+  num_retries: z.int().min(0).max(10).optional(),
+});
+
+export const ConfigFile = z.strictObject({
+  model_list: z.array(ModelEntry).default([]),
+  general_settings: GeneralSettings.default(GeneralSettings.parse({})),
+  router_settings: RouterSettings.default({}),
+  litellm_settings: LitellmSettings.default({}),
+  environment_variables: z.record(z.string(), z.string()).optional(),
+});
+export type Config = z.infer<typeof ConfigFile>;

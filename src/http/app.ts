@@ -1,0 +1,70 @@
+/** The Koa app: small layers in a fixed order, then the routes. */
+import Router from '@koa/router';
+import Koa from 'koa';
+import { koaBody } from 'koa-body';
+import type { Logger } from 'pino';
+import type { Agent } from '../agent/run.ts';
+import { ApiError } from '../protocol/errors.ts';
+import type { Router as ModelRouter } from '../providers/router.ts';
+import type { Store } from '../store/types.ts';
+import { requireKey } from './auth.ts';
+import { errorMiddleware } from './errors.ts';
+import { browserGuard } from './guard.ts';
+import { requestContext } from './request-context.ts';
+import { chatRoutes } from './routes/chat.ts';
+import { healthRoutes } from './routes/health.ts';
+import { modelsRoutes } from './routes/models.ts';
+import { responsesRoutes } from './routes/responses.ts';
+
+export interface AppDeps {
+  logger: Logger;
+  agent: Agent;
+  router: ModelRouter;
+  store: Store;
+  masterKey: string | undefined;
+  bindHost: string;
+  maxRequestBytes: number;
+  keepAliveMs: number;
+  configSource: string;
+}
+
+/** Every route the server exposes, mounted in order; the openapi test compares these with openapi.yaml. */
+export function buildRoutes(deps: AppDeps): Router[] {
+  const startedAt = Math.floor(Date.now() / 1000);
+  return [
+    healthRoutes({ store: deps.store, models: deps.router.modelNames.length, configSource: deps.configSource }),
+    modelsRoutes({ router: deps.router, startedAt }),
+    responsesRoutes(deps),
+    chatRoutes(deps),
+  ];
+}
+
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa();
+  app.proxy = false;
+  // Errors are rendered by errorMiddleware; Koa's default handler would print stacks.
+  app.silent = true;
+  const v1Auth = requireKey(deps.masterKey);
+  app.use(requestContext(deps.logger));
+  app.use(errorMiddleware);
+  app.use(browserGuard({ keyRequired: deps.masterKey !== undefined, bindHost: deps.bindHost }));
+  app.use(async (ctx, next) => (ctx.path.startsWith('/v1/') || ctx.path === '/v1' ? v1Auth(ctx, next) : next()));
+  app.use(
+    koaBody({
+      json: true,
+      urlencoded: false,
+      text: false,
+      multipart: false,
+      jsonStrict: true,
+      jsonLimit: deps.maxRequestBytes,
+      onError: (err) => {
+        throw err;
+      },
+    }),
+  );
+  for (const r of buildRoutes(deps)) app.use(r.routes());
+  app.use(async (ctx) => {
+    throw new ApiError(404, `Invalid URL (${ctx.method} ${ctx.path})`, { code: 'unknown_url' });
+  });
+  return app;
+}

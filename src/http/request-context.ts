@@ -1,0 +1,40 @@
+/**
+ * Per-request context: the `x-request-id` (taken from the client when sane), a logger that stamps it on
+ * every line, an AbortSignal that fires when the client goes away, and one access-log line.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+
+const SANE_ID = /^[\x21-\x7e]{1,128}$/;
+
+declare module 'koa' {
+  interface DefaultState {
+    log: Logger;
+    requestId: string;
+    signal: AbortSignal;
+  }
+}
+
+export function requestContext(logger: Logger) {
+  return async (ctx: Context, next: Next) => {
+    const given = ctx.get('x-request-id');
+    const requestId = SANE_ID.test(given) ? given : `req_${randomBytes(12).toString('hex')}`;
+    const log = logger.child({ req_id: requestId });
+    const abort = new AbortController();
+    ctx.res.once('close', () => {
+      if (!ctx.res.writableFinished) abort.abort();
+    });
+    ctx.state.requestId = requestId;
+    ctx.state.log = log;
+    ctx.state.signal = abort.signal;
+    ctx.set('x-request-id', requestId);
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      const ms = Math.round((performance.now() - started) * 10) / 10;
+      log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms, aborted: abort.signal.aborted || undefined }, 'request');
+    }
+  };
+}

@@ -1,0 +1,48 @@
+/** POST /v1/chat/completions: converted to the canonical form at the edge, run by the same agent. */
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { ResponseEmitter } from '../../agent/emitter.ts';
+import type { Agent } from '../../agent/run.ts';
+import { ChatRequest } from '../../protocol/chat.ts';
+import { chatToResponses } from '../../protocol/convert/chat-request.ts';
+import { ChatChunkEncoder, responseToChatCompletion } from '../../protocol/convert/chat-stream.ts';
+import { ApiError } from '../../protocol/errors.ts';
+import { newId } from '../../protocol/ids.ts';
+import { newResponseObject } from '../../protocol/response-object.ts';
+import { parseBody } from '../errors.ts';
+import { SseWriter } from '../sse.ts';
+
+export function chatRoutes(deps: { agent: Agent; keepAliveMs: number }): Router {
+  const router = new Router();
+  router.post('/v1/chat/completions', async (ctx: Context) => {
+    const chat = parseBody(ChatRequest, ctx.request.body);
+    const req = chatToResponses(chat);
+    const prepared = deps.agent.prepare(req);
+    const response = newResponseObject(newId('resp'), req, { model: chat.model, store: false });
+    const run = { signal: ctx.state.signal, log: ctx.state.log };
+    if (chat.stream) {
+      const sse = new SseWriter(ctx, deps.keepAliveMs);
+      const encoder = new ChatChunkEncoder(chat.stream_options?.include_usage === true);
+      const emitter = new ResponseEmitter(response, async (ev) => {
+        if (ev.type === 'response.failed') {
+          const err = new ApiError(502, ev.response.error?.message ?? 'The model stream failed', { type: 'api_error', code: ev.response.error?.code ?? 'upstream_error' });
+          await sse.send(JSON.stringify(err.toBody()));
+          return;
+        }
+        for (const chunk of encoder.encode(ev)) await sse.send(JSON.stringify(chunk));
+        if (ev.type === 'response.completed' || ev.type === 'response.incomplete') await sse.send('[DONE]');
+      });
+      try {
+        await deps.agent.run(prepared, emitter, run);
+      } finally {
+        sse.end();
+      }
+      return;
+    }
+    const emitter = new ResponseEmitter(response, () => {});
+    const final = await deps.agent.run(prepared, emitter, run);
+    if (final.status === 'failed') throw new ApiError(502, final.error?.message ?? 'The response failed', { type: 'api_error', code: final.error?.code ?? 'upstream_error' });
+    ctx.body = responseToChatCompletion(final);
+  });
+  return router;
+}

@@ -1,0 +1,21 @@
+/** GET /health (liveness) and /health/readiness (config loaded, store open). */
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Store } from '../../store/types.ts';
+
+export function healthRoutes(deps: { store: Store; models: number; configSource: string }): Router {
+  const router = new Router();
+  router.get('/health', (ctx: Context) => {
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/health/readiness', (ctx: Context) => {
+    const storeOk = deps.store.ready();
+    ctx.status = storeOk ? 200 : 503;
+    ctx.body = {
+      status: storeOk ? 'ready' : 'not_ready',
+      config: { status: 'loaded', source: deps.configSource, models: deps.models },
+      store: { status: storeOk ? 'open' : 'closed', backend: deps.store.description },
+    };
+  });
+  return router;
+}

@@ -1,0 +1,130 @@
+/**
+ * Responses API stream events (openai-wire.md §3.2), the gateway's canonical event form.
+ * Providers yield `ModelEvent`s: the item-scoped events of one model call, indexed from 0 for that call
+ * and without sequence numbers; the agent re-bases them into the response it is building.
+ */
+import type { OutputItem, Usage } from './responses.ts';
+
+export interface OutputTextPartShape {
+  type: 'output_text';
+  text: string;
+  annotations: unknown[];
+  logprobs: unknown[];
+}
+export interface RefusalPartShape {
+  type: 'refusal';
+  refusal: string;
+}
+export type OutputPart = OutputTextPartShape | RefusalPartShape;
+
+interface Indexed {
+  output_index: number;
+}
+interface ItemScoped extends Indexed {
+  item_id: string;
+}
+interface PartScoped extends ItemScoped {
+  content_index: number;
+}
+
+export type ItemEvent =
+  | ({ type: 'response.output_item.added'; item: OutputItem } & Indexed)
+  | ({ type: 'response.output_item.done'; item: OutputItem } & Indexed)
+  | ({ type: 'response.content_part.added'; part: OutputPart } & PartScoped)
+  | ({ type: 'response.content_part.done'; part: OutputPart } & PartScoped)
+  | ({ type: 'response.output_text.delta'; delta: string; logprobs: unknown[] } & PartScoped)
+  | ({ type: 'response.output_text.done'; text: string; logprobs: unknown[] } & PartScoped)
+  | ({ type: 'response.refusal.delta'; delta: string } & PartScoped)
+  | ({ type: 'response.refusal.done'; refusal: string } & PartScoped)
+  | ({ type: 'response.function_call_arguments.delta'; delta: string } & ItemScoped)
+  | ({ type: 'response.function_call_arguments.done'; arguments: string; name: string } & ItemScoped)
+  | ({ type: 'response.reasoning_summary_part.added'; summary_index: number; part: { type: 'summary_text'; text: string } } & ItemScoped)
+  | ({ type: 'response.reasoning_summary_part.done'; summary_index: number; part: { type: 'summary_text'; text: string } } & ItemScoped)
+  | ({ type: 'response.reasoning_summary_text.delta'; summary_index: number; delta: string } & ItemScoped)
+  | ({ type: 'response.reasoning_summary_text.done'; summary_index: number; text: string } & ItemScoped)
+  | ({ type: 'response.reasoning_text.delta'; content_index: number; delta: string } & ItemScoped)
+  | ({ type: 'response.reasoning_text.done'; content_index: number; text: string } & ItemScoped)
+  | ({ type: 'response.mcp_list_tools.in_progress' } & ItemScoped)
+  | ({ type: 'response.mcp_list_tools.completed' } & ItemScoped)
+  | ({ type: 'response.mcp_list_tools.failed' } & ItemScoped)
+  | ({ type: 'response.mcp_call.in_progress' } & ItemScoped)
+  | ({ type: 'response.mcp_call.completed' } & ItemScoped)
+  | ({ type: 'response.mcp_call.failed' } & ItemScoped)
+  | ({ type: 'response.mcp_call_arguments.delta'; delta: string } & ItemScoped)
+  | ({ type: 'response.mcp_call_arguments.done'; arguments: string } & ItemScoped);
+
+export type ResponseStatus = 'completed' | 'failed' | 'in_progress' | 'cancelled' | 'queued' | 'incomplete';
+
+/** The Response object as the API returns it (openai-wire.md §2.1). */
+export interface ResponseObject {
+  id: string;
+  object: 'response';
+  created_at: number;
+  completed_at: number | null;
+  status: ResponseStatus;
+  background: boolean;
+  error: { code: string; message: string } | null;
+  incomplete_details: { reason: string } | null;
+  instructions: string | null;
+  max_output_tokens: number | null;
+  max_tool_calls: number | null;
+  model: string;
+  output: OutputItem[];
+  parallel_tool_calls: boolean;
+  previous_response_id: string | null;
+  prompt_cache_key: string | null;
+  reasoning: { effort: string | null; summary: string | null };
+  safety_identifier: string | null;
+  service_tier: string;
+  store: boolean;
+  temperature: number;
+  text: { format: unknown; verbosity: string };
+  tool_choice: unknown;
+  tools: unknown[];
+  top_logprobs: number;
+  top_p: number;
+  truncation: string;
+  usage: Usage | null;
+  user: string | null;
+  metadata: Record<string, string>;
+}
+
+export type LifecycleEvent =
+  | { type: 'response.created'; response: ResponseObject }
+  | { type: 'response.in_progress'; response: ResponseObject }
+  | { type: 'response.completed'; response: ResponseObject }
+  | { type: 'response.incomplete'; response: ResponseObject }
+  | { type: 'response.failed'; response: ResponseObject };
+
+export interface ErrorEvent {
+  type: 'error';
+  code: string | null;
+  message: string;
+  param: string | null;
+  error: { type: string; code: string | null; message: string; param: string | null };
+}
+
+type WithSeq<T> = T & { sequence_number: number };
+/** An event as it goes on the wire. */
+export type StreamEvent = WithSeq<ItemEvent> | WithSeq<LifecycleEvent> | WithSeq<ErrorEvent>;
+
+/** The last event of every model call: how it ended, and what it cost. */
+export interface ModelEnd {
+  type: 'model.end';
+  status: 'completed' | 'incomplete';
+  incomplete_reason?: 'max_output_tokens' | 'content_filter';
+  usage: Usage;
+}
+
+export type ModelEvent = ItemEvent | ModelEnd;
+
+export type TerminalStatus = 'completed' | 'incomplete' | 'failed';
+
+/** A provider stream that broke or reported failure after it started. */
+export class UpstreamStreamError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Turns `model_list` entries into deployments: a provider client plus how to name the model upstream.
+ */
+import type { Config, LitellmParams } from '../config/schema.ts';
+import { OPENAI_COMPATIBLE } from '../config/schema.ts';
+import { AnthropicProvider } from './anthropic.ts';
+import { OpenAIChatProvider } from './openai-chat.ts';
+import { OpenAIResponsesProvider } from './openai-responses.ts';
+import type { Provider } from './types.ts';
+
+export interface Deployment {
+  /** `model_name#index` in model_list, for logs. */
+  readonly id: string;
+  readonly modelName: string;
+  /** For wildcard names (`openai/*`): matches a requested name and captures the `*` part. */
+  readonly pattern: RegExp | null;
+  /** The upstream model id, possibly with one `*` to fill from the requested name. */
+  readonly upstreamModel: string;
+  readonly provider: Provider;
+  readonly maxRetries: number;
+  inflight: number;
+}
+
+export function globToRegExp(glob: string): RegExp {
+  const parts = glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${parts.join('(.*)')}$`, 's');
+}
+
+function splitProvider(model: string): { prefix: string | null; name: string } {
+  const i = model.indexOf('/');
+  if (i < 0) return { prefix: null, name: model };
+  const prefix = model.slice(0, i);
+  if (prefix === 'openai' || prefix === 'anthropic' || prefix in OPENAI_COMPATIBLE) return { prefix, name: model.slice(i + 1) };
+  return { prefix: null, name: model };
+}
+
+function envKey(prefix: string): string {
+  return `${prefix.toUpperCase()}_API_KEY`;
+}
+
+export function createProvider(p: LitellmParams, config: Config, env: NodeJS.ProcessEnv): { provider: Provider; upstreamModel: string } {
+  const { prefix: explicit, name } = splitProvider(p.model);
+  const prefix = explicit ?? (name.startsWith('claude') ? 'anthropic' : 'openai');
+  const timeoutS = p.timeout ?? config.router_settings.timeout ?? config.litellm_settings.request_timeout ?? 600;
+  const timeoutMs = timeoutS * 1000;
+  const streamIdleMs = (p.stream_timeout ?? timeoutS) * 1000;
+  const headers = p.extra_headers;
+  if (prefix === 'anthropic') {
+    return {
+      upstreamModel: name,
+      provider: new AnthropicProvider({
+        apiKey: p.api_key ?? env.ANTHROPIC_API_KEY ?? 'no-key',
+        baseURL: p.api_base ?? 'https://api.anthropic.com',
+        timeoutMs,
+        streamIdleMs,
+        defaultMaxTokens: p.max_tokens ?? 4096,
+        headers,
+      }),
+    };
+  }
+  const defaultBase = prefix === 'openai' ? 'https://api.openai.com/v1' : OPENAI_COMPATIBLE[prefix];
+  const baseURL = p.api_base ?? defaultBase;
+  if (!baseURL) throw new Error(`${p.model}: api_base is required for ${prefix}/ models`);
+  const apiKey = p.api_key ?? env[envKey(prefix)] ?? 'no-key';
+  const official = new URL(baseURL).hostname === 'api.openai.com';
+  const mode = p.api_mode ?? (prefix === 'openai' && official ? 'responses' : 'chat');
+  const opts = { apiKey, baseURL, timeoutMs, streamIdleMs, organization: p.organization, headers };
+  return {
+    upstreamModel: name,
+    provider: mode === 'responses' ? new OpenAIResponsesProvider(opts) : new OpenAIChatProvider({ ...opts, owner: prefix }),
+  };
+}
+
+export function buildDeployments(config: Config, env: NodeJS.ProcessEnv): Deployment[] {
+  return config.model_list.map((entry, i) => {
+    const { provider, upstreamModel } = createProvider(entry.litellm_params, config, env);
+    return {
+      id: `${entry.model_name}#${i}`,
+      modelName: entry.model_name,
+      pattern: entry.model_name.includes('*') ? globToRegExp(entry.model_name) : null,
+      upstreamModel,
+      provider,
+      maxRetries: entry.litellm_params.max_retries ?? config.router_settings.num_retries ?? config.litellm_settings.num_retries ?? 2,
+      inflight: 0,
+    };
+  });
+}

@@ -1,0 +1,56 @@
+/**
+ * One small interface for every model provider. A provider turns a canonical `ModelRequest` into its
+ * own wire form, and its stream back into canonical `ModelEvent`s.
+ */
+import type { Logger } from 'pino';
+import type { ModelEvent } from '../protocol/events.ts';
+import type { ModelRequest } from '../protocol/model-request.ts';
+
+export interface CallOptions {
+  signal: AbortSignal;
+  log: Logger;
+}
+
+export interface Provider {
+  /** Which wire API it speaks, for logs and /v1/models. */
+  readonly api: 'openai-responses' | 'openai-chat' | 'anthropic';
+  /** The organisation behind it, for /v1/models `owned_by`. */
+  readonly owner: string;
+  /**
+   * Sends the request. Resolves once the upstream accepted it (HTTP headers received), so failures
+   * that happen before any output can still be retried or answered with an HTTP error.
+   */
+  open(req: ModelRequest, opts: CallOptions): Promise<AsyncIterable<ModelEvent>>;
+  /** The upstream's own model list (ids as the upstream names them). */
+  listModels(signal: AbortSignal): Promise<string[]>;
+}
+
+/** A failure talking to a provider, normalised across SDKs. */
+export class ProviderError extends Error {
+  /** HTTP status from the upstream; undefined for connection failures and timeouts. */
+  readonly status: number | undefined;
+  readonly kind: 'http' | 'timeout' | 'connection' | 'aborted';
+  readonly type: string | undefined;
+  readonly code: string | undefined;
+  readonly param: string | undefined;
+  readonly retryAfterMs: number | undefined;
+  constructor(
+    message: string,
+    init: { status?: number; kind: ProviderError['kind']; type?: string; code?: string; param?: string; retryAfterMs?: number },
+  ) {
+    super(message);
+    this.status = init.status;
+    this.kind = init.kind;
+    this.type = init.type;
+    this.code = init.code;
+    this.param = init.param;
+    this.retryAfterMs = init.retryAfterMs;
+  }
+
+  /** Worth another attempt, on this deployment or the next: rate limits, server errors, timeouts, refused connections. */
+  get retryable(): boolean {
+    if (this.kind === 'aborted') return false;
+    if (this.kind !== 'http') return true;
+    return this.status === 408 || this.status === 409 || this.status === 429 || (this.status ?? 0) >= 500;
+  }
+}

@@ -1,0 +1,68 @@
+/** Wires config, store, providers, agent and HTTP app together, and listens. */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import { Agent } from './agent/run.ts';
+import type { LoadedConfig } from './config/load.ts';
+import { createApp } from './http/app.ts';
+import { buildDeployments } from './providers/deployments.ts';
+import { Router } from './providers/router.ts';
+import { openStore } from './store/sqlite.ts';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export interface ServeOptions {
+  loaded: LoadedConfig;
+  port: number;
+  host: string;
+  logger: Logger;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function startServer(opts: ServeOptions): Promise<RunningServer> {
+  const { config, warnings, source } = opts.loaded;
+  const log = opts.logger;
+  for (const w of warnings) log.warn(`config: ${w}`);
+  const store = openStore(config.general_settings.database_url);
+  const router = new Router(buildDeployments(config, opts.env ?? process.env));
+  const masterKey = config.general_settings.master_key;
+  const app = createApp({
+    logger: log,
+    agent: new Agent(router),
+    router,
+    store,
+    masterKey,
+    bindHost: opts.host,
+    maxRequestBytes: Math.floor(config.general_settings.max_request_size_mb * 1024 * 1024),
+    keepAliveMs: config.general_settings.sse_keepalive_seconds * 1000,
+    configSource: source,
+  });
+  const server = app.listen(opts.port, opts.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  // Streams can be long; Node's default request timeout (5 min) would cut them.
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = 65_000;
+  const { port } = server.address() as AddressInfo;
+  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const url = `http://${host}:${port}`;
+  log.info({ url, models: router.modelNames, store: store.description, config: source, auth: masterKey ? 'master_key' : 'none' }, `toolgate listening on ${url}`);
+  if (!masterKey) log.warn('no general_settings.master_key: the gateway is open to anyone who can reach it; serving local clients only');
+  return {
+    url,
+    port,
+    server,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      store.close();
+    },
+  };
+}
