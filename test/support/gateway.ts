@@ -1,0 +1,82 @@
+/** Starts a mock provider and an in-process gateway routed to it; one of each per test file. */
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config/load.ts';
+import { startServer, type RunningServer } from '../../src/server.ts';
+import { startMockProvider, type MockProvider } from '../../fixtures/mock-provider.ts';
+
+export interface TestGateway {
+  mock: MockProvider;
+  gw: RunningServer;
+  /** Every log line the gateway wrote, parsed. */
+  logs: Record<string, unknown>[];
+  rawLogs: string[];
+  close(): Promise<void>;
+}
+
+/** Routes: `r/<name>` to the mock as OpenAI Responses, `c/<name>` as an OpenAI-compatible Chat server, `a/<name>` as Anthropic. */
+export function mockRoutes(mock: MockProvider) {
+  return [
+    { model_name: 'r/*', litellm_params: { model: 'openai/*', api_base: mock.openaiBase, api_key: 'sk-mock-responses', api_mode: 'responses', max_retries: 1 } },
+    { model_name: 'c/*', litellm_params: { model: 'openai/*', api_base: mock.openaiBase, api_key: 'sk-mock-chat', max_retries: 1 } },
+    { model_name: 'a/*', litellm_params: { model: 'anthropic/*', api_base: mock.url, api_key: 'sk-ant-mock', max_retries: 1 } },
+  ];
+}
+
+export function memoryLogger() {
+  const rawLogs: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      rawLogs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  return { logger: pino({ level: 'debug', base: undefined }, stream), rawLogs };
+}
+
+export async function startTestGateway(extra: { model_list?: unknown[]; general_settings?: Record<string, unknown>; [k: string]: unknown } = {}): Promise<TestGateway> {
+  const mock = await startMockProvider();
+  const { model_list = [], general_settings = {}, ...rest } = extra;
+  const loaded = loadConfig({
+    raw: {
+      model_list: [...model_list, ...mockRoutes(mock)],
+      general_settings: { database_url: 'sqlite::memory:', ...general_settings },
+      ...rest,
+    },
+  });
+  const { logger, rawLogs } = memoryLogger();
+  const gw = await startServer({ loaded, port: 0, host: '127.0.0.1', logger });
+  return {
+    mock,
+    gw,
+    rawLogs,
+    get logs() {
+      return rawLogs.map((l) => JSON.parse(l) as Record<string, unknown>);
+    },
+    async close() {
+      await gw.close();
+      await mock.close();
+    },
+  };
+}
+
+/** Parses an SSE body into frames. */
+export function parseSse(text: string): { event?: string; data: string; comment?: boolean }[] {
+  const frames: { event?: string; data: string; comment?: boolean }[] = [];
+  for (const block of text.split('\n\n')) {
+    if (!block.trim()) continue;
+    const lines = block.split('\n');
+    if (lines.every((l) => l.startsWith(':'))) {
+      frames.push({ data: '', comment: true });
+      continue;
+    }
+    let event: string | undefined;
+    const data: string[] = [];
+    for (const l of lines) {
+      if (l.startsWith('event: ')) event = l.slice(7);
+      else if (l.startsWith('data: ')) data.push(l.slice(6));
+    }
+    frames.push({ event, data: data.join('\n') });
+  }
+  return frames;
+}
