@@ -39,7 +39,8 @@ export async function startTestGateway(extra: { model_list?: unknown[]; general_
   const { model_list = [], general_settings = {}, ...rest } = extra;
   const loaded = loadConfig({
     raw: {
-      model_list: [...model_list, ...mockRoutes(mock)],
+      // `api_base: MOCK` in an extra entry means the mock's OpenAI base URL.
+      model_list: [...JSON.parse(JSON.stringify(model_list).replaceAll('"MOCK"', JSON.stringify(mock.openaiBase))), ...mockRoutes(mock)],
       general_settings: { database_url: 'sqlite::memory:', ...general_settings },
       ...rest,
     },
