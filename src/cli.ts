@@ -2,8 +2,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load.ts';
-import { createLogger } from './log.ts';
-import { startServer } from './server.ts';
 
 const USAGE = `Usage: toolgate [serve] [options]
 
@@ -78,6 +76,8 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   }
   if (args.command === 'help') return void process.stdout.write(`${USAGE}\n`);
   if (args.command === 'version') return void process.stdout.write(`${version()}\n`);
+  // Loaded only to serve, so --help and flag errors answer at once.
+  const [{ createLogger }, { startServer }] = await Promise.all([import('./log.ts'), import('./server.ts')]);
   const logger = createLogger();
   let loaded;
   try {

@@ -287,7 +287,7 @@ describe('auth with a master key', () => {
   });
 
   test('the key is accepted as Bearer, x-api-key or x-litellm-api-key', async () => {
-    for (const h of [{ authorization: `Bearer ${MASTER}` }, { 'x-api-key': MASTER }, { 'x-litellm-api-key': MASTER }]) {
+    for (const h of [{ authorization: `Bearer ${MASTER}` }, { 'x-api-key': MASTER }, { 'x-litellm-api-key': MASTER }] as Record<string, string>[]) {
       const r = await post('/v1/responses', { model: 'c/keyed', input: 'hi' }, h, keyed.gw.url);
       assert.equal(r.status, 200, JSON.stringify(h));
     }
