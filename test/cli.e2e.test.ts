@@ -112,7 +112,7 @@ describe('serving', () => {
       const ids = models.data.map((m) => m.id).sort();
       assert.deepEqual(ids, ['mock/claude-mock-1', 'mock/mock-large', 'mock/mock-small', 'my-model']);
       assert.ok(models.data.every((m) => m.object === 'model' && typeof m.owned_by === 'string'));
-      const ready = await (await fetch(`${url}/health/readiness`)).json();
+      const ready = (await (await fetch(`${url}/health/readiness`)).json()) as { status: string };
       assert.equal(ready.status, 'ready');
     } finally {
       child.kill('SIGTERM');
