@@ -1,0 +1,145 @@
+/**
+ * `npm run bench`: load through the gateway and directly at the mock provider, in the same run, and
+ * the ratio between them. The mock and the gateway each run in their own process; this process only
+ * drives load (keep-alive HTTP, fixed concurrency) and measures.
+ *
+ *   BENCH_SECONDS=3 BENCH_CONCURRENCY=1,10,50 npm run bench
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,10,50').split(',').map(Number);
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function startProcess(args: string[], match: (line: string) => string | undefined, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; value: string }> {
+  const child = spawn(process.execPath, ['--experimental-strip-types', '--no-warnings=ExperimentalWarning', ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.on('line', (line) => {
+      const v = match(line);
+      if (v) {
+        rl.removeAllListeners('line');
+        child.stdout!.resume();
+        resolve({ child, value: v });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}`)));
+  });
+}
+
+function rssMb(pid: number | undefined): number {
+  try {
+    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+interface Result {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+/** Sends `body` to `url` from `concurrency` workers for SECONDS; reads every response to the end. */
+async function load(url: string, body: object, concurrency: number): Promise<Result> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const payload = JSON.stringify(body);
+  const u = new URL(url);
+  const one = () =>
+    new Promise<boolean>((resolve) => {
+      const req = request(
+        { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+        (res) => {
+          res.on('data', () => {});
+          res.on('end', () => resolve(res.statusCode === 200));
+          res.on('error', () => resolve(false));
+        },
+      );
+      req.on('error', () => resolve(false));
+      req.end(payload);
+    });
+  // warm up connections and JIT
+  await Promise.all(Array.from({ length: concurrency }, one));
+  const latencies: number[] = [];
+  let errors = 0;
+  const end = performance.now() + SECONDS * 1000;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        const ok = await one();
+        latencies.push(performance.now() - t0);
+        if (!ok) errors++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+  return { rps: latencies.length / elapsed, p50: q(0.5), p99: q(0.99), errors };
+}
+
+const f1 = (n: number) => n.toFixed(1).padStart(8);
+const f2 = (n: number) => n.toFixed(2).padStart(7);
+
+async function main() {
+  const mock = await startProcess(['fixtures/mock-provider.ts', '--port', '0'], (l) => (l.startsWith('http://') ? l : undefined));
+  const dir = mkdtempSync(join(tmpdir(), 'toolgate-bench-'));
+  const config = join(dir, 'toolgate.yaml');
+  writeFileSync(
+    config,
+    [
+      'model_list:',
+      `  - {model_name: "c/*", litellm_params: {model: "openai/*", api_base: "${mock.value}/v1", api_key: sk-bench, api_mode: chat}}`,
+      `  - {model_name: "r/*", litellm_params: {model: "openai/*", api_base: "${mock.value}/v1", api_key: sk-bench, api_mode: responses}}`,
+      'general_settings: {database_url: "sqlite::memory:"}',
+      '',
+    ].join('\n'),
+  );
+  const gw = await startProcess(['bin/toolgate.js', 'serve', '--config', config, '--port', '0'], (l) => {
+    try {
+      return JSON.parse(l).url;
+    } catch {
+      return undefined;
+    }
+  });
+  const messages = [{ role: 'user', content: 'Tell me something short.' }];
+  const scenarios = [
+    { name: 'chat, non-stream', gw: ['/v1/chat/completions', { model: 'c/bench', messages }], direct: ['/v1/chat/completions', { model: 'bench', messages }] },
+    { name: 'chat, stream', gw: ['/v1/chat/completions', { model: 'c/bench', messages, stream: true }], direct: ['/v1/chat/completions', { model: 'bench', messages, stream: true }] },
+    { name: 'responses, non-stream', gw: ['/v1/responses', { model: 'r/bench', input: 'Tell me something short.' }], direct: ['/v1/responses', { model: 'bench', input: 'Tell me something short.' }] },
+    { name: 'responses, stream', gw: ['/v1/responses', { model: 'r/bench', input: 'Tell me something short.', stream: true }], direct: ['/v1/responses', { model: 'bench', input: 'Tell me something short.', stream: true }] },
+  ] as const;
+
+  console.log(`toolgate bench: ${SECONDS}s per cell, node ${process.version}; gateway -> mock vs client -> mock directly`);
+  console.log('scenario                 conc |  direct rps   p50ms   p99ms | gateway rps   p50ms   p99ms | rps ratio  +p50ms  +p99ms  errors');
+  for (const s of scenarios) {
+    for (const c of LEVELS) {
+      const d = await load(`${mock.value}${s.direct[0]}`, s.direct[1], c);
+      const g = await load(`${gw.value}${s.gw[0]}`, s.gw[1], c);
+      console.log(
+        `${s.name.padEnd(24)} ${String(c).padStart(4)} | ${f1(d.rps)} ${f2(d.p50)} ${f2(d.p99)} | ${f1(g.rps)}    ${f2(d.p50 >= 0 ? g.p50 : NaN)} ${f2(g.p99)} | ${f2(g.rps / d.rps)}  ${f2(g.p50 - d.p50)} ${f2(g.p99 - d.p99)}  ${d.errors + g.errors}`,
+      );
+    }
+  }
+  console.log(`rss after the run: gateway ${rssMb(gw.child.pid)} MB, mock ${rssMb(mock.child.pid)} MB`);
+  gw.child.kill('SIGTERM');
+  mock.child.kill('SIGTERM');
+}
+
+await main();
