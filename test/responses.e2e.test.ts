@@ -185,7 +185,7 @@ test('x-request-id is echoed, or generated', async () => {
   const given = await fetch(`${t.gw.url}/health`, { headers: { 'x-request-id': 'trace-123' } });
   assert.equal(given.headers.get('x-request-id'), 'trace-123');
   const made = await fetch(`${t.gw.url}/health`);
-  assert.match(made.headers.get('x-request-id')!, /^req_[0-9a-f]{24}$/);
+  assert.match(made.headers.get('x-request-id')!, /^req_[0-9a-f]{48}$/);
   const m = uniq('rid');
   await client.responses.create({ model: `r/${m}`, input: 'hi' }, { headers: { 'x-request-id': 'trace-456' } });
   const lines = t.logs.filter((l) => l.req_id === 'trace-456');

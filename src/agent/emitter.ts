@@ -34,8 +34,9 @@ export class ResponseEmitter {
     return this.response.output.length;
   }
 
+  /** Items are never mutated once emitted (a changed item is a new object), so a shallow copy is a snapshot. */
   private snapshot(): ResponseObject {
-    return structuredClone(this.response);
+    return { ...this.response, output: [...this.response.output] };
   }
 
   private async send(ev: ItemEvent | LifecycleEvent): Promise<void> {
@@ -57,10 +58,10 @@ export class ResponseEmitter {
     if (ev.type === 'response.output_item.added') {
       if (ev.output_index !== this.response.output.length)
         throw new Error(`output_item.added at index ${ev.output_index}, expected ${this.response.output.length}`);
-      this.response.output.push(structuredClone(ev.item));
+      this.response.output.push(ev.item);
       this.open.add(ev.output_index);
     } else if (ev.type === 'response.output_item.done') {
-      this.response.output[ev.output_index] = structuredClone(ev.item);
+      this.response.output[ev.output_index] = ev.item;
       this.open.delete(ev.output_index);
     }
     await this.send(ev);
@@ -86,8 +87,7 @@ export class ResponseEmitter {
     // Items cut off by the end (a broken upstream, a deadline) are closed as incomplete.
     for (const index of [...this.open]) {
       const item = r.output[index]!;
-      if ('status' in item) item.status = 'incomplete';
-      await this.item({ type: 'response.output_item.done', output_index: index, item: structuredClone(item) });
+      await this.item({ type: 'response.output_item.done', output_index: index, item: 'status' in item ? { ...item, status: 'incomplete' } : item });
     }
     r.status = status;
     r.usage = this.usage;

@@ -2,9 +2,9 @@
  * Per-request context: the `x-request-id` (taken from the client when sane), a logger that stamps it on
  * every line, an AbortSignal that fires when the client goes away, and one access-log line.
  */
-import { randomBytes } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
+import { newId } from '../protocol/ids.ts';
 
 const SANE_ID = /^[\x21-\x7e]{1,128}$/;
 
@@ -19,7 +19,7 @@ declare module 'koa' {
 export function requestContext(logger: Logger) {
   return async (ctx: Context, next: Next) => {
     const given = ctx.get('x-request-id');
-    const requestId = SANE_ID.test(given) ? given : `req_${randomBytes(12).toString('hex')}`;
+    const requestId = SANE_ID.test(given) ? given : newId('req');
     const log = logger.child({ req_id: requestId });
     const abort = new AbortController();
     ctx.res.once('close', () => {

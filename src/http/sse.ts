@@ -11,6 +11,7 @@ export class SseWriter {
   private readonly keepAliveMs: number;
   private timer: NodeJS.Timeout | undefined;
   private started = false;
+  private corked = false;
 
   constructor(ctx: Context, keepAliveMs: number) {
     this.ctx = ctx;
@@ -58,13 +59,27 @@ export class SseWriter {
     if (this.closed) return;
     this.arm();
     const frame = event ? `event: ${event}\ndata: ${data}\n\n` : `data: ${data}\n\n`;
-    if (!this.ctx.res.write(frame)) {
+    const res = this.ctx.res;
+    // Events produced in one tick (a provider chunk often yields several) go out in one write.
+    if (!this.corked) {
+      this.corked = true;
+      res.cork();
+      process.nextTick(() => this.uncork());
+    }
+    if (!res.write(frame)) {
       await Promise.race([once(this.ctx.res, 'drain'), once(this.ctx.res, 'close')]);
     }
   }
 
+  private uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.ctx.res.uncork();
+  }
+
   end(): void {
     clearTimeout(this.timer);
+    this.uncork();
     if (this.started && !this.closed) this.ctx.res.end();
   }
 }

@@ -12,6 +12,7 @@ export async function* guardStream(
 ): AsyncGenerator<ModelEvent> {
   const it = source[Symbol.asyncIterator]();
   let timer: NodeJS.Timeout | undefined;
+  let finished = false;
   try {
     while (true) {
       const timeout = new Promise<'timeout'>((resolve) => {
@@ -30,12 +31,17 @@ export async function* guardStream(
         abort.abort();
         throw new UpstreamStreamError('timeout', `the upstream sent nothing for ${Math.round(idleMs / 1000)} s`);
       }
-      if (r.done) return;
+      if (r.done) {
+        finished = true;
+        return;
+      }
       yield r.value;
     }
   } finally {
-    // Stop the upstream when the consumer stops early (client gone, error downstream).
-    abort.abort();
-    void it.return?.().catch(() => {});
+    if (!finished) {
+      // The consumer stopped early (client gone, error downstream) or the stream broke: stop the upstream.
+      abort.abort();
+      void it.return?.().catch(() => {});
+    }
   }
 }
