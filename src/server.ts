@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { Agent } from './agent/run.ts';
 import type { LoadedConfig } from './config/load.ts';
 import { createApp } from './http/app.ts';
+import { McpPool } from './mcp/pool.ts';
 import { buildDeployments } from './providers/deployments.ts';
 import { Router } from './providers/router.ts';
 import { openStore } from './store/sqlite.ts';
@@ -29,12 +30,17 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const log = opts.logger;
   for (const w of warnings) log.warn(`config: ${w}`);
   const store = openStore(config.general_settings.database_url);
+  const interrupted = store.failInterrupted();
+  if (interrupted) log.warn({ count: interrupted }, 'responses cut off by the last stop were marked failed');
   const router = new Router(buildDeployments(config, opts.env ?? process.env));
+  const pool = new McpPool(config.mcp_servers, config.mcp_settings, log);
+  pool.warmUp();
   const masterKey = config.general_settings.master_key;
   const app = createApp({
     logger: log,
-    agent: new Agent(router),
+    agent: new Agent({ router, pool, store, settings: config.mcp_settings, masterKey }),
     router,
+    pool,
     store,
     masterKey,
     bindHost: opts.host,
@@ -53,7 +59,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const { port } = server.address() as AddressInfo;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const url = `http://${host}:${port}`;
-  log.info({ url, models: router.modelNames, store: store.description, config: source, auth: masterKey ? 'master_key' : 'none' }, `toolgate listening on ${url}`);
+  log.info({ url, models: router.modelNames, mcp_servers: pool.names, store: store.description, config: source, auth: masterKey ? 'master_key' : 'none' }, `toolgate listening on ${url}`);
   if (!masterKey) log.warn('no general_settings.master_key: the gateway is open to anyone who can reach it; serving local clients only');
   return {
     url,
@@ -62,6 +68,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await pool.close();
       store.close();
     },
   };

@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import { parse } from 'yaml';
 import { Agent } from '../src/agent/run.ts';
+import { McpSettings } from '../src/config/schema.ts';
+import { McpPool } from '../src/mcp/pool.ts';
 import { buildRoutes } from '../src/http/app.ts';
 import { Router } from '../src/providers/router.ts';
 import { SqliteStore } from '../src/store/sqlite.ts';
@@ -14,10 +16,14 @@ const spec = parse(readFileSync(new URL('../openapi.yaml', import.meta.url), 'ut
 test('the routes the server exposes and the paths in openapi.yaml are the same set', () => {
   const router = new Router([]);
   const store = new SqliteStore(':memory:');
+  const logger = pino({ level: 'silent' });
+  const settings = McpSettings.parse({});
+  const pool = new McpPool({}, settings, logger);
   const routers = buildRoutes({
-    logger: pino({ level: 'silent' }),
-    agent: new Agent(router),
+    logger,
+    agent: new Agent({ router, pool, store, settings }),
     router,
+    pool,
     store,
     masterKey: undefined,
     bindHost: '127.0.0.1',

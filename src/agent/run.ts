@@ -1,75 +1,130 @@
 /**
- * Runs one response: resolves the model, calls it through the router and streams what it produces
- * through the emitter. (The MCP tool loop builds on this.)
+ * The agent: runs one response. Resolves the model and the request's MCP servers, lists their tools,
+ * calls the model with them as function tools, runs the MCP calls it makes (in parallel, bounded),
+ * feeds the results back, and goes on until the model answers in text, a call needs approval, a
+ * client-side function is called, or a limit is reached. Everything it produces goes out through the
+ * emitter as Responses items and events, and is stored when the request asks for it.
  */
+import PQueue from 'p-queue';
 import type { Logger } from 'pino';
+import type { McpSettings } from '../config/schema.ts';
+import type { McpPool } from '../mcp/pool.ts';
+import { functionName, ToolNameMap } from '../mcp/naming.ts';
+import type { Tool, Upstream } from '../mcp/upstream.ts';
+import { toUpstreamError, UpstreamError } from '../mcp/upstream.ts';
 import { ApiError } from '../protocol/errors.ts';
-import type { ResponseObject } from '../protocol/events.ts';
-import { UpstreamStreamError } from '../protocol/events.ts';
+import { UpstreamStreamError, type ResponseObject } from '../protocol/events.ts';
+import { newId } from '../protocol/ids.ts';
 import type { ModelInputItem, ModelRequest, ModelTool } from '../protocol/model-request.ts';
-import type { ResponsesRequest } from '../protocol/responses.ts';
+import type { FunctionTool, InputItem, McpCallItem, McpListToolsItem, ResponsesRequest } from '../protocol/responses.ts';
+import { ProviderError } from '../providers/types.ts';
 import type { Route, Router } from '../providers/router.ts';
+import type { Store, StoredResponse } from '../store/types.ts';
+import { deniedOutput, loadHistory, matchApprovals, toModelInput, type History, type PendingApproval } from './conversation.ts';
 import type { ResponseEmitter } from './emitter.ts';
+import { isAllowed, needsApproval, resolveBindings, type McpBinding } from './mcp-bindings.ts';
+import { streamModelTurn, type ModelCall } from './model-turn.ts';
+import { convertToolFailure, convertToolResult, type ConvertedResult } from './tool-results.ts';
 
 export interface RunContext {
   signal: AbortSignal;
   log: Logger;
-}
-
-/** A request that passed every check that can be made before anything is sent. */
-export interface PreparedRun {
-  route: Route;
-  model: Omit<ModelRequest, 'model'>;
+  /** The client's request headers (for `x-mcp-<server>-*` and `extra_headers`). */
+  requestHeaders?: Record<string, string | string[] | undefined>;
 }
 
 export type RunRequest = ResponsesRequest & { extras?: ModelRequest['extras'] };
 
-function toModelInput(input: ResponsesRequest['input']): ModelInputItem[] {
-  if (input === undefined) return [];
-  if (typeof input === 'string') return [{ type: 'message', role: 'user', content: input }];
-  return input.map((item, i) => {
-    switch (item.type) {
-      case 'message':
-      case 'function_call':
-      case 'function_call_output':
-      case 'reasoning':
-        return item;
-      default:
-        throw new ApiError(400, `Input items of type '${item.type}' are not supported by this gateway yet.`, {
-          param: `input[${i}]`,
-          code: 'unsupported_value',
-        });
-    }
-  });
+/** A request that passed every check that can be made before anything is sent. */
+export interface PreparedRun {
+  route: Route;
+  request: RunRequest;
+  base: Omit<ModelRequest, 'model' | 'input' | 'tools'>;
+  clientTools: ModelTool[];
+  bindings: McpBinding[];
+  history: History;
+  /** This request's input, each item with an id. */
+  input: (InputItem & { id: string })[];
+  approvals: PendingApproval[];
+  store: boolean;
+}
+
+export interface AgentDeps {
+  router: Router;
+  pool: McpPool;
+  store: Store;
+  settings: McpSettings;
+  masterKey?: string;
+}
+
+/** One MCP tool a binding offers, under the function name the model knows it by. */
+interface OfferedTool {
+  binding: McpBinding;
+  server: Upstream;
+  tool: Tool;
+  fn: string;
+}
+
+const ITEM_PREFIX = { message: 'msg', function_call: 'fc', function_call_output: 'fco', reasoning: 'rs', mcp_approval_response: 'mcpa' } as const;
+
+function withId(item: InputItem): InputItem & { id: string } {
+  if ('id' in item && item.id) return item as InputItem & { id: string };
+  const prefix = ITEM_PREFIX[item.type as keyof typeof ITEM_PREFIX] ?? 'item';
+  const normalized = item.type === 'message' && typeof item.content === 'string' ? { ...item, content: [item.role === 'assistant' ? { type: 'output_text' as const, text: item.content, annotations: [] } : { type: 'input_text' as const, text: item.content }] } : item;
+  return { ...normalized, id: newId(prefix) } as InputItem & { id: string };
+}
+
+/** The request as stored: MCP credentials are not kept. */
+function storableRequest(req: RunRequest): unknown {
+  const { extras: _e, ...rest } = req;
+  return { ...rest, tools: rest.tools?.map((t) => (t.type === 'mcp' ? { ...t, headers: undefined, authorization: undefined } : t)) };
+}
+
+function toolParameters(schema: Tool['inputSchema']): Record<string, unknown> {
+  return schema && typeof schema === 'object' ? (schema as Record<string, unknown>) : { type: 'object', properties: {} };
 }
 
 export class Agent {
-  private readonly router: Router;
-  constructor(router: Router) {
-    this.router = router;
+  private readonly deps: AgentDeps;
+  constructor(deps: AgentDeps) {
+    this.deps = deps;
   }
 
-  prepare(req: RunRequest): PreparedRun {
-    const route = this.router.resolve(req.model);
+  async prepare(req: RunRequest, ctx: RunContext, opts: { approvals?: boolean } = {}): Promise<PreparedRun> {
+    const route = this.deps.router.resolve(req.model);
     if (!route)
-      throw new ApiError(404, `The model '${req.model}' does not exist or you do not have access to it.`, {
-        param: 'model',
-        code: 'model_not_found',
+      throw new ApiError(404, `The model '${req.model}' does not exist or you do not have access to it.`, { param: 'model', code: 'model_not_found' });
+    if (req.background) throw new ApiError(400, 'background responses are not supported by this gateway.', { param: 'background', code: 'unsupported_value' });
+    if (req.conversation) throw new ApiError(400, 'conversation is not supported by this gateway; use previous_response_id.', { param: 'conversation', code: 'unsupported_value' });
+    const tools = req.tools ?? [];
+    if (opts.approvals === false)
+      tools.forEach((t, i) => {
+        if (t.type === 'mcp' && (t as { require_approval?: unknown }).require_approval !== 'never')
+          throw new ApiError(400, `Chat Completions cannot ask for approval: MCP tools here must set require_approval: "never". Use /v1/responses for approvals.`, { param: `tools[${i}].require_approval`, code: 'invalid_value' });
       });
-    const tools: ModelTool[] = [];
-    for (const [i, t] of (req.tools ?? []).entries()) {
-      if (t.type === 'mcp')
-        throw new ApiError(400, 'MCP tools are not supported by this gateway yet.', { param: `tools[${i}]`, code: 'unsupported_value' });
-      tools.push(t as ModelTool);
-    }
-    const input = toModelInput(req.input);
-    if (!input.length) throw new ApiError(400, "Missing required parameter: 'input'.", { param: 'input', code: 'missing_required_parameter' });
+    const bindings = await resolveBindings(tools, {
+      pool: this.deps.pool,
+      settings: this.deps.settings,
+      requestHeaders: ctx.requestHeaders ?? {},
+      gatewayKey: this.deps.masterKey,
+    });
+    const history = loadHistory(this.deps.store, req.previous_response_id);
+    const raw: InputItem[] = req.input === undefined ? [] : typeof req.input === 'string' ? [{ type: 'message', role: 'user', content: req.input }] : req.input;
+    const known = new Map(history.items.filter((i) => 'id' in i && i.id).map((i) => [(i as { id: string }).id, i]));
+    const input = raw.map((item, i) => {
+      if (item.type !== 'item_reference') return withId(item);
+      const found = known.get(item.id);
+      if (!found) throw new ApiError(400, `Item with id '${item.id}' not found.`, { param: `input[${i}].id`, code: 'invalid_value' });
+      return withId(found);
+    });
+    const approvals = matchApprovals(history.items, input);
+    if (!input.length && !history.items.length)
+      throw new ApiError(400, "Missing required parameter: 'input'.", { param: 'input', code: 'missing_required_parameter' });
     return {
       route,
-      model: {
+      request: req,
+      base: {
         instructions: req.instructions ?? null,
-        input,
-        tools,
         tool_choice: req.tool_choice,
         parallel_tool_calls: req.parallel_tool_calls,
         max_output_tokens: req.max_output_tokens,
@@ -87,35 +142,299 @@ export class Agent {
         service_tier: req.service_tier,
         extras: req.extras,
       },
+      clientTools: tools.filter((t) => t.type !== 'mcp') as ModelTool[],
+      bindings,
+      history,
+      input,
+      approvals,
+      store: req.store ?? true,
     };
   }
 
   /**
-   * Runs the prepared request. Errors before the first event propagate (the caller answers with an
+   * Runs the prepared request. A failure before the first event propagates (the caller answers with an
    * HTTP error); after it, the response ends with `response.failed`.
    */
-  async run(prepared: PreparedRun, emitter: ResponseEmitter, ctx: RunContext): Promise<ResponseObject> {
-    const stream = await this.router.open(prepared.route, prepared.model, ctx);
-    await emitter.start();
+  async run(p: PreparedRun, emitter: ResponseEmitter, ctx: RunContext): Promise<ResponseObject> {
+    return new AgentRun(this.deps, p, emitter, ctx).run();
+  }
+}
+
+/** The state of one response while it runs. */
+class AgentRun {
+  private readonly deps: AgentDeps;
+  private readonly p: PreparedRun;
+  private readonly emitter: ResponseEmitter;
+  private readonly ctx: RunContext;
+  private readonly log: Logger;
+  private readonly signal: AbortSignal;
+  private readonly deadline: AbortSignal;
+  private readonly names = new ToolNameMap();
+  private readonly offered = new Map<string, OfferedTool>();
+  private readonly queue: PQueue;
+  private readonly approvals: StoredResponse['approvals'] = {};
+  private toolCalls = 0;
+  private readonly maxToolCalls: number;
+
+  constructor(deps: AgentDeps, p: PreparedRun, emitter: ResponseEmitter, ctx: RunContext) {
+    this.deps = deps;
+    this.p = p;
+    this.emitter = emitter;
+    this.ctx = ctx;
+    this.log = ctx.log;
+    this.deadline = AbortSignal.timeout(deps.settings.run_timeout_seconds * 1000);
+    this.signal = AbortSignal.any([ctx.signal, this.deadline]);
+    this.queue = new PQueue({ concurrency: deps.settings.tool_concurrency });
+    this.maxToolCalls = Math.min(p.request.max_tool_calls ?? Infinity, deps.settings.max_tool_calls);
+  }
+
+  private persist(): void {
+    if (!this.p.store) return;
+    this.deps.store.saveResponse({
+      response: this.emitter.response,
+      inputItems: this.p.input,
+      request: storableRequest(this.p.request),
+      approvals: this.approvals,
+    });
+  }
+
+  async run(): Promise<ResponseObject> {
+    const { p, emitter } = this;
+    const usesMcp = p.bindings.length > 0 || p.approvals.length > 0;
+    // Without MCP work to show first, the model is called before anything is sent, so that a provider
+    // that is down is an HTTP error rather than a failed stream.
+    let first = usesMcp ? null : await this.openModel(p.clientTools, p.base.tool_choice);
     try {
-      const base = emitter.nextIndex;
-      let status: 'completed' | 'incomplete' = 'completed';
-      let reason: string | undefined;
-      for await (const ev of stream) {
-        if (ev.type === 'model.end') {
-          emitter.addUsage(ev.usage);
-          status = ev.status;
-          reason = ev.incomplete_reason;
-          continue;
+      await emitter.start();
+      this.persist();
+      const conversation = await this.prepareConversation();
+      const functionTools = [...p.clientTools, ...this.functionDefs()];
+      let rounds = 0;
+      for (;;) {
+        const limited = rounds >= this.deps.settings.max_iterations || this.toolCalls >= this.maxToolCalls;
+        // A forced tool choice applies to the first call only, or the loop would never end.
+        const toolChoice = limited ? 'none' : rounds === 0 ? this.toolChoice() : p.base.tool_choice === 'none' ? 'none' : 'auto';
+        const stream = first ?? (await this.openModel(functionTools, toolChoice, conversation));
+        first = null;
+        const pending: Promise<{ call: ModelCall; result: ConvertedResult } | null>[] = [];
+        let approvalsAsked = 0;
+        const turn = await streamModelTurn(
+          stream,
+          emitter,
+          (fn) => this.offered.has(fn),
+          async (call) => {
+            const o = this.offered.get(call.name)!;
+            if (!limited && needsApproval(o.binding.entry, o.tool)) {
+              approvalsAsked++;
+              const id = newId('mcpr');
+              this.approvals[id] = { server: o.server.name, tool: o.tool.name };
+              await emitter.completeItem({ id, type: 'mcp_approval_request', server_label: o.binding.label, name: o.tool.name, arguments: call.arguments });
+              return;
+            }
+            pending.push(this.runCall(o, call.arguments, null, limited).then((result) => ({ call, result })));
+          },
+        );
+        const done = (await Promise.all(pending)).filter((x) => x !== null);
+        conversation.push(...turn.items);
+        for (const { call, result } of done) {
+          conversation.push({ type: 'function_call', call_id: call.callId, name: call.name, arguments: call.arguments || '{}' });
+          conversation.push({ type: 'function_call_output', call_id: call.callId, output: result.modelOutput });
         }
-        await emitter.item({ ...ev, output_index: ev.output_index + base });
+        if (turn.status === 'incomplete') return await this.finish('incomplete', { reason: turn.reason });
+        if (approvalsAsked || turn.clientCalls || !done.length || limited) return await this.finish('completed');
+        rounds++;
       }
-      return await emitter.finish(status, { reason });
     } catch (e) {
-      if (ctx.signal.aborted) return await emitter.finish('failed', { error: { code: 'client_disconnected', message: 'The client closed the connection' } });
-      const code = e instanceof UpstreamStreamError ? e.code : 'server_error';
-      ctx.log.warn({ err: (e as Error).message, code }, 'model stream failed');
-      return await emitter.finish('failed', { error: { code, message: (e as Error).message } });
+      return await this.fail(e);
+    } finally {
+      for (const b of p.bindings) if (b.ephemeral) for (const s of b.servers) void s.close();
     }
+  }
+
+  private toolChoice(): ModelRequest['tool_choice'] {
+    const tc = this.p.base.tool_choice;
+    if (tc && typeof tc === 'object' && tc.type === 'mcp') {
+      const label = (tc as { server_label: string }).server_label;
+      const name = (tc as { name?: string | null }).name;
+      const fns = [...this.offered.values()].filter((o) => o.binding.label === label && (!name || o.tool.name === name)).map((o) => ({ type: 'function', name: o.fn }));
+      return fns.length ? { type: 'allowed_tools', mode: 'required', tools: fns } : 'required';
+    }
+    return tc;
+  }
+
+  private async openModel(tools: ModelTool[], toolChoice: ModelRequest['tool_choice'], input?: ModelInputItem[]) {
+    const req: Omit<ModelRequest, 'model'> = { ...this.p.base, input: input ?? toModelInput([...this.p.history.items, ...this.p.input], (label, tool) => this.functionNameOf(label, tool)), tools, tool_choice: tools.length ? toolChoice : undefined };
+    if (!tools.length) delete req.parallel_tool_calls;
+    return this.deps.router.open(this.p.route, req, { signal: this.signal, log: this.log });
+  }
+
+  private functionDefs(): FunctionTool[] {
+    return [...this.offered.values()].map((o) => ({
+      type: 'function',
+      name: o.fn,
+      description: [o.tool.description, o.binding.entry.server_description].filter(Boolean).join('\n\n') || o.tool.name,
+      parameters: toolParameters(o.tool.inputSchema),
+      strict: false,
+    }));
+  }
+
+  /** Lists every binding's tools (or reuses a listing already in the conversation), then the approved calls. */
+  private async prepareConversation(): Promise<ModelInputItem[]> {
+    const { p } = this;
+    const prior = [...p.history.items, ...p.input];
+    const taken = new Set(p.clientTools.filter((t) => t.type === 'function').map((t) => (t as FunctionTool).name));
+    const listings = p.bindings.map((b) => {
+      const reused = prior.find((i): i is McpListToolsItem => i.type === 'mcp_list_tools' && i.server_label === b.label && !i.error);
+      return { b, reused };
+    });
+    // New listings: every item is added before any is awaited, so servers are listed in parallel.
+    const started = new Map<McpBinding, { index: number; id: string }>();
+    for (const { b, reused } of listings) {
+      if (reused) continue;
+      const id = newId('mcpl');
+      const index = this.emitter.nextIndex;
+      await this.emitter.item({ type: 'response.output_item.added', output_index: index, item: { id, type: 'mcp_list_tools', server_label: b.label, tools: [] } });
+      await this.emitter.item({ type: 'response.mcp_list_tools.in_progress', output_index: index, item_id: id });
+      started.set(b, { index, id });
+    }
+    const results = await Promise.all(listings.map(({ b, reused }) => this.listBinding(b, reused && b.servers.length === 1 ? reused : undefined)));
+    for (const [i, { b }] of listings.entries()) {
+      const { tools, errors } = results[i]!;
+      for (const t of tools) {
+        const fn = this.names.add(t.server.name, t.tool.name, taken, `${b.ephemeral ? 'remote' : 'gateway'}:${b.label}`);
+        this.offered.set(fn, { binding: b, server: t.server, tool: t.tool, fn });
+      }
+      const s = started.get(b);
+      if (!s) continue;
+      let error: string | null = errors.length ? errors.join('; ') : null;
+      if (!tools.length && !error) error = b.servers.length ? `No tools available: allowed_tools matched none of the tools of ${b.servers.map((u) => `'${u.name}'`).join(', ')}.` : 'No MCP servers are registered in the gateway.';
+      const item: McpListToolsItem = {
+        id: s.id,
+        type: 'mcp_list_tools',
+        server_label: b.label,
+        tools: tools.map((t) => ({ name: t.tool.name, description: t.tool.description ?? null, input_schema: t.tool.inputSchema, annotations: { read_only: t.tool.annotations?.readOnlyHint === true } })),
+        error,
+      };
+      await this.emitter.item({ type: tools.length ? 'response.mcp_list_tools.completed' : 'response.mcp_list_tools.failed', output_index: s.index, item_id: s.id });
+      await this.emitter.item({ type: 'response.output_item.done', output_index: s.index, item });
+    }
+    const conversation = toModelInput(prior, (label, tool) => this.functionNameOf(label, tool));
+    // Approvals answered in this request: run the approved calls; denied ones were shown as not run.
+    const approved = p.approvals.filter((a) => a.response.approve);
+    const ran = await Promise.all(
+      approved.map(async ({ request }) => {
+        const o = this.resolveTool(request.server_label, request.name, p.history.approvals[request.id]?.server);
+        const result = o ? await this.runCall(o, request.arguments, request.id, false) : { output: '', modelOutput: deniedOutput(`the tool '${request.name}' is no longer available`), error: null };
+        return { request, result };
+      }),
+    );
+    for (const { request, result } of ran) {
+      conversation.push({ type: 'function_call', call_id: request.id, name: this.functionNameOf(request.server_label, request.name), arguments: request.arguments || '{}' });
+      conversation.push({ type: 'function_call_output', call_id: request.id, output: result.modelOutput });
+    }
+    return conversation;
+  }
+
+  private async listBinding(b: McpBinding, reused: McpListToolsItem | undefined): Promise<{ tools: { server: Upstream; tool: Tool }[]; errors: string[] }> {
+    if (reused) {
+      const server = b.servers[0]!;
+      const tools = reused.tools.map((t) => ({ name: t.name, description: t.description ?? undefined, inputSchema: t.input_schema as Tool['inputSchema'], annotations: { readOnlyHint: (t.annotations as { read_only?: boolean } | null)?.read_only === true } }) as Tool);
+      return { tools: tools.filter((t) => isAllowed(b.entry, t)).map((tool) => ({ server, tool })), errors: [] };
+    }
+    const errors: string[] = [];
+    const lists = await Promise.all(
+      b.servers.map(async (server) => {
+        try {
+          return (await server.listTools()).filter((t) => isAllowed(b.entry, t)).map((tool) => ({ server, tool }));
+        } catch (e) {
+          const err = toUpstreamError(e, server.name);
+          errors.push(`MCP server '${server.name}' is unavailable: ${err.message}`);
+          this.log.warn({ mcp_server: server.name, err: err.message }, 'tool listing failed');
+          return [];
+        }
+      }),
+    );
+    return { tools: lists.flat(), errors };
+  }
+
+  private resolveTool(label: string, tool: string, server?: string): OfferedTool | undefined {
+    for (const o of this.offered.values())
+      if (o.binding.label === label && o.tool.name === tool && (!server || o.server.name === server)) return o;
+    return undefined;
+  }
+
+  private functionNameOf(label: string, tool: string): string {
+    return this.resolveTool(label, tool)?.fn ?? functionName(label, tool);
+  }
+
+  /**
+   * One MCP call as an `mcp_call` item: announced with its arguments, run (bounded concurrency,
+   * per-call timeout), then completed or failed. `skip` records it as not run (a limit was reached).
+   */
+  private async runCall(o: OfferedTool, args: string, approvalRequestId: string | null, skip: boolean): Promise<ConvertedResult> {
+    const { emitter } = this;
+    const id = newId('mcp');
+    const index = emitter.nextIndex;
+    const base: McpCallItem = { id, type: 'mcp_call', server_label: o.binding.label, name: o.tool.name, arguments: '', output: null, error: null, status: 'in_progress', approval_request_id: approvalRequestId };
+    await emitter.item({ type: 'response.output_item.added', output_index: index, item: base });
+    await emitter.item({ type: 'response.mcp_call.in_progress', output_index: index, item_id: id });
+    if (args) await emitter.item({ type: 'response.mcp_call_arguments.delta', output_index: index, item_id: id, delta: args });
+    await emitter.item({ type: 'response.mcp_call_arguments.done', output_index: index, item_id: id, arguments: args });
+    const result = await this.execute(o, args, skip || ++this.toolCalls > this.maxToolCalls);
+    const item: McpCallItem = { ...base, arguments: args, output: result.output, error: result.error, status: result.error ? 'failed' : 'completed' };
+    await emitter.item({ type: result.error ? 'response.mcp_call.failed' : 'response.mcp_call.completed', output_index: index, item_id: id });
+    await emitter.item({ type: 'response.output_item.done', output_index: index, item });
+    return result;
+  }
+
+  private async execute(o: OfferedTool, args: string, skip: boolean): Promise<ConvertedResult> {
+    if (skip) return convertToolFailure(new UpstreamError('mcp_protocol_error', -32000, `Not run: this response reached its tool-call limit (${this.maxToolCalls}).`));
+    let parsed: unknown;
+    try {
+      parsed = args.trim() === '' ? {} : JSON.parse(args);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+      return convertToolFailure(new UpstreamError('mcp_protocol_error', -32602, `Invalid arguments for '${o.tool.name}': expected a JSON object, got ${JSON.stringify(args.slice(0, 200))}`));
+    const started = performance.now();
+    try {
+      const result = await this.queue.add(() =>
+        o.server.callTool(o.tool.name, parsed as Record<string, unknown>, { signal: this.signal, headers: o.binding.headers.get(o.server.name) }),
+      );
+      this.log.info({ mcp_server: o.server.name, tool: o.tool.name, ms: Math.round(performance.now() - started), is_error: result.isError === true }, 'mcp tool call');
+      return convertToolResult(result, this.deps.settings.max_tool_output_chars);
+    } catch (e) {
+      if (this.signal.aborted) throw e;
+      const err = toUpstreamError(e, o.server.name);
+      this.log.warn({ mcp_server: o.server.name, tool: o.tool.name, err: err.message }, 'mcp tool call failed');
+      return convertToolFailure(err);
+    }
+  }
+
+  private async finish(status: 'completed' | 'incomplete', detail?: { reason?: string }): Promise<ResponseObject> {
+    const r = await this.emitter.finish(status, detail);
+    this.persist();
+    return r;
+  }
+
+  private async fail(e: unknown): Promise<ResponseObject> {
+    // Before the first event, the caller answers with an HTTP error.
+    if (!this.emitter.isStarted) throw e;
+    let r: ResponseObject;
+    if (this.deadline.aborted && !this.ctx.signal.aborted) {
+      this.log.warn({ limit_s: this.deps.settings.run_timeout_seconds }, 'run deadline reached');
+      r = await this.emitter.finish('incomplete', { reason: 'run_timeout' });
+    } else if (this.ctx.signal.aborted) {
+      r = await this.emitter.finish('failed', { error: { code: 'client_disconnected', message: 'The client closed the connection.' } });
+    } else {
+      const code = e instanceof UpstreamStreamError ? e.code : e instanceof ProviderError ? (e.status === 429 ? 'rate_limit_exceeded' : 'server_error') : 'server_error';
+      const message = e instanceof ProviderError ? `The model provider failed: ${e.message}` : (e as Error).message;
+      if (!(e instanceof UpstreamStreamError) && !(e instanceof ProviderError)) this.log.error({ err: (e as Error).stack }, 'run failed');
+      else this.log.warn({ err: message, code }, 'model call failed mid-run');
+      r = await this.emitter.finish('failed', { error: { code, message } });
+    }
+    this.persist();
+    return r;
   }
 }

@@ -87,11 +87,75 @@ export const LitellmSettings = z.strictObject({
   num_retries: z.int().min(0).max(10).optional(),
 });
 
+/** Server names: `<server>-<tool>` and `x-mcp-<server>-<header>` must always parse, so no `-`. */
+export const SERVER_NAME = /^[A-Za-z0-9_]{1,32}$/;
+
+export const McpServerEntry = z
+  .strictObject({
+    url: z.url({ protocol: /^https?$/ }).optional(),
+    transport: z.enum(['http', 'sse', 'stdio']).optional(),
+    command: z.string().min(1).optional(),
+    args: z.array(z.string()).default([]),
+    env: z.record(z.string(), z.string()).optional(),
+    cwd: z.string().optional(),
+    /** Fixed headers sent upstream. */
+    static_headers: z.record(z.string(), z.string()).optional(),
+    /** Names of client request headers forwarded to this server. */
+    extra_headers: z.array(z.string()).optional(),
+    auth_type: z.enum(['none', 'bearer_token', 'api_key', 'basic', 'authorization', 'token']).optional(),
+    authentication_token: z.string().optional(),
+    auth_value: z.string().optional(),
+    allowed_tools: z.array(z.string()).optional(),
+    disallowed_tools: z.array(z.string()).optional(),
+    description: z.string().optional(),
+    /** Seconds a tool call may take (default: mcp_settings.tool_timeout_seconds). */
+    timeout: seconds.optional(),
+  })
+  .superRefine((s, ctx) => {
+    const transport = s.transport ?? (s.command ? 'stdio' : 'http');
+    if (transport === 'stdio' && !s.command) ctx.addIssue({ code: 'custom', path: ['command'], message: 'required for transport stdio' });
+    if (transport !== 'stdio' && !s.url) ctx.addIssue({ code: 'custom', path: ['url'], message: `required for transport ${transport}` });
+    if (s.auth_type && s.auth_type !== 'none' && !(s.authentication_token ?? s.auth_value))
+      ctx.addIssue({ code: 'custom', path: ['authentication_token'], message: `required for auth_type ${s.auth_type}` });
+  });
+export type McpServerEntry = z.infer<typeof McpServerEntry>;
+
+export const McpServers = z.record(z.string(), McpServerEntry).superRefine((servers, ctx) => {
+  for (const name of Object.keys(servers))
+    if (!SERVER_NAME.test(name))
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: `server names must match ^[A-Za-z0-9_]{1,32}$ (no '-': tools are exposed as <server>-<tool> and headers as x-mcp-<server>-<header>)`,
+      });
+});
+
+export const McpSettings = z.strictObject({
+  /** Hosts a request may name in an absolute `server_url` (`*.example.com` allowed). Default: none. */
+  allowed_remote_hosts: z.array(z.string().min(1)).default([]),
+  /** Model calls in one response before it must answer without tools. */
+  max_iterations: z.int().min(1).max(100).default(10),
+  /** Total tool calls in one response (a request's max_tool_calls may lower it). */
+  max_tool_calls: z.int().min(1).max(1000).default(50),
+  tool_timeout_seconds: seconds.default(60),
+  /** The whole run's deadline; past it the response ends `incomplete`. */
+  run_timeout_seconds: seconds.default(600),
+  /** Longer tool outputs keep their head and tail. */
+  max_tool_output_chars: z.int().min(1000).default(100_000),
+  /** Tool calls of one model turn run in parallel, this many at once. */
+  tool_concurrency: z.int().min(1).max(64).default(8),
+  /** Seconds a tool listing is cached (list_changed invalidates it sooner). */
+  tools_cache_seconds: seconds.default(300),
+});
+export type McpSettings = z.infer<typeof McpSettings>;
+
 export const ConfigFile = z.strictObject({
   model_list: z.array(ModelEntry).default([]),
   general_settings: GeneralSettings.default(GeneralSettings.parse({})),
   router_settings: RouterSettings.default({}),
   litellm_settings: LitellmSettings.default({}),
   environment_variables: z.record(z.string(), z.string()).optional(),
+  mcp_servers: McpServers.default({}),
+  mcp_settings: McpSettings.default(McpSettings.parse({})),
 });
 export type Config = z.infer<typeof ConfigFile>;

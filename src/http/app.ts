@@ -5,6 +5,7 @@ import { koaBody } from 'koa-body';
 import type { Logger } from 'pino';
 import type { Agent } from '../agent/run.ts';
 import { ApiError } from '../protocol/errors.ts';
+import type { McpPool } from '../mcp/pool.ts';
 import type { Router as ModelRouter } from '../providers/router.ts';
 import type { Store } from '../store/types.ts';
 import { requireKey } from './auth.ts';
@@ -20,6 +21,7 @@ export interface AppDeps {
   logger: Logger;
   agent: Agent;
   router: ModelRouter;
+  pool: McpPool;
   store: Store;
   masterKey: string | undefined;
   bindHost: string;
@@ -32,7 +34,7 @@ export interface AppDeps {
 export function buildRoutes(deps: AppDeps): Router[] {
   const startedAt = Math.floor(Date.now() / 1000);
   return [
-    healthRoutes({ store: deps.store, models: deps.router.modelNames.length, configSource: deps.configSource }),
+    healthRoutes({ store: deps.store, pool: deps.pool, models: deps.router.modelNames.length, configSource: deps.configSource }),
     modelsRoutes({ router: deps.router, startedAt }),
     responsesRoutes(deps),
     chatRoutes(deps),

@@ -2,7 +2,7 @@
  * Zod schemas of the OpenAI Chat Completions request (openai-wire.md §5), as the gateway accepts it.
  */
 import { z } from 'zod';
-import { FUNCTION_NAME } from './responses.ts';
+import { FUNCTION_NAME, McpTool } from './responses.ts';
 
 const nullish = <T extends z.ZodType>(t: T) => t.nullish();
 
@@ -84,7 +84,8 @@ export type ChatExtras = z.infer<typeof ChatExtras>;
 export const ChatRequest = z.strictObject({
   model: z.string().min(1),
   messages: z.array(ChatMessage).min(1),
-  tools: nullish(z.array(ChatFunctionTool)),
+  /** Function tools, and MCP tools in the Responses form (run by the gateway; require_approval must be "never"). */
+  tools: nullish(z.array(z.union([ChatFunctionTool, McpTool]))),
   tool_choice: nullish(ChatToolChoice),
   parallel_tool_calls: nullish(z.boolean()),
   stream: nullish(z.boolean()),

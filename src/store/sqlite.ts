@@ -1,8 +1,8 @@
 /** The embedded store: SQLite through `node:sqlite` (built into Node, no native build). */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
-import type { Store } from './types.ts';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { ItemPage, Store, StoredResponse } from './types.ts';
 
 /** Schema versions, applied in order; `PRAGMA user_version` records how far a file has come. */
 const MIGRATIONS: string[] = [
@@ -13,21 +13,41 @@ const MIGRATIONS: string[] = [
      previous_response_id TEXT,
      request TEXT NOT NULL,
      input_items TEXT NOT NULL,
-     response TEXT NOT NULL
+     response TEXT NOT NULL,
+     approvals TEXT NOT NULL DEFAULT '{}'
    );
    CREATE INDEX responses_status ON responses(status);`,
 ];
 
+const INTERRUPTED = { code: 'server_error', message: 'The gateway stopped while this response was in progress.' };
+
 export class SqliteStore implements Store {
   readonly description: string;
   private db: DatabaseSync | null;
+  private readonly stmts: {
+    save: StatementSync;
+    get: StatementSync;
+    del: StatementSync;
+    inProgress: StatementSync;
+  };
 
   constructor(path: string) {
     this.description = `sqlite:${path}`;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new DatabaseSync(path);
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+    const db = new DatabaseSync(path);
+    this.db = db;
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
     this.migrate();
+    this.stmts = {
+      save: db.prepare(
+        `INSERT INTO responses (id, created_at, status, previous_response_id, request, input_items, response, approvals)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET status = excluded.status, response = excluded.response, approvals = excluded.approvals`,
+      ),
+      get: db.prepare('SELECT request, input_items, response, approvals FROM responses WHERE id = ?'),
+      del: db.prepare('DELETE FROM responses WHERE id = ?'),
+      inProgress: db.prepare("SELECT id, response FROM responses WHERE status IN ('in_progress', 'queued')"),
+    };
   }
 
   private migrate(): void {
@@ -48,6 +68,43 @@ export class SqliteStore implements Store {
 
   ready(): boolean {
     return this.db !== null && this.db.isOpen;
+  }
+
+  saveResponse(r: StoredResponse): void {
+    const res = r.response;
+    this.stmts.save.run(res.id, res.created_at, res.status, res.previous_response_id, JSON.stringify(r.request), JSON.stringify(r.inputItems), JSON.stringify(res), JSON.stringify(r.approvals));
+  }
+
+  getResponse(id: string): StoredResponse | null {
+    const row = this.stmts.get.get(id) as { request: string; input_items: string; response: string; approvals: string } | undefined;
+    if (!row) return null;
+    return { request: JSON.parse(row.request), inputItems: JSON.parse(row.input_items), response: JSON.parse(row.response), approvals: JSON.parse(row.approvals) };
+  }
+
+  deleteResponse(id: string): boolean {
+    return Number(this.stmts.del.run(id).changes) > 0;
+  }
+
+  listInputItems(id: string, opts: { after?: string; limit: number; order: 'asc' | 'desc' }): ItemPage | null {
+    const stored = this.getResponse(id);
+    if (!stored) return null;
+    const items = opts.order === 'asc' ? stored.inputItems : [...stored.inputItems].reverse();
+    let start = 0;
+    if (opts.after) {
+      const i = items.findIndex((it) => it.id === opts.after);
+      start = i < 0 ? items.length : i + 1;
+    }
+    const data = items.slice(start, start + opts.limit);
+    return { data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: start + opts.limit < items.length };
+  }
+
+  failInterrupted(): number {
+    const rows = this.stmts.inProgress.all() as { id: string; response: string }[];
+    for (const row of rows) {
+      const response = { ...JSON.parse(row.response), status: 'failed', error: INTERRUPTED };
+      this.db!.prepare('UPDATE responses SET status = ?, response = ? WHERE id = ?').run('failed', JSON.stringify(response), row.id);
+    }
+    return rows.length;
   }
 
   close(): void {

@@ -17,9 +17,9 @@ export function chatRoutes(deps: { agent: Agent; keepAliveMs: number }): Router 
   router.post('/v1/chat/completions', async (ctx: Context) => {
     const chat = parseBody(ChatRequest, ctx.request.body);
     const req = chatToResponses(chat);
-    const prepared = deps.agent.prepare(req);
+    const run = { signal: ctx.state.signal, log: ctx.state.log, requestHeaders: ctx.headers };
+    const prepared = await deps.agent.prepare(req, run, { approvals: false });
     const response = newResponseObject(newId('resp'), req, { model: chat.model, store: false });
-    const run = { signal: ctx.state.signal, log: ctx.state.log };
     if (chat.stream) {
       const sse = new SseWriter(ctx, deps.keepAliveMs);
       const encoder = new ChatChunkEncoder(chat.stream_options?.include_usage === true);

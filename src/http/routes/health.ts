@@ -1,9 +1,10 @@
-/** GET /health (liveness) and /health/readiness (config loaded, store open). */
+/** GET /health (liveness) and /health/readiness (config loaded, store open, each MCP upstream's state). */
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import type { McpPool } from '../../mcp/pool.ts';
 import type { Store } from '../../store/types.ts';
 
-export function healthRoutes(deps: { store: Store; models: number; configSource: string }): Router {
+export function healthRoutes(deps: { store: Store; pool: McpPool; models: number; configSource: string }): Router {
   const router = new Router();
   router.get('/health', (ctx: Context) => {
     ctx.body = { status: 'ok' };
@@ -15,6 +16,8 @@ export function healthRoutes(deps: { store: Store; models: number; configSource:
       status: storeOk ? 'ready' : 'not_ready',
       config: { status: 'loaded', source: deps.configSource, models: deps.models },
       store: { status: storeOk ? 'open' : 'closed', backend: deps.store.description },
+      // An upstream that is down makes its own tools unavailable; it does not make the gateway unready.
+      mcp_servers: deps.pool.status(),
     };
   });
   return router;

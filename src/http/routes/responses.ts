@@ -1,22 +1,36 @@
-/** POST /v1/responses: the canonical endpoint. */
+/** /v1/responses: create (the canonical endpoint), retrieve, delete, and list a response's input items. */
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import { z } from 'zod';
 import { ResponseEmitter } from '../../agent/emitter.ts';
 import type { Agent } from '../../agent/run.ts';
 import { ApiError } from '../../protocol/errors.ts';
 import { newId } from '../../protocol/ids.ts';
 import { newResponseObject } from '../../protocol/response-object.ts';
 import { ResponsesRequest } from '../../protocol/responses.ts';
+import type { Store } from '../../store/types.ts';
 import { parseBody } from '../errors.ts';
 import { SseWriter } from '../sse.ts';
 
-export function responsesRoutes(deps: { agent: Agent; keepAliveMs: number }): Router {
+const InputItemsQuery = z.strictObject({
+  after: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  order: z.enum(['asc', 'desc']).default('desc'),
+  'include[]': z.unknown().optional(),
+  include: z.unknown().optional(),
+});
+
+function notFound(id: string): ApiError {
+  return new ApiError(404, `Response with id '${id}' not found.`, { param: 'response_id', code: 'not_found' });
+}
+
+export function responsesRoutes(deps: { agent: Agent; store: Store; keepAliveMs: number }): Router {
   const router = new Router();
   router.post('/v1/responses', async (ctx: Context) => {
     const req = parseBody(ResponsesRequest, ctx.request.body);
-    const prepared = deps.agent.prepare(req);
-    const response = newResponseObject(newId('resp'), req, { model: req.model, store: req.store ?? true });
-    const run = { signal: ctx.state.signal, log: ctx.state.log };
+    const run = { signal: ctx.state.signal, log: ctx.state.log, requestHeaders: ctx.headers };
+    const prepared = await deps.agent.prepare(req, run);
+    const response = newResponseObject(newId('resp'), req, { model: req.model, store: prepared.store });
     if (req.stream) {
       const sse = new SseWriter(ctx, deps.keepAliveMs);
       const emitter = new ResponseEmitter(response, (ev) => sse.send(JSON.stringify(ev), ev.type));
@@ -31,6 +45,24 @@ export function responsesRoutes(deps: { agent: Agent; keepAliveMs: number }): Ro
     const final = await deps.agent.run(prepared, emitter, run);
     if (final.status === 'failed') throw new ApiError(502, final.error?.message ?? 'The response failed', { type: 'api_error', code: final.error?.code ?? 'upstream_error' });
     ctx.body = final;
+  });
+
+  router.get('/v1/responses/:id', (ctx: Context) => {
+    const stored = deps.store.getResponse(ctx.params.id!);
+    if (!stored) throw notFound(ctx.params.id!);
+    ctx.body = stored.response;
+  });
+
+  router.delete('/v1/responses/:id', (ctx: Context) => {
+    if (!deps.store.deleteResponse(ctx.params.id!)) throw notFound(ctx.params.id!);
+    ctx.body = { id: ctx.params.id, object: 'response', deleted: true };
+  });
+
+  router.get('/v1/responses/:id/input_items', (ctx: Context) => {
+    const q = parseBody(InputItemsQuery, ctx.query);
+    const page = deps.store.listInputItems(ctx.params.id!, q);
+    if (!page) throw notFound(ctx.params.id!);
+    ctx.body = { object: 'list', ...page };
   });
   return router;
 }

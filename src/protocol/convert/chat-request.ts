@@ -77,13 +77,11 @@ export function chatToResponses(req: ChatRequest): ResponsesRequest & { extras: 
   return {
     model: req.model,
     input: chatMessagesToItems(req.messages),
-    tools: req.tools?.map((t) => ({
-      type: 'function' as const,
-      name: t.function.name,
-      description: t.function.description,
-      parameters: t.function.parameters,
-      strict: t.function.strict,
-    })),
+    tools: req.tools?.map((t) =>
+      t.type === 'mcp'
+        ? t
+        : { type: 'function' as const, name: t.function.name, description: t.function.description, parameters: t.function.parameters, strict: t.function.strict },
+    ),
     tool_choice:
       req.tool_choice == null || typeof req.tool_choice === 'string'
         ? req.tool_choice

@@ -1,0 +1,129 @@
+/**
+ * The conversation a response continues: stored responses reached through `previous_response_id`, or
+ * items replayed in `input`; and how its MCP items read to a model (as function calls and outputs).
+ */
+import { ApiError } from '../protocol/errors.ts';
+import type { ModelInputItem } from '../protocol/model-request.ts';
+import type { InputItem, McpApprovalRequestItem, McpApprovalResponseItem } from '../protocol/responses.ts';
+import type { Store, StoredResponse } from '../store/types.ts';
+
+const MAX_CHAIN = 10_000;
+
+export interface History {
+  items: InputItem[];
+  approvals: StoredResponse['approvals'];
+}
+
+/** Items of every response up the chain, oldest first: each one's input, then its output. */
+export function loadHistory(store: Store, previousId: string | null | undefined): History {
+  if (!previousId) return { items: [], approvals: {} };
+  const chain: StoredResponse[] = [];
+  let id: string | null = previousId;
+  while (id && chain.length < MAX_CHAIN) {
+    const r = store.getResponse(id);
+    if (!r) {
+      if (id === previousId)
+        throw new ApiError(400, `Previous response with id '${id}' not found.`, { param: 'previous_response_id', code: 'previous_response_not_found' });
+      break; // an older link was deleted: the conversation starts after it
+    }
+    if (id === previousId && (r.response.status === 'in_progress' || r.response.status === 'queued'))
+      throw new ApiError(400, `Previous response with id '${id}' is still in progress.`, { param: 'previous_response_id', code: 'previous_response_in_progress' });
+    chain.push(r);
+    id = r.response.previous_response_id;
+  }
+  chain.reverse();
+  const items: InputItem[] = [];
+  const approvals: StoredResponse['approvals'] = {};
+  for (const r of chain) {
+    items.push(...r.inputItems, ...(r.response.output as InputItem[]));
+    Object.assign(approvals, r.approvals);
+  }
+  return { items, approvals };
+}
+
+export interface PendingApproval {
+  request: McpApprovalRequestItem;
+  response: McpApprovalResponseItem;
+}
+
+/**
+ * The approval responses of this request, each matched with the request it answers. An answer to an
+ * approval the conversation never issued, or one already answered, is a 400.
+ */
+export function matchApprovals(history: InputItem[], input: InputItem[]): PendingApproval[] {
+  const requests = new Map<string, McpApprovalRequestItem>();
+  const answered = new Set<string>();
+  for (const it of history) {
+    if (it.type === 'mcp_approval_request') requests.set(it.id, it);
+    if (it.type === 'mcp_approval_response') answered.add(it.approval_request_id);
+    if (it.type === 'mcp_call' && it.approval_request_id) answered.add(it.approval_request_id);
+  }
+  for (const it of input) if (it.type === 'mcp_approval_request') requests.set(it.id, it);
+  const out: PendingApproval[] = [];
+  input.forEach((it, i) => {
+    if (it.type !== 'mcp_approval_response') return;
+    const request = requests.get(it.approval_request_id);
+    const param = `input[${i}].approval_request_id`;
+    if (!request)
+      throw new ApiError(400, `No approval request with id '${it.approval_request_id}' was issued in this conversation.`, { param, code: 'invalid_value' });
+    if (answered.has(it.approval_request_id) || out.some((p) => p.request.id === it.approval_request_id))
+      throw new ApiError(400, `The approval request '${it.approval_request_id}' was already answered.`, { param, code: 'invalid_value' });
+    out.push({ request, response: it });
+  });
+  return out;
+}
+
+/** Maps an MCP tool (its label and name) to the function name the model knows it by. */
+export type FunctionNamer = (label: string, tool: string) => string;
+
+export function deniedOutput(reason: string | null | undefined): string {
+  return `The user did not approve this tool call${reason ? `: ${reason}` : '.'} It was not run.`;
+}
+
+/**
+ * What a model sees of a conversation. MCP listings are not shown; each MCP call becomes the model's
+ * function call with its output; an approval request answered "no", or never answered, becomes a call
+ * that was not run. An approval answered "yes" shows through the `mcp_call` that ran it (the caller
+ * adds that for approvals answered in the current request). `item_reference`s must be resolved first.
+ */
+export function toModelInput(items: InputItem[], name: FunctionNamer): ModelInputItem[] {
+  const out: ModelInputItem[] = [];
+  const decided = new Set<string>();
+  for (const it of items) {
+    if (it.type === 'mcp_call' && it.approval_request_id) decided.add(it.approval_request_id);
+    if (it.type === 'mcp_approval_response') decided.add(it.approval_request_id);
+  }
+  const requests = new Map(items.filter((i): i is McpApprovalRequestItem => i.type === 'mcp_approval_request').map((r) => [r.id, r]));
+  const call = (callId: string, label: string, tool: string, args: string, output: string) => {
+    out.push({ type: 'function_call', call_id: callId, name: name(label, tool), arguments: args || '{}' });
+    out.push({ type: 'function_call_output', call_id: callId, output });
+  };
+  for (const it of items) {
+    switch (it.type) {
+      case 'message':
+      case 'function_call':
+      case 'function_call_output':
+      case 'reasoning':
+        out.push(it);
+        break;
+      case 'mcp_call': {
+        const error = it.error ? (typeof it.error === 'string' ? it.error : 'message' in it.error ? it.error.message : JSON.stringify(it.error)) : null;
+        const output = error ? `Error: ${it.output ?? error}` : (it.output ?? '');
+        call(it.approval_request_id ?? it.id, it.server_label, it.name, it.arguments, output);
+        break;
+      }
+      case 'mcp_approval_request':
+        if (!decided.has(it.id)) call(it.id, it.server_label, it.name, it.arguments, deniedOutput('no answer was given'));
+        break;
+      case 'mcp_approval_response': {
+        const req = requests.get(it.approval_request_id);
+        if (req && !it.approve) call(req.id, req.server_label, req.name, req.arguments, deniedOutput(it.reason));
+        break;
+      }
+      case 'mcp_list_tools':
+      case 'item_reference':
+        break;
+    }
+  }
+  return out;
+}

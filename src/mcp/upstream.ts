@@ -1,0 +1,287 @@
+/**
+ * One upstream MCP server and its one live session, reused across requests. It connects lazily (or
+ * when the pool warms it up), reconnects after the session is lost, restarts a crashed stdio process,
+ * caches `tools/list` (every page) until `notifications/tools/list_changed` or the TTL, and calls tools
+ * with a timeout and cancellation. Per-request headers ride along through AsyncLocalStorage, so the
+ * shared session can still carry one caller's `x-mcp-<server>-*` headers on that caller's calls.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { EventEmitter } from 'node:events';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  CallToolResultSchema,
+  ErrorCode,
+  ListToolsResultSchema,
+  McpError,
+  ToolListChangedNotificationSchema,
+  type CallToolResult,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
+import type { McpServerEntry } from '../config/schema.ts';
+
+export type { CallToolResult, Tool };
+
+/** How an upstream failed, in the terms of OpenAI's tagged `mcp_call.error`. */
+export class UpstreamError extends Error {
+  readonly kind: 'http_error' | 'mcp_protocol_error';
+  readonly code: number;
+  constructor(kind: UpstreamError['kind'], code: number, message: string) {
+    super(message);
+    this.kind = kind;
+    this.code = code;
+  }
+}
+
+export function toUpstreamError(e: unknown, server: string): UpstreamError {
+  if (e instanceof UpstreamError) return e;
+  if (e instanceof StreamableHTTPError) return new UpstreamError('http_error', e.code ?? 0, `${server}: HTTP ${e.code ?? '?'}: ${e.message}`);
+  if (e instanceof McpError) return new UpstreamError('mcp_protocol_error', e.code, `${server}: ${e.message}`);
+  const err = e as Error & { code?: unknown; cause?: { code?: string; message?: string } };
+  const why = err?.cause?.code ?? err?.cause?.message ?? err?.message ?? String(e);
+  return new UpstreamError('mcp_protocol_error', ErrorCode.ConnectionClosed, `${server}: cannot reach the server (${why})`);
+}
+
+/** Headers for the calls made inside `withRequestHeaders`. */
+const requestHeaders = new AsyncLocalStorage<Record<string, string>>();
+
+export function withRequestHeaders<T>(headers: Record<string, string> | undefined, fn: () => Promise<T>): Promise<T> {
+  return headers && Object.keys(headers).length ? requestHeaders.run(headers, fn) : fn();
+}
+
+const fetchWithRequestHeaders: typeof fetch = (input, init) => {
+  const extra = requestHeaders.getStore();
+  if (!extra) return fetch(input, init);
+  const headers = new Headers(init?.headers);
+  for (const [k, v] of Object.entries(extra)) headers.set(k, v);
+  return fetch(input, { ...init, headers });
+};
+
+/** The headers configured for a server: static headers plus its credential. */
+export function configuredHeaders(c: McpServerEntry): Record<string, string> {
+  const h: Record<string, string> = { ...c.static_headers };
+  const token = c.authentication_token ?? c.auth_value;
+  if (token) {
+    switch (c.auth_type ?? 'bearer_token') {
+      case 'bearer_token':
+        h.authorization = `Bearer ${token}`;
+        break;
+      case 'api_key':
+        h['x-api-key'] = token;
+        break;
+      case 'basic':
+        h.authorization = `Basic ${token.includes(':') ? Buffer.from(token).toString('base64') : token}`;
+        break;
+      case 'authorization':
+        h.authorization = token;
+        break;
+      case 'token':
+        h.authorization = `token ${token}`;
+        break;
+      case 'none':
+        break;
+    }
+  }
+  return h;
+}
+
+export type UpstreamState = 'idle' | 'connecting' | 'ready' | 'error' | 'closed';
+
+export interface UpstreamOptions {
+  name: string;
+  config: McpServerEntry;
+  log: Logger;
+  toolTimeoutMs: number;
+  toolsCacheMs: number;
+  /** Try Streamable HTTP, then legacy SSE (for remote servers whose transport is unknown). */
+  fallbackToSse?: boolean;
+}
+
+export class Upstream extends EventEmitter<{ tools_changed: [] }> {
+  readonly name: string;
+  readonly config: McpServerEntry;
+  private readonly log: Logger;
+  private readonly opts: UpstreamOptions;
+  private client: Client | null = null;
+  private connecting: Promise<Client> | null = null;
+  private tools: { at: number; list: Promise<Tool[]> } | null = null;
+  private closed = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private restarts = 0;
+  state: UpstreamState = 'idle';
+  lastError: string | undefined;
+
+  constructor(opts: UpstreamOptions) {
+    super();
+    this.opts = opts;
+    this.name = opts.name;
+    this.config = opts.config;
+    this.log = opts.log.child({ mcp_server: opts.name });
+  }
+
+  get transportKind(): 'http' | 'sse' | 'stdio' {
+    return this.config.transport ?? (this.config.command ? 'stdio' : 'http');
+  }
+
+  private makeTransport(kind: 'http' | 'sse' | 'stdio'): Transport {
+    const c = this.config;
+    if (kind === 'stdio') {
+      const t = new StdioClientTransport({ command: c.command!, args: c.args, env: { ...getDefaultEnvironment(), ...c.env }, cwd: c.cwd, stderr: 'pipe' });
+      const stderr = t.stderr as Readable | null;
+      if (stderr) createInterface({ input: stderr }).on('line', (line) => this.log.info({ stderr: line }, 'upstream stderr'));
+      return t;
+    }
+    const url = new URL(c.url!);
+    const requestInit = { headers: configuredHeaders(c) };
+    if (kind === 'sse') return new SSEClientTransport(url, { requestInit, fetch: fetchWithRequestHeaders });
+    return new StreamableHTTPClientTransport(url, { requestInit, fetch: fetchWithRequestHeaders });
+  }
+
+  private async open(kind: 'http' | 'sse' | 'stdio'): Promise<Client> {
+    // The bridge cannot relay sampling or elicitation, so it declares neither.
+    const client = new Client({ name: 'toolgate', version: '0.1.0' }, { capabilities: {} });
+    client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+      this.tools = null;
+      this.log.info('tools/list_changed: tool cache dropped');
+      this.emit('tools_changed');
+    });
+    const transport = this.makeTransport(kind);
+    try {
+      await client.connect(transport, { timeout: this.opts.toolTimeoutMs });
+    } catch (e) {
+      await client.close().catch(() => {});
+      throw e;
+    }
+    client.onclose = () => this.onClientClosed(client);
+    return client;
+  }
+
+  /** The live client, connecting first if needed. Concurrent callers share one connection attempt. */
+  connect(): Promise<Client> {
+    if (this.closed) return Promise.reject(new UpstreamError('mcp_protocol_error', ErrorCode.ConnectionClosed, `${this.name}: the gateway is shutting down`));
+    if (this.client) return Promise.resolve(this.client);
+    if (this.connecting) return this.connecting;
+    this.state = 'connecting';
+    const kind = this.transportKind;
+    const attempt = (async () => {
+      try {
+        const client = await this.open(kind).catch(async (e) => {
+          if (!this.opts.fallbackToSse || kind !== 'http' || !(e instanceof StreamableHTTPError) || ![400, 404, 405].includes(e.code ?? 0)) throw e;
+          return this.open('sse');
+        });
+        this.client = client;
+        this.state = 'ready';
+        this.lastError = undefined;
+        this.restarts = 0;
+        this.log.info({ transport: kind }, 'upstream connected');
+        return client;
+      } catch (e) {
+        const err = toUpstreamError(e, this.name);
+        this.state = 'error';
+        this.lastError = err.message;
+        this.log.warn({ err: err.message }, 'upstream connection failed');
+        throw err;
+      } finally {
+        this.connecting = null;
+      }
+    })();
+    this.connecting = attempt;
+    return attempt;
+  }
+
+  private onClientClosed(client: Client): void {
+    if (this.client !== client) return;
+    this.client = null;
+    this.tools = null;
+    if (this.closed) return;
+    this.state = 'error';
+    this.lastError = `${this.name}: the connection closed`;
+    this.log.warn('upstream connection closed');
+    // A crashed stdio server is restarted (with backoff); HTTP servers reconnect on next use.
+    if (this.transportKind === 'stdio') {
+      const delay = Math.min(30_000, 500 * 2 ** this.restarts++);
+      clearTimeout(this.restartTimer);
+      this.restartTimer = setTimeout(() => void this.connect().catch(() => {}), delay);
+      this.restartTimer.unref();
+    }
+  }
+
+  private drop(client: Client): void {
+    if (this.client === client) {
+      this.client = null;
+      this.tools = null;
+    }
+    void client.close().catch(() => {});
+  }
+
+  /** Runs `fn` on the session; a lost session (HTTP 404) is re-initialized and `fn` tried once more. */
+  private async withSession<T>(fn: (c: Client) => Promise<T>): Promise<T> {
+    const client = await this.connect();
+    try {
+      return await fn(client);
+    } catch (e) {
+      if (e instanceof StreamableHTTPError && e.code === 404) {
+        this.log.info('upstream session expired; re-initializing');
+        this.drop(client);
+        return fn(await this.connect());
+      }
+      throw e;
+    }
+  }
+
+  /** Every tool, all pages, with the server's allowed/disallowed filters and without task-only tools. */
+  listTools(): Promise<Tool[]> {
+    const ttl = this.opts.toolsCacheMs;
+    if (this.tools && Date.now() - this.tools.at < ttl) return this.tools.list;
+    const list = this.withSession(async (client) => {
+      const all: Tool[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await client.request({ method: 'tools/list', params: cursor ? { cursor } : {} }, ListToolsResultSchema, { timeout: this.opts.toolTimeoutMs });
+        all.push(...page.tools);
+        cursor = page.nextCursor;
+      } while (cursor);
+      const { allowed_tools: allow, disallowed_tools: deny } = this.config;
+      return all.filter(
+        (t) => t.execution?.taskSupport !== 'required' && (!allow || allow.includes(t.name)) && (allow || !deny?.includes(t.name)),
+      );
+    }).catch((e) => {
+      throw toUpstreamError(e, this.name);
+    });
+    const entry = { at: Date.now(), list };
+    this.tools = entry;
+    list.catch(() => {
+      if (this.tools === entry) this.tools = null;
+    });
+    return list;
+  }
+
+  async callTool(name: string, args: Record<string, unknown>, opts: { signal?: AbortSignal; timeoutMs?: number; headers?: Record<string, string> } = {}): Promise<CallToolResult> {
+    const timeout = opts.timeoutMs ?? (this.config.timeout ? this.config.timeout * 1000 : this.opts.toolTimeoutMs);
+    try {
+      return await withRequestHeaders(opts.headers, () =>
+        this.withSession((client) =>
+          // client.request, not callTool: results are passed on as the server sent them, unvalidated.
+          client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, { signal: opts.signal, timeout, maxTotalTimeout: timeout }),
+        ),
+      );
+    } catch (e) {
+      throw toUpstreamError(e, this.name);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.restartTimer);
+    this.state = 'closed';
+    const c = this.client ?? (await this.connecting?.catch(() => null));
+    this.client = null;
+    await c?.close().catch(() => {});
+  }
+}
