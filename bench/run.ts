@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,10,50').split(',').map(Number);
@@ -53,6 +55,29 @@ interface Result {
   errors: number;
 }
 
+/** Runs `one` from `concurrency` workers for SECONDS (after a warm-up round) and measures each call. */
+async function measure(one: () => Promise<boolean>, concurrency: number): Promise<Result> {
+  await Promise.all(Array.from({ length: concurrency }, one));
+  const latencies: number[] = [];
+  let errors = 0;
+  const start = performance.now();
+  const end = start + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        const ok = await one().catch(() => false);
+        latencies.push(performance.now() - t0);
+        if (!ok) errors++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+  return { rps: latencies.length / elapsed, p50: q(0.5), p99: q(0.99), errors };
+}
+
 /** Sends `body` to `url` from `concurrency` workers for SECONDS; reads every response to the end. */
 async function load(url: string, body: object, concurrency: number): Promise<Result> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
@@ -71,27 +96,9 @@ async function load(url: string, body: object, concurrency: number): Promise<Res
       req.on('error', () => resolve(false));
       req.end(payload);
     });
-  // warm up connections and JIT
-  await Promise.all(Array.from({ length: concurrency }, one));
-  const latencies: number[] = [];
-  let errors = 0;
-  const end = performance.now() + SECONDS * 1000;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) {
-        const t0 = performance.now();
-        const ok = await one();
-        latencies.push(performance.now() - t0);
-        if (!ok) errors++;
-      }
-    }),
-  );
-  const elapsed = (performance.now() - start) / 1000;
+  const r = await measure(one, concurrency);
   agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
-  return { rps: latencies.length / elapsed, p50: q(0.5), p99: q(0.99), errors };
+  return r;
 }
 
 const f1 = (n: number) => n.toFixed(1).padStart(8);
@@ -99,6 +106,7 @@ const f2 = (n: number) => n.toFixed(2).padStart(7);
 
 async function main() {
   const mock = await startProcess(['fixtures/mock-provider.ts', '--port', '0'], (l) => (l.startsWith('http://') ? l : undefined));
+  const mcp = await startProcess(['fixtures/mcp-server.ts', 'http', '--port', '0'], (l) => (l.startsWith('http://') ? l : undefined));
   const dir = mkdtempSync(join(tmpdir(), 'toolgate-bench-'));
   const config = join(dir, 'toolgate.yaml');
   writeFileSync(
@@ -108,6 +116,7 @@ async function main() {
       `  - {model_name: "c/*", litellm_params: {model: "openai/*", api_base: "${mock.value}/v1", api_key: sk-bench, api_mode: chat}}`,
       `  - {model_name: "r/*", litellm_params: {model: "openai/*", api_base: "${mock.value}/v1", api_key: sk-bench, api_mode: responses}}`,
       'general_settings: {database_url: "sqlite::memory:"}',
+      `mcp_servers: {fixture: {url: "${mcp.value}"}}`,
       '',
     ].join('\n'),
   );
@@ -137,9 +146,37 @@ async function main() {
       );
     }
   }
-  console.log(`rss after the run: gateway ${rssMb(gw.child.pid)} MB, mock ${rssMb(mock.child.pid)} MB`);
+  await mcpRound(mock.value, mcp.value, gw.value);
+  console.log(`rss after the run: gateway ${rssMb(gw.child.pid)} MB, mock ${rssMb(mock.child.pid)} MB, fixture MCP server ${rssMb(mcp.child.pid)} MB`);
   gw.child.kill('SIGTERM');
   mock.child.kill('SIGTERM');
+  mcp.child.kill('SIGTERM');
+}
+
+/**
+ * One MCP tool round through the gateway (model call -> tools/call -> model call, auto-executed)
+ * against its parts made directly: two model calls to the mock and one tools/call with the MCP SDK.
+ * The added cost is what the gateway spends on top of those parts.
+ */
+async function mcpRound(mockUrl: string, mcpUrl: string, gwUrl: string) {
+  const client = new Client({ name: 'bench', version: '1' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl)));
+  const tools = [{ type: 'mcp', server_label: 'fx', server_url: 'litellm_proxy/mcp/fixture', require_approval: 'never' }];
+  console.log('');
+  console.log('MCP tool round           conc | direct: model p50 x2 + tools/call p50 = sum | gateway round p50   p99    rps | added p50ms');
+  for (const c of LEVELS.filter((x) => x <= 10)) {
+    const model = await load(`${mockUrl}/v1/responses`, { model: 'bench', input: 'x' }, c);
+    const tool = await measure(async () => {
+      const r = await client.callTool({ name: 'echo', arguments: { text: 'bench' } });
+      return !r.isError;
+    }, c);
+    const round = await load(`${gwUrl}/v1/responses`, { model: 'r/call:fixture-echo', input: 'x', tools }, c);
+    const direct = 2 * model.p50 + tool.p50;
+    console.log(
+      `${'one round, non-stream'.padEnd(24)} ${String(c).padStart(4)} |        ${f2(model.p50)}       ${f2(tool.p50)}  ${f2(direct)} |       ${f2(round.p50)} ${f2(round.p99)} ${f1(round.rps)} |   ${f2(round.p50 - direct)}   errors ${model.errors + tool.errors + round.errors}`,
+    );
+  }
+  await client.close();
 }
 
 await main();

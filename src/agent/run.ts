@@ -168,7 +168,8 @@ class AgentRun {
   private readonly ctx: RunContext;
   private readonly log: Logger;
   private readonly signal: AbortSignal;
-  private readonly deadline: AbortSignal;
+  private readonly deadline = new AbortController();
+  private deadlineTimer: NodeJS.Timeout | undefined;
   private readonly names = new ToolNameMap();
   private readonly offered = new Map<string, OfferedTool>();
   private readonly queue: PQueue;
@@ -182,8 +183,9 @@ class AgentRun {
     this.emitter = emitter;
     this.ctx = ctx;
     this.log = ctx.log;
-    this.deadline = AbortSignal.timeout(deps.settings.run_timeout_seconds * 1000);
-    this.signal = AbortSignal.any([ctx.signal, this.deadline]);
+    // A plain timer, cleared when the run ends: AbortSignal.timeout would keep every run's state alive
+    // until its deadline passed.
+    this.signal = AbortSignal.any([ctx.signal, this.deadline.signal]);
     this.queue = new PQueue({ concurrency: deps.settings.tool_concurrency });
     this.maxToolCalls = Math.min(p.request.max_tool_calls ?? Infinity, deps.settings.max_tool_calls);
   }
@@ -199,6 +201,15 @@ class AgentRun {
   }
 
   async run(): Promise<ResponseObject> {
+    this.deadlineTimer = setTimeout(() => this.deadline.abort(), this.deps.settings.run_timeout_seconds * 1000);
+    try {
+      return await this.runLoop();
+    } finally {
+      clearTimeout(this.deadlineTimer);
+    }
+  }
+
+  private async runLoop(): Promise<ResponseObject> {
     const { p, emitter } = this;
     const usesMcp = p.bindings.length > 0 || p.approvals.length > 0;
     // Without MCP work to show first, the model is called before anything is sent, so that a provider
@@ -422,7 +433,7 @@ class AgentRun {
     // Before the first event, the caller answers with an HTTP error.
     if (!this.emitter.isStarted) throw e;
     let r: ResponseObject;
-    if (this.deadline.aborted && !this.ctx.signal.aborted) {
+    if (this.deadline.signal.aborted && !this.ctx.signal.aborted) {
       this.log.warn({ limit_s: this.deps.settings.run_timeout_seconds }, 'run deadline reached');
       r = await this.emitter.finish('incomplete', { reason: 'run_timeout' });
     } else if (this.ctx.signal.aborted) {
