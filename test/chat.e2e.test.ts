@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import OpenAI6 from 'openai6';
-import { parseSse, startTestGateway, type TestGateway } from './support/gateway.ts';
+import { openaiClients, parseSse, startTestGateway, type TestGateway } from './support/gateway.ts';
 
 let t: TestGateway;
 let client: OpenAI;
@@ -13,8 +13,7 @@ let client6: OpenAI6;
 
 before(async () => {
   t = await startTestGateway();
-  client = new OpenAI({ baseURL: `${t.gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
-  client6 = new OpenAI6({ baseURL: `${t.gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  ({ client, client6 } = openaiClients(t.gw.url));
 });
 after(() => t.close());
 

@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import OpenAI6 from 'openai6';
-import type { MockRequest, MockTurn } from '../fixtures/mock-provider.ts';
 import { fixtureState, resetFixtureState, startFixtureHttpServer } from '../fixtures/mcp-server.ts';
-import { parseSse, startTestGateway, type TestGateway } from './support/gateway.ts';
+import { openaiClients, parseSse, startTestGateway, type TestGateway } from './support/gateway.ts';
+import { callThenAnswer } from './support/scripts.ts';
 import { validateResponseStream } from './support/validate-stream.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -28,8 +28,7 @@ before(async () => {
       everything: { command: process.execPath, args: [`${root}node_modules/@modelcontextprotocol/server-everything/dist/index.js`, 'stdio'], transport: 'stdio' },
     },
   });
-  client = new OpenAI({ baseURL: `${t.gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
-  client6 = new OpenAI6({ baseURL: `${t.gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  ({ client, client6 } = openaiClients(t.gw.url));
 });
 after(async () => {
   await t.close();
@@ -41,10 +40,6 @@ const uniq = (label: string) => `mcp-${label}-${++n}`;
 
 const gw = (extra: Record<string, unknown> = {}) => ({ type: 'mcp' as const, server_label: 'gw', server_url: 'litellm_proxy', require_approval: 'never' as const, ...extra });
 
-/** Calls the tools on the first model call, then answers with what came back. */
-function callThenAnswer(calls: MockTurn['toolCalls'], answer = (outs: string[]) => `Result: ${outs.join(' | ')}`) {
-  return (req: MockRequest): MockTurn => (req.toolOutputs.length ? { text: answer(req.toolOutputs) } : { toolCalls: calls });
-}
 
 async function streamFrames(body: Record<string, unknown>) {
   const res = await fetch(`${t.gw.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, stream: true }) });

@@ -14,9 +14,9 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
-import type { MockRequest, MockTurn } from '../fixtures/mock-provider.ts';
 import { fixtureState, startFixtureHttpServer } from '../fixtures/mcp-server.ts';
 import { parseSse, startTestGateway, type TestGateway } from './support/gateway.ts';
+import { callThenAnswer } from './support/scripts.ts';
 import { validateResponseStream } from './support/validate-stream.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -25,9 +25,6 @@ let t: TestGateway;
 let client: OpenAI;
 let legacy: ChildProcess;
 
-function callThenAnswer(calls: MockTurn['toolCalls'], answer = (outs: string[]) => `Result: ${outs.join(' | ')}`) {
-  return (req: MockRequest): MockTurn => (req.toolOutputs.length ? { text: answer(req.toolOutputs) } : { toolCalls: calls });
-}
 
 async function freePort(): Promise<number> {
   const s = createServer();

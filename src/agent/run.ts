@@ -13,7 +13,7 @@ import { functionName, ToolNameMap } from '../mcp/naming.ts';
 import type { Tool, Upstream } from '../mcp/upstream.ts';
 import { toUpstreamError, UpstreamError } from '../mcp/upstream.ts';
 import { ApiError } from '../protocol/errors.ts';
-import { UpstreamStreamError, type ResponseObject } from '../protocol/events.ts';
+import { UpstreamStreamError, type ModelEvent, type ResponseObject } from '../protocol/events.ts';
 import { newId } from '../protocol/ids.ts';
 import type { ModelInputItem, ModelRequest, ModelTool } from '../protocol/model-request.ts';
 import type { FunctionTool, InputItem, McpCallItem, McpListToolsItem, ResponsesRequest } from '../protocol/responses.ts';
@@ -211,23 +211,26 @@ class AgentRun {
 
   private async runLoop(): Promise<ResponseObject> {
     const { p, emitter } = this;
-    const usesMcp = p.bindings.length > 0 || p.approvals.length > 0;
-    // Without MCP work to show first, the model is called before anything is sent, so that a provider
-    // that is down is an HTTP error rather than a failed stream.
-    let first = usesMcp ? null : await this.openModel(p.clientTools, p.base.tool_choice);
+    let conversation: ModelInputItem[] | null = null;
+    let first: AsyncIterable<ModelEvent> | null = null;
+    if (!p.bindings.length && !p.approvals.length) {
+      // With no MCP work to show first, the model is called before anything is sent, so that a
+      // provider that is down is an HTTP error rather than a failed stream.
+      conversation = toModelInput([...p.history.items, ...p.input], (label, tool) => functionName(label, tool));
+      first = await this.openModel(p.clientTools, p.base.tool_choice, conversation);
+    }
     try {
       await emitter.start();
       this.persist();
-      const conversation = await this.prepareConversation();
+      conversation ??= await this.startConversation();
       const functionTools = [...p.clientTools, ...this.functionDefs()];
-      let rounds = 0;
-      for (;;) {
+      for (let rounds = 0; ; rounds++) {
         const limited = rounds >= this.deps.settings.max_iterations || this.toolCalls >= this.maxToolCalls;
         // A forced tool choice applies to the first call only, or the loop would never end.
         const toolChoice = limited ? 'none' : rounds === 0 ? this.toolChoice() : p.base.tool_choice === 'none' ? 'none' : 'auto';
         const stream = first ?? (await this.openModel(functionTools, toolChoice, conversation));
         first = null;
-        const pending: Promise<{ call: ModelCall; result: ConvertedResult } | null>[] = [];
+        const calls: Promise<{ call: ModelCall; result: ConvertedResult }>[] = [];
         let approvalsAsked = 0;
         const turn = await streamModelTurn(
           stream,
@@ -242,10 +245,11 @@ class AgentRun {
               await emitter.completeItem({ id, type: 'mcp_approval_request', server_label: o.binding.label, name: o.tool.name, arguments: call.arguments });
               return;
             }
-            pending.push(this.runCall(o, call.arguments, null, limited).then((result) => ({ call, result })));
+            // Each call starts as soon as the model has finished its arguments.
+            calls.push(this.runCall(o, call.arguments, null, limited).then((result) => ({ call, result })));
           },
         );
-        const done = (await Promise.all(pending)).filter((x) => x !== null);
+        const done = await Promise.all(calls);
         conversation.push(...turn.items);
         for (const { call, result } of done) {
           conversation.push({ type: 'function_call', call_id: call.callId, name: call.name, arguments: call.arguments || '{}' });
@@ -253,11 +257,12 @@ class AgentRun {
         }
         if (turn.status === 'incomplete') return await this.finish('incomplete', { reason: turn.reason });
         if (approvalsAsked || turn.clientCalls || !done.length || limited) return await this.finish('completed');
-        rounds++;
       }
     } catch (e) {
       return await this.fail(e);
     } finally {
+      // A model stream opened but never read (the run failed first) is cancelled, not left open.
+      if (first) this.deadline.abort();
       for (const b of p.bindings) if (b.ephemeral) for (const s of b.servers) void s.close();
     }
   }
@@ -273,8 +278,8 @@ class AgentRun {
     return tc;
   }
 
-  private async openModel(tools: ModelTool[], toolChoice: ModelRequest['tool_choice'], input?: ModelInputItem[]) {
-    const req: Omit<ModelRequest, 'model'> = { ...this.p.base, input: input ?? toModelInput([...this.p.history.items, ...this.p.input], (label, tool) => this.functionNameOf(label, tool)), tools, tool_choice: tools.length ? toolChoice : undefined };
+  private async openModel(tools: ModelTool[], toolChoice: ModelRequest['tool_choice'], input: ModelInputItem[]) {
+    const req: Omit<ModelRequest, 'model'> = { ...this.p.base, input, tools, tool_choice: tools.length ? toolChoice : undefined };
     if (!tools.length) delete req.parallel_tool_calls;
     return this.deps.router.open(this.p.route, req, { signal: this.signal, log: this.log });
   }
@@ -289,8 +294,12 @@ class AgentRun {
     }));
   }
 
-  /** Lists every binding's tools (or reuses a listing already in the conversation), then the approved calls. */
-  private async prepareConversation(): Promise<ModelInputItem[]> {
+  /**
+   * The conversation the first model call sees: every binding's tools listed (or a listing already in
+   * the conversation reused), the history and input as the model reads them, and the calls approved in
+   * this request run.
+   */
+  private async startConversation(): Promise<ModelInputItem[]> {
     const { p } = this;
     const prior = [...p.history.items, ...p.input];
     const taken = new Set(p.clientTools.filter((t) => t.type === 'function').map((t) => (t as FunctionTool).name));

@@ -22,14 +22,9 @@ export function functionName(server: string, tool: string): string {
   return `${clean.slice(0, MAX - SUFFIX_LEN - 1)}_${hash(raw, SUFFIX_LEN)}`;
 }
 
-export interface ToolRef {
-  server: string;
-  tool: string;
-}
-
-/** Function names of one request, both ways; a collision (vanishingly rare) gets a longer hash. */
+/** Function names given out in one request; a collision (vanishingly rare) gets a longer hash. */
 export class ToolNameMap {
-  private readonly byFunction = new Map<string, ToolRef>();
+  private readonly used = new Set<string>();
   private readonly byTool = new Map<string, string>();
 
   /**
@@ -41,17 +36,11 @@ export class ToolNameMap {
     const existing = this.byTool.get(key);
     if (existing) return existing;
     let name = functionName(server, tool);
-    for (let len = 12; this.byFunction.has(name) || taken.has(name); len += 4) {
+    for (let len = 12; this.used.has(name) || taken.has(name); len += 4) {
       name = `${`${server}-${tool}`.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, MAX - len - 1)}_${hash(key, len)}`;
     }
-    this.byFunction.set(name, { server, tool });
+    this.used.add(name);
     this.byTool.set(key, name);
     return name;
   }
-
-  resolve(fn: string): ToolRef | undefined {
-    return this.byFunction.get(fn);
-  }
-
-
 }

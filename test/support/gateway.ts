@@ -1,5 +1,7 @@
 /** Starts a mock provider and an in-process gateway routed to it; one of each per test file. */
 import { Writable } from 'node:stream';
+import OpenAI from 'openai';
+import OpenAI6 from 'openai6';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/load.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
@@ -80,4 +82,12 @@ export function parseSse(text: string): { event?: string; data: string; comment?
     frames.push({ event, data: data.join('\n') });
   }
   return frames;
+}
+
+/** The current openai SDK and v6, pointed at a gateway, without SDK retries (the gateway's own are tested). */
+export function openaiClients(gatewayUrl: string, apiKey = 'unused'): { client: OpenAI; client6: OpenAI6 } {
+  return {
+    client: new OpenAI({ baseURL: `${gatewayUrl}/v1`, apiKey, maxRetries: 0 }),
+    client6: new OpenAI6({ baseURL: `${gatewayUrl}/v1`, apiKey, maxRetries: 0 }),
+  };
 }
