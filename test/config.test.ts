@@ -93,6 +93,15 @@ callbacks: [langfuse]
     assert.equal(config.model_list.length, 1);
   });
 
+  test('MCP server names with a dash are a startup error that says why', () => {
+    const path = file(`mcp_servers:\n  my-server: {url: "http://127.0.0.1:9/mcp"}\n  ok_name: {command: node}\n  bad_http: {transport: http}\n`);
+    assert.throws(
+      () => loadConfig({ path, env: {} }),
+      (e: Error) =>
+        /mcp_servers\.my-server: server names must match \^\[A-Za-z0-9_\]\{1,32\}\$ \(no '-'/.test(e.message) && /mcp_servers\.bad_http\.url: required for transport http/.test(e.message),
+    );
+  });
+
   test('a missing file and broken YAML are one-line errors', () => {
     assert.throws(() => loadConfig({ path: '/nonexistent/toolgate.yaml' }), /config file not found: \/nonexistent\/toolgate.yaml/);
     assert.throws(() => loadConfig({ path: file('model_list: [\n') }), /invalid YAML/);

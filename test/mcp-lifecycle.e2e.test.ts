@@ -55,6 +55,15 @@ before(async () => {
       fixture: { url: fixture.url },
       dead: { url: 'http://127.0.0.1:1/mcp', transport: 'http' },
       legacy: { url: legacyUrl, transport: 'sse', allowed_tools: ['echo'] },
+      authed: {
+        url: fixture.url,
+        static_headers: { 'x-static': 'fixed' },
+        auth_type: 'bearer_token',
+        authentication_token: 'upstream-token',
+        extra_headers: ['x-trace-id'],
+        disallowed_tools: ['crash'],
+        timeout: 0.3,
+      },
     },
     mcp_settings: { run_timeout_seconds: 1, allowed_remote_hosts: ['127.0.0.1'], tool_timeout_seconds: 5 },
   });
@@ -122,6 +131,26 @@ describe('upstreams', () => {
     assert.deepEqual((r.output[0] as any).tools.map((x: any) => x.name), ['echo']);
     assert.match((r.output.find((o) => o.type === 'mcp_call') as any).output, /via sse/);
   });
+});
+
+test('configured headers, credentials and forwarded client headers reach the server; timeouts and filters apply', async () => {
+  const m = uniq('authed');
+  t.mock.always(m, callThenAnswer([{ name: 'authed-echo', arguments: { text: 'auth' } }, { name: 'authed-slow', arguments: { ms: 2000 } }]));
+  const before = fixtureState().calls.length;
+  const r = await client.responses.create(
+    { model: `c/${m}`, input: 'go', tools: [{ type: 'mcp', server_label: 'a', server_url: 'litellm_proxy/mcp/authed', require_approval: 'never' }] },
+    { headers: { 'x-trace-id': 'trace-9', 'x-not-forwarded': 'no' } },
+  );
+  const echo = fixtureState().calls.slice(before).find((c) => c.name === 'echo')!;
+  assert.equal(echo.headers?.['x-static'], 'fixed');
+  assert.equal(echo.headers?.authorization, 'Bearer upstream-token');
+  assert.equal(echo.headers?.['x-trace-id'], 'trace-9');
+  assert.equal(echo.headers?.['x-not-forwarded'], undefined);
+  const slow = r.output.find((o) => o.type === 'mcp_call' && (o as any).name === 'slow') as any;
+  assert.equal(slow.status, 'failed');
+  assert.equal(slow.error.type, 'mcp_protocol_error');
+  assert.match(slow.error.message, /timed out/i);
+  assert.ok(!(r.output[0] as any).tools.some((x: any) => x.name === 'crash'), 'disallowed_tools hides a tool');
 });
 
 test('the run deadline ends the response incomplete, naming the limit', async () => {
