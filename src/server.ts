@@ -2,6 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
+import { ModelCalls } from './agent/model-calls.ts';
 import { Agent } from './agent/run.ts';
 import type { LoadedConfig } from './config/load.ts';
 import { createApp } from './http/app.ts';
@@ -39,6 +40,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const app = createApp({
     logger: log,
     agent: new Agent({ router, pool, store, settings: config.mcp_settings, masterKey }),
+    calls: new ModelCalls(router),
     router,
     pool,
     store,

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { parse } from 'yaml';
+import { ModelCalls } from '../src/agent/model-calls.ts';
 import { Agent } from '../src/agent/run.ts';
 import { McpSettings } from '../src/config/schema.ts';
 import { McpPool } from '../src/mcp/pool.ts';
@@ -22,6 +23,7 @@ test('the routes the server exposes and the paths in openapi.yaml are the same s
   const routers = buildRoutes({
     logger,
     agent: new Agent({ router, pool, store, settings }),
+    calls: new ModelCalls(router),
     router,
     pool,
     store,

@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import { koaBody } from 'koa-body';
 import type { Logger } from 'pino';
+import type { ModelCalls } from '../agent/model-calls.ts';
 import type { Agent } from '../agent/run.ts';
 import { ApiError } from '../protocol/errors.ts';
 import type { McpPool } from '../mcp/pool.ts';
@@ -14,12 +15,14 @@ import { browserGuard } from './guard.ts';
 import { requestContext } from './request-context.ts';
 import { chatRoutes } from './routes/chat.ts';
 import { healthRoutes } from './routes/health.ts';
+import { mediaRoutes } from './routes/media.ts';
 import { modelsRoutes } from './routes/models.ts';
 import { responsesRoutes } from './routes/responses.ts';
 
 export interface AppDeps {
   logger: Logger;
   agent: Agent;
+  calls: ModelCalls;
   router: ModelRouter;
   pool: McpPool;
   store: Store;
@@ -38,6 +41,7 @@ export function buildRoutes(deps: AppDeps): Router[] {
     modelsRoutes({ router: deps.router, startedAt }),
     responsesRoutes(deps),
     chatRoutes(deps),
+    mediaRoutes(deps),
   ];
 }
 

@@ -1,23 +1,20 @@
 /** OpenAI Chat Completions: api.openai.com and every OpenAI-compatible server (vLLM, Ollama, Groq, ...). */
-import type OpenAI from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { modelRequestToChat } from '../protocol/convert/chat-request.ts';
 import { chatChunksToEvents } from '../protocol/convert/chat-stream.ts';
 import type { ModelRequest } from '../protocol/model-request.ts';
 import { fromOpenAIError } from './errors.ts';
-import { listOpenAIModels, openaiClient, type OpenAIClientOptions } from './openai-responses.ts';
+import { OpenAIProviderBase, type OpenAIClientOptions } from './openai-base.ts';
 import { guardStream } from './stream-guard.ts';
 import type { CallOptions, Provider } from './types.ts';
 
-export class OpenAIChatProvider implements Provider {
+export class OpenAIChatProvider extends OpenAIProviderBase implements Provider {
   readonly api = 'openai-chat' as const;
   readonly owner: string;
-  private readonly client: OpenAI;
-  private readonly streamIdleMs: number;
   private readonly maxTokensField: 'max_tokens' | 'max_completion_tokens';
+
   constructor(o: OpenAIClientOptions & { owner: string }) {
-    this.client = openaiClient(o);
-    this.streamIdleMs = o.streamIdleMs;
+    super(o);
     this.owner = o.owner;
     this.maxTokensField = new URL(o.baseURL).hostname === 'api.openai.com' ? 'max_completion_tokens' : 'max_tokens';
   }
@@ -34,9 +31,5 @@ export class OpenAIChatProvider implements Provider {
       throw fromOpenAIError(e);
     }
     return guardStream(chatChunksToEvents(stream), this.streamIdleMs, abort);
-  }
-
-  async listModels(signal: AbortSignal): Promise<string[]> {
-    return listOpenAIModels(this.client, signal);
   }
 }

@@ -79,10 +79,10 @@ export class Router {
   }
 
   /**
-   * Opens a model stream with retries and failover. Attempts: one per deployment in the group, and at
-   * least 1 + max_retries; failing over to another deployment is immediate, retrying the same one backs off.
+   * Runs `attempt` with retries and failover. Attempts: one per deployment in the group, and at least
+   * 1 + max_retries; failing over to another deployment is immediate, retrying the same one backs off.
    */
-  async open(route: Route, req: Omit<ModelRequest, 'model'>, opts: { signal: AbortSignal; log: Logger }): Promise<AsyncIterable<ModelEvent>> {
+  async withFailover<T>(route: Route, opts: { signal: AbortSignal; log: Logger }, attempt: (deployment: Deployment, upstreamModel: string) => Promise<T>): Promise<T> {
     const order = this.order(route);
     const attempts = Math.max(order.length, 1 + order[0]!.deployment.maxRetries);
     let last: ProviderError | undefined;
@@ -94,12 +94,9 @@ export class Router {
         await sleep(wait, undefined, { signal: opts.signal }).catch(() => {});
       }
       if (opts.signal.aborted) throw new ProviderError('request aborted', { kind: 'aborted' });
-      deployment.inflight++;
       try {
-        const stream = await deployment.provider.open({ ...req, model: upstreamModel }, opts);
-        return trackInflight(stream, deployment);
+        return await attempt(deployment, upstreamModel);
       } catch (e) {
-        deployment.inflight--;
         last = e instanceof ProviderError ? e : new ProviderError((e as Error).message, { kind: 'connection' });
         if (!last.retryable) throw last;
         opts.log.warn(
@@ -109,6 +106,19 @@ export class Router {
       }
     }
     throw last!;
+  }
+
+  /** Opens a model stream (with retries and failover until the upstream accepts it). */
+  open(route: Route, req: Omit<ModelRequest, 'model'>, opts: { signal: AbortSignal; log: Logger }): Promise<AsyncIterable<ModelEvent>> {
+    return this.withFailover(route, opts, async (deployment, upstreamModel) => {
+      deployment.inflight++;
+      try {
+        return trackInflight(await deployment.provider.open({ ...req, model: upstreamModel }, opts), deployment);
+      } catch (e) {
+        deployment.inflight--;
+        throw e;
+      }
+    });
   }
 
   /** Configured names, plus what each wildcard deployment's upstream lists (fetched lazily, cached). */

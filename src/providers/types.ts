@@ -2,6 +2,8 @@
  * One small interface for every model provider. A provider turns a canonical `ModelRequest` into its
  * own wire form, and its stream back into canonical `ModelEvent`s.
  */
+import type { CreateEmbeddingResponse, EmbeddingCreateParams } from 'openai/resources/embeddings';
+import type { ImageGenerateParamsNonStreaming, ImagesResponse } from 'openai/resources/images';
 import type { Logger } from 'pino';
 import type { ModelEvent } from '../protocol/events.ts';
 import type { ModelRequest } from '../protocol/model-request.ts';
@@ -23,6 +25,10 @@ export interface Provider {
   open(req: ModelRequest, opts: CallOptions): Promise<AsyncIterable<ModelEvent>>;
   /** The upstream's own model list (ids as the upstream names them). */
   listModels(signal: AbortSignal): Promise<string[]>;
+  /** Embeddings, where the provider offers them (OpenAI's wire form). */
+  embed?(body: EmbeddingCreateParams, opts: CallOptions): Promise<CreateEmbeddingResponse>;
+  /** Image generation, where the provider offers it (OpenAI's wire form). */
+  generateImage?(body: ImageGenerateParamsNonStreaming, opts: CallOptions): Promise<ImagesResponse>;
 }
 
 /** A failure talking to a provider, normalised across SDKs. */

@@ -1,0 +1,19 @@
+/** POST /v1/embeddings and /v1/images/generations, passed to providers that offer them. */
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { ModelCalls } from '../../agent/model-calls.ts';
+import { EmbeddingsRequest, ImagesRequest } from '../../protocol/embeddings.ts';
+import { parseBody } from '../errors.ts';
+
+export function mediaRoutes(deps: { calls: ModelCalls }): Router {
+  const router = new Router();
+  router.post('/v1/embeddings', async (ctx: Context) => {
+    const req = parseBody(EmbeddingsRequest, ctx.request.body);
+    ctx.body = await deps.calls.embed(req, { signal: ctx.state.signal, log: ctx.state.log });
+  });
+  router.post('/v1/images/generations', async (ctx: Context) => {
+    const req = parseBody(ImagesRequest, ctx.request.body);
+    ctx.body = await deps.calls.generateImage(req, { signal: ctx.state.signal, log: ctx.state.log });
+  });
+  return router;
+}
