@@ -9,6 +9,7 @@ An OpenAI-compatible gateway that gives any LLM the tools of any MCP server.
 
 Commands:
   serve               start the HTTP gateway (default)
+  mcp                 serve the gateway as an MCP server over stdio (logs go to stderr)
 
 Options:
   --config <file>     config file (default: ./toolgate.yaml if present; env TOOLGATE_CONFIG)
@@ -28,7 +29,7 @@ function version(): string {
 }
 
 export interface CliArgs {
-  command: 'serve' | 'help' | 'version';
+  command: 'serve' | 'mcp' | 'help' | 'version';
   config?: string;
   port: number;
   host: string;
@@ -56,14 +57,14 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliArgs {
   if (values.help) return { command: 'help', port: 0, host: '' };
   if (values.version) return { command: 'version', port: 0, host: '' };
   const [command = 'serve', ...rest] = positionals;
-  if (command !== 'serve') throw new UsageError(`unknown command '${command}' (try --help)`);
+  if (command !== 'serve' && command !== 'mcp') throw new UsageError(`unknown command '${command}' (try --help)`);
   if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
   const portText = values.port ?? env.PORT ?? '4000';
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`--port must be a number from 0 to 65535, got '${portText}'`);
   let config = values.config ?? env.TOOLGATE_CONFIG;
   if (config === undefined && existsSync('toolgate.yaml')) config = 'toolgate.yaml';
-  return { command: 'serve', config, port, host: values.host ?? '127.0.0.1' };
+  return { command, config, port, host: values.host ?? '127.0.0.1' };
 }
 
 export async function main(argv = process.argv.slice(2), env = process.env): Promise<void> {
@@ -77,8 +78,9 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   if (args.command === 'help') return void process.stdout.write(`${USAGE}\n`);
   if (args.command === 'version') return void process.stdout.write(`${version()}\n`);
   // Loaded only to serve, so --help and flag errors answer at once.
-  const [{ createLogger }, { startServer }] = await Promise.all([import('./log.ts'), import('./server.ts')]);
-  const logger = createLogger();
+  const [{ createLogger }, { startServer, buildGateway }] = await Promise.all([import('./log.ts'), import('./server.ts')]);
+  // Over stdio, stdout carries only protocol messages: logs go to stderr.
+  const logger = args.command === 'mcp' ? createLogger({ destination: 2, pretty: false }) : createLogger();
   let loaded;
   try {
     loaded = loadConfig({ path: args.config, env });
@@ -87,6 +89,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     process.stderr.write(`toolgate: ${e.message}\n`);
     process.exit(1);
   }
+  if (args.command === 'mcp') return serveStdio(buildGateway(loaded, logger), logger);
   let server;
   try {
     server = await startServer({ loaded, port: args.port, host: args.host, logger });
@@ -104,4 +107,26 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+async function serveStdio(gw: import('./server.ts').Gateway, logger: import('pino').Logger): Promise<void> {
+  const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
+  const { server, close } = gw.mcp.aggregate({}, logger);
+  const transport = new StdioServerTransport();
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    close?.();
+    await server.close().catch(() => {});
+    await gw.close();
+    logger.flush();
+    process.exit(0);
+  };
+  transport.onclose = () => void stop();
+  process.stdin.once('end', () => void stop());
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+  await server.connect(transport);
+  logger.info({ mcp_servers: gw.pool.names }, 'toolgate MCP server on stdio');
 }

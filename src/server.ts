@@ -1,4 +1,5 @@
 /** Wires config, store, providers, agent and HTTP app together, and listens. */
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
@@ -7,9 +8,12 @@ import { Agent } from './agent/run.ts';
 import type { LoadedConfig } from './config/load.ts';
 import { createApp } from './http/app.ts';
 import { McpPool } from './mcp/pool.ts';
+import { McpGateway } from './mcp/server/gateway.ts';
 import { buildDeployments } from './providers/deployments.ts';
 import { Router } from './providers/router.ts';
 import { openStore } from './store/sqlite.ts';
+
+export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface RunningServer {
   url: string;
@@ -26,23 +30,59 @@ export interface ServeOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export async function startServer(opts: ServeOptions): Promise<RunningServer> {
-  const { config, warnings, source } = opts.loaded;
-  const log = opts.logger;
+/** Everything behind the HTTP app, built from the config: store, model router, MCP pool, agent. */
+export interface Gateway {
+  store: ReturnType<typeof openStore>;
+  router: Router;
+  pool: McpPool;
+  agent: Agent;
+  calls: ModelCalls;
+  mcp: McpGateway;
+  masterKey: string | undefined;
+  close(): Promise<void>;
+}
+
+export function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJS.ProcessEnv = process.env): Gateway {
+  const { config, warnings } = loaded;
   for (const w of warnings) log.warn(`config: ${w}`);
   const store = openStore(config.general_settings.database_url);
   const interrupted = store.failInterrupted();
   if (interrupted) log.warn({ count: interrupted }, 'responses cut off by the last stop were marked failed');
-  const router = new Router(buildDeployments(config, opts.env ?? process.env));
+  const router = new Router(buildDeployments(config, env));
   const pool = new McpPool(config.mcp_servers, config.mcp_settings, log);
   pool.warmUp();
   const masterKey = config.general_settings.master_key;
-  const app = createApp({
-    logger: log,
-    agent: new Agent({ router, pool, store, settings: config.mcp_settings, masterKey }),
-    calls: new ModelCalls(router),
+  const agent = new Agent({ router, pool, store, settings: config.mcp_settings, masterKey });
+  const calls = new ModelCalls(router);
+  const mcp = new McpGateway({ agent, calls, router, pool, settings: config.mcp_settings, masterKey, log, uploadDir: config.mcp_settings.upload_dir, version: VERSION });
+  return {
+    store,
     router,
     pool,
+    agent,
+    calls,
+    mcp,
+    masterKey,
+    close: async () => {
+      await mcp.close();
+      await pool.close();
+      store.close();
+    },
+  };
+}
+
+export async function startServer(opts: ServeOptions): Promise<RunningServer> {
+  const { config, source } = opts.loaded;
+  const log = opts.logger;
+  const gw = buildGateway(opts.loaded, log, opts.env);
+  const { store, router, pool, agent, calls, mcp, masterKey } = gw;
+  const app = createApp({
+    logger: log,
+    agent,
+    calls,
+    router,
+    pool,
+    mcp,
     store,
     masterKey,
     bindHost: opts.host,
@@ -70,8 +110,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await pool.close();
-      store.close();
+      await gw.close();
     },
   };
 }

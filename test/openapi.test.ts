@@ -8,24 +8,29 @@ import { ModelCalls } from '../src/agent/model-calls.ts';
 import { Agent } from '../src/agent/run.ts';
 import { McpSettings } from '../src/config/schema.ts';
 import { McpPool } from '../src/mcp/pool.ts';
+import { McpGateway } from '../src/mcp/server/gateway.ts';
 import { buildRoutes } from '../src/http/app.ts';
 import { Router } from '../src/providers/router.ts';
 import { SqliteStore } from '../src/store/sqlite.ts';
 
 const spec = parse(readFileSync(new URL('../openapi.yaml', import.meta.url), 'utf8'));
 
-test('the routes the server exposes and the paths in openapi.yaml are the same set', () => {
+test('the routes the server exposes and the paths in openapi.yaml are the same set', async () => {
   const router = new Router([]);
   const store = new SqliteStore(':memory:');
   const logger = pino({ level: 'silent' });
   const settings = McpSettings.parse({});
   const pool = new McpPool({}, settings, logger);
+  const agent = new Agent({ router, pool, store, settings });
+  const calls = new ModelCalls(router);
+  const mcp = new McpGateway({ agent, calls, router, pool, settings, masterKey: undefined, log: logger, uploadDir: undefined, version: '0' });
   const routers = buildRoutes({
     logger,
-    agent: new Agent({ router, pool, store, settings }),
-    calls: new ModelCalls(router),
+    agent,
+    calls,
     router,
     pool,
+    mcp,
     store,
     masterKey: undefined,
     bindHost: '127.0.0.1',
@@ -42,6 +47,7 @@ test('the routes the server exposes and the paths in openapi.yaml are the same s
     for (const m of Object.keys(ops)) if (['get', 'post', 'put', 'patch', 'delete'].includes(m)) documented.add(`${m.toUpperCase()} ${path}`);
   assert.deepEqual([...served].sort(), [...documented].sort());
   store.close();
+  await mcp.close();
 });
 
 test('every $ref in openapi.yaml resolves', () => {

@@ -31,6 +31,8 @@ export interface RunContext {
   log: Logger;
   /** The client's request headers (for `x-mcp-<server>-*` and `extra_headers`). */
   requestHeaders?: Record<string, string | string[] | undefined>;
+  /** Headers added to every upstream MCP call of this run. */
+  upstreamHeaders?: Record<string, string>;
 }
 
 export type RunRequest = ResponsesRequest & { extras?: ModelRequest['extras'] };
@@ -108,6 +110,7 @@ export class Agent {
       requestHeaders: ctx.requestHeaders ?? {},
       gatewayKey: this.deps.masterKey,
     });
+    if (ctx.upstreamHeaders) for (const b of bindings) for (const h of b.headers.values()) Object.assign(h, ctx.upstreamHeaders);
     const history = loadHistory(this.deps.store, req.previous_response_id);
     const raw: InputItem[] = req.input === undefined ? [] : typeof req.input === 'string' ? [{ type: 'message', role: 'user', content: req.input }] : req.input;
     const known = new Map(history.items.filter((i) => 'id' in i && i.id).map((i) => [(i as { id: string }).id, i]));

@@ -146,6 +146,11 @@ export const McpSettings = z.strictObject({
   tool_concurrency: z.int().min(1).max(64).default(8),
   /** Seconds a tool listing is cached (list_changed invalidates it sooner). */
   tools_cache_seconds: seconds.default(300),
+  /** Where the /mcp generate_image tool writes images it is given a file name for. */
+  upload_dir: z.string().min(1).optional(),
+  /** /mcp sessions: idle seconds before one is closed, and how many may be open at once. */
+  session_idle_seconds: seconds.default(1800),
+  max_sessions: z.int().min(1).default(1000),
 });
 export type McpSettings = z.infer<typeof McpSettings>;
 

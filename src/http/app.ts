@@ -7,14 +7,16 @@ import type { ModelCalls } from '../agent/model-calls.ts';
 import type { Agent } from '../agent/run.ts';
 import { ApiError } from '../protocol/errors.ts';
 import type { McpPool } from '../mcp/pool.ts';
+import type { McpGateway } from '../mcp/server/gateway.ts';
 import type { Router as ModelRouter } from '../providers/router.ts';
 import type { Store } from '../store/types.ts';
 import { requireKey } from './auth.ts';
-import { errorMiddleware } from './errors.ts';
+import { errorMiddleware, isMcpPath } from './errors.ts';
 import { browserGuard } from './guard.ts';
 import { requestContext } from './request-context.ts';
 import { chatRoutes } from './routes/chat.ts';
 import { healthRoutes } from './routes/health.ts';
+import { mcpRoutes } from './routes/mcp.ts';
 import { mediaRoutes } from './routes/media.ts';
 import { modelsRoutes } from './routes/models.ts';
 import { responsesRoutes } from './routes/responses.ts';
@@ -25,6 +27,7 @@ export interface AppDeps {
   calls: ModelCalls;
   router: ModelRouter;
   pool: McpPool;
+  mcp: McpGateway;
   store: Store;
   masterKey: string | undefined;
   bindHost: string;
@@ -42,6 +45,7 @@ export function buildRoutes(deps: AppDeps): Router[] {
     responsesRoutes(deps),
     chatRoutes(deps),
     mediaRoutes(deps),
+    mcpRoutes(deps),
   ];
 }
 
@@ -53,8 +57,9 @@ export function createApp(deps: AppDeps): Koa {
   const v1Auth = requireKey(deps.masterKey);
   app.use(requestContext(deps.logger));
   app.use(errorMiddleware);
-  app.use(browserGuard({ keyRequired: deps.masterKey !== undefined, bindHost: deps.bindHost }));
-  app.use(async (ctx, next) => (ctx.path.startsWith('/v1/') || ctx.path === '/v1' ? v1Auth(ctx, next) : next()));
+  app.use(browserGuard({ keyRequired: deps.masterKey !== undefined, bindHost: deps.bindHost, isMcpPath }));
+  const needsKey = (path: string) => path.startsWith('/v1/') || path === '/v1' || isMcpPath(path);
+  app.use(async (ctx, next) => (needsKey(ctx.path) ? v1Auth(ctx, next) : next()));
   app.use(
     koaBody({
       json: true,

@@ -3,6 +3,7 @@ import type { Context, Next } from 'koa';
 import type { z } from 'zod';
 import { formatPath } from '../config/load.ts';
 import { ApiError } from '../protocol/errors.ts';
+import { McpHttpError } from '../mcp/server/sessions.ts';
 import { ProviderError } from '../providers/types.ts';
 
 /** The first zod issue, phrased the way OpenAI phrases validation errors. */
@@ -52,16 +53,23 @@ export function toApiError(e: unknown): ApiError {
   return new ApiError(500, 'The gateway hit an internal error. The request id identifies it in the logs.', { type: 'server_error', code: 'internal_error' });
 }
 
+/** The MCP endpoints answer errors in JSON-RPC's shape, everything else in OpenAI's. */
+export function isMcpPath(path: string): boolean {
+  return path === '/mcp' || path.startsWith('/mcp/') || path === '/sse' || path === '/messages';
+}
+
 export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
   try {
     await next();
   } catch (e) {
-    const api = toApiError(e);
+    const rpc = e instanceof McpHttpError ? e : null;
+    const api = rpc ? new ApiError(rpc.status, rpc.message) : toApiError(e);
     if (api.status >= 500) ctx.state.log.error({ err: (e as Error)?.message, status: api.status, code: api.code }, 'request failed');
     else ctx.state.log.info({ status: api.status, code: api.code, reason: api.message }, 'request rejected');
-    if (ctx.respond === false || ctx.res.headersSent) return; // the stream already reported it
+    if (ctx.res.headersSent) return; // a stream already started reports its own failure
+    ctx.respond = true;
     ctx.status = api.status;
     ctx.set(api.headers);
-    ctx.body = api.toBody();
+    ctx.body = isMcpPath(ctx.path) ? { jsonrpc: '2.0', error: { code: rpc?.code ?? -32000, message: api.message }, id: null } : api.toBody();
   }
 }

@@ -19,9 +19,18 @@ function hostnameOf(hostHeader: string): string {
   return i > 0 ? hostHeader.slice(0, i) : hostHeader;
 }
 
-export function browserGuard(opts: { keyRequired: boolean; bindHost: string }) {
+export function browserGuard(opts: { keyRequired: boolean; bindHost: string; isMcpPath: (path: string) => boolean }) {
   const extra = new Set([opts.bindHost.toLowerCase()].filter((h) => h !== '0.0.0.0' && h !== '::'));
   return async (ctx: Context, next: Next) => {
+    // MCP servers must check Origin on every connection, key or not (MCP 2025-11-25, Streamable HTTP).
+    if (opts.keyRequired && opts.isMcpPath(ctx.path)) {
+      const origin = ctx.get('origin');
+      let ok = !origin;
+      try {
+        ok ||= isLocalHostname(new URL(origin).hostname, extra);
+      } catch {}
+      if (!ok) throw new ApiError(403, `Requests from origin '${origin}' are refused.`, { type: 'permission_error', code: 'origin_not_allowed' });
+    }
     if (!opts.keyRequired) {
       const host = ctx.get('host');
       if (host && !isLocalHostname(hostnameOf(host), extra))

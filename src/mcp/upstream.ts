@@ -13,6 +13,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { AnySchema, SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CallToolResultSchema,
@@ -21,6 +22,8 @@ import {
   McpError,
   ToolListChangedNotificationSchema,
   type CallToolResult,
+  type ClientCapabilities,
+  type Progress,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
@@ -101,6 +104,12 @@ export interface UpstreamOptions {
   toolsCacheMs: number;
   /** Try Streamable HTTP, then legacy SSE (for remote servers whose transport is unknown). */
   fallbackToSse?: boolean;
+  /** How the gateway introduces itself; a pass-through session uses its downstream client's. */
+  clientInfo?: { name: string; version: string; [k: string]: unknown };
+  /** Capabilities declared upstream: none by default (the shared session cannot relay server requests). */
+  clientCapabilities?: ClientCapabilities;
+  /** Installs request and notification handlers on a new client before it connects. */
+  configure?: (client: Client) => void;
 }
 
 export class Upstream extends EventEmitter<{ tools_changed: [] }> {
@@ -144,12 +153,14 @@ export class Upstream extends EventEmitter<{ tools_changed: [] }> {
   }
 
   private async open(kind: 'http' | 'sse' | 'stdio'): Promise<Client> {
-    // The bridge cannot relay sampling or elicitation, so it declares neither.
-    const client = new Client({ name: 'toolgate', version: '0.1.0' }, { capabilities: {} });
-    client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+    // The shared session cannot relay sampling or elicitation, so unless told otherwise it declares neither.
+    const client = new Client(this.opts.clientInfo ?? { name: 'toolgate', version: '0.1.0' }, { capabilities: this.opts.clientCapabilities ?? {} });
+    this.opts.configure?.(client);
+    client.setNotificationHandler(ToolListChangedNotificationSchema, async (n) => {
       this.tools = null;
       this.log.info('tools/list_changed: tool cache dropped');
       this.emit('tools_changed');
+      await client.fallbackNotificationHandler?.(n);
     });
     const transport = this.makeTransport(kind);
     try {
@@ -262,18 +273,43 @@ export class Upstream extends EventEmitter<{ tools_changed: [] }> {
     return list;
   }
 
-  async callTool(name: string, args: Record<string, unknown>, opts: { signal?: AbortSignal; timeoutMs?: number; headers?: Record<string, string> } = {}): Promise<CallToolResult> {
+  async callTool(
+    name: string,
+    args: Record<string, unknown>,
+    opts: { signal?: AbortSignal; timeoutMs?: number; headers?: Record<string, string>; onprogress?: (p: Progress) => void } = {},
+  ): Promise<CallToolResult> {
     const timeout = opts.timeoutMs ?? (this.config.timeout ? this.config.timeout * 1000 : this.opts.toolTimeoutMs);
     try {
       return await withRequestHeaders(opts.headers, () =>
         this.withSession((client) =>
           // client.request, not callTool: results are passed on as the server sent them, unvalidated.
-          client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, { signal: opts.signal, timeout, maxTotalTimeout: timeout }),
+          client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, {
+            signal: opts.signal,
+            timeout,
+            ...(opts.onprogress ? { onprogress: opts.onprogress, resetTimeoutOnProgress: true, maxTotalTimeout: timeout * 10 } : { maxTotalTimeout: timeout }),
+          }),
         ),
       );
     } catch (e) {
       throw toUpstreamError(e, this.name);
     }
+  }
+
+  /** What the server said it can do (connecting first if needed). */
+  async capabilities(): Promise<NonNullable<ReturnType<Client['getServerCapabilities']>>> {
+    const client = await this.connect();
+    return client.getServerCapabilities() ?? {};
+  }
+
+  /** Any request on the session (prompts, resources, completion, ...), with the caller's headers. */
+  async request<S extends AnySchema>(
+    req: Parameters<Client['request']>[0],
+    schema: S,
+    opts: { signal?: AbortSignal; headers?: Record<string, string>; onprogress?: (p: Progress) => void } = {},
+  ): Promise<SchemaOutput<S>> {
+    const timeout = this.opts.toolTimeoutMs;
+    const progress = opts.onprogress ? { onprogress: opts.onprogress, resetTimeoutOnProgress: true, maxTotalTimeout: timeout * 10 } : {};
+    return withRequestHeaders(opts.headers, () => this.withSession((client) => client.request(req, schema, { signal: opts.signal, timeout, ...progress })));
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,183 @@
+/**
+ * The aggregated `/mcp` server (one SDK `Server` per downstream session): the gateway's own tools plus
+ * every upstream's tools and prompts, namespaced `<server>-<name>` as the bridge names them, and their
+ * resources and templates under their own URIs (reads are routed by URI). Upstream calls go through the
+ * shared pool, one live session per upstream.
+ */
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  GetPromptRequestSchema,
+  GetPromptResultSchema,
+  ListPromptsRequestSchema,
+  ListPromptsResultSchema,
+  ListResourcesRequestSchema,
+  ListResourcesResultSchema,
+  ListResourceTemplatesRequestSchema,
+  ListResourceTemplatesResultSchema,
+  ListToolsRequestSchema,
+  McpError,
+  ReadResourceRequestSchema,
+  ReadResourceResultSchema,
+  type Prompt,
+  type Resource,
+  type ResourceTemplate,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
+import { forwardedHeaders } from '../../agent/mcp-bindings.ts';
+import { functionName } from '../naming.ts';
+import type { McpPool } from '../pool.ts';
+import { toUpstreamError, type Upstream } from '../upstream.ts';
+import { callGatewayTool, GATEWAY_TOOLS, type GatewayToolDeps } from './gateway-tools.ts';
+
+export interface AggregateDeps extends GatewayToolDeps {
+  pool: McpPool;
+  masterKey: string | undefined;
+  log: Logger;
+  version: string;
+}
+
+const PAGE_SIZE = 50;
+
+function pageOf<T>(items: T[], cursor: string | undefined): { page: T[]; nextCursor?: string } {
+  const start = cursor ? Number(Buffer.from(cursor, 'base64url').toString()) : 0;
+  if (!Number.isInteger(start) || start < 0 || start > items.length) throw new McpError(ErrorCode.InvalidParams, 'Invalid cursor');
+  const end = start + PAGE_SIZE;
+  return { page: items.slice(start, end), ...(end < items.length ? { nextCursor: Buffer.from(String(end)).toString('base64url') } : {}) };
+}
+
+function asMcpError(e: unknown, server: string): McpError {
+  if (e instanceof McpError) return e;
+  const u = toUpstreamError(e, server);
+  return new McpError(u.kind === 'mcp_protocol_error' ? u.code : ErrorCode.InternalError, u.message);
+}
+
+/** RFC 6570 level-1 templates (`{var}`) as a matcher. */
+function templateMatcher(uriTemplate: string): RegExp {
+  const parts = uriTemplate.split(/\{[^}]+\}/).map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${parts.join('[^/]*')}$`);
+}
+
+export function buildAggregateServer(deps: AggregateDeps, scope: { servers?: string[]; headers: Record<string, string | string[] | undefined> }): { server: Server; close(): void } {
+  const upstreams: Upstream[] = (scope.servers ?? deps.pool.names).map((n) => deps.pool.get(n)).filter((u): u is Upstream => u !== undefined);
+  const server = new Server(
+    { name: 'toolgate', title: 'toolgate', version: deps.version },
+    {
+      capabilities: { tools: { listChanged: true }, prompts: { listChanged: true }, resources: { listChanged: true }, logging: {} },
+      instructions: 'toolgate: ask any configured model (chat, respond, embed, generate_image, list_models) and use the tools, prompts and resources of its upstream MCP servers, named <server>-<name>.',
+    },
+  );
+  const headersFor = (u: Upstream, requestHeaders?: Record<string, string | string[] | undefined>) =>
+    forwardedHeaders(u.name, u.config.extra_headers, { ...scope.headers, ...requestHeaders }, deps.masterKey);
+
+  /** Runs `fn` on every upstream that has `capability`, in parallel; an upstream that fails is left out. */
+  async function gather<T>(capability: 'tools' | 'prompts' | 'resources', fn: (u: Upstream) => Promise<T[]>): Promise<{ u: Upstream; item: T }[]> {
+    const lists = await Promise.all(
+      upstreams.map(async (u) => {
+        try {
+          if (capability !== 'tools' && !(await u.capabilities())[capability]) return [];
+          return (await fn(u)).map((item) => ({ u, item }));
+        } catch (e) {
+          deps.log.warn({ mcp_server: u.name, err: toUpstreamError(e, u.name).message }, `/mcp: listing ${capability} failed`);
+          return [];
+        }
+      }),
+    );
+    return lists.flat();
+  }
+
+  async function allPages<K extends string, T>(u: Upstream, method: string, key: K, schema: Parameters<Upstream['request']>[1]): Promise<T[]> {
+    const out: T[] = [];
+    let cursor: string | undefined;
+    do {
+      const r = (await u.request({ method, params: cursor ? { cursor } : {} }, schema)) as Record<K, T[]> & { nextCursor?: string };
+      out.push(...r[key]);
+      cursor = r.nextCursor;
+    } while (cursor);
+    return out;
+  }
+
+  const upstreamTools = () => gather('tools', (u) => u.listTools());
+  const upstreamPrompts = () => gather<Prompt>('prompts', (u) => allPages(u, 'prompts/list', 'prompts', ListPromptsResultSchema));
+  const upstreamResources = () => gather<Resource>('resources', (u) => allPages(u, 'resources/list', 'resources', ListResourcesResultSchema));
+  const upstreamTemplates = () => gather<ResourceTemplate>('resources', (u) => allPages(u, 'resources/templates/list', 'resourceTemplates', ListResourceTemplatesResultSchema));
+
+  server.setRequestHandler(ListToolsRequestSchema, async (req) => {
+    const namespaced: Tool[] = (await upstreamTools()).map(({ u, item }) => {
+      const { execution: _e, ...tool } = item;
+      return { ...tool, name: functionName(u.name, item.name), description: item.description || `${item.name} (from ${u.name})` };
+    });
+    const { page, nextCursor } = pageOf([...GATEWAY_TOOLS, ...namespaced], req.params?.cursor);
+    return { tools: page, ...(nextCursor ? { nextCursor } : {}) };
+  });
+
+  server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+    const name = req.params.name;
+    const ctx = { signal: extra.signal, log: deps.log, headers: { ...scope.headers, ...extra.requestInfo?.headers } };
+    const own = await callGatewayTool(deps, name, req.params.arguments, ctx);
+    if (own) return own;
+    const hit = (await upstreamTools()).find(({ u, item }) => functionName(u.name, item.name) === name);
+    if (!hit) throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`);
+    const token = extra._meta?.progressToken;
+    try {
+      return await hit.u.callTool(hit.item.name, req.params.arguments ?? {}, {
+        signal: extra.signal,
+        headers: headersFor(hit.u, extra.requestInfo?.headers),
+        onprogress: token === undefined ? undefined : (p) => void extra.sendNotification({ method: 'notifications/progress', params: { ...p, progressToken: token } }),
+      });
+    } catch (e) {
+      if (extra.signal.aborted) throw asMcpError(e, hit.u.name);
+      // A tool the model or user can see fail, like any tool error.
+      return { content: [{ type: 'text', text: toUpstreamError(e, hit.u.name).message }], isError: true };
+    }
+  });
+
+  server.setRequestHandler(ListPromptsRequestSchema, async (req) => {
+    const prompts = (await upstreamPrompts()).map(({ u, item }) => ({ ...item, name: functionName(u.name, item.name), description: item.description || `${item.name} (from ${u.name})` }));
+    const { page, nextCursor } = pageOf(prompts, req.params?.cursor);
+    return { prompts: page, ...(nextCursor ? { nextCursor } : {}) };
+  });
+
+  server.setRequestHandler(GetPromptRequestSchema, async (req, extra) => {
+    const hit = (await upstreamPrompts()).find(({ u, item }) => functionName(u.name, item.name) === req.params.name);
+    if (!hit) throw new McpError(ErrorCode.InvalidParams, `Prompt ${req.params.name} not found`);
+    try {
+      return await hit.u.request({ method: 'prompts/get', params: { ...req.params, name: hit.item.name } }, GetPromptResultSchema, { signal: extra.signal, headers: headersFor(hit.u, extra.requestInfo?.headers) });
+    } catch (e) {
+      throw asMcpError(e, hit.u.name);
+    }
+  });
+
+  server.setRequestHandler(ListResourcesRequestSchema, async (req) => {
+    const { page, nextCursor } = pageOf((await upstreamResources()).map(({ item }) => item), req.params?.cursor);
+    return { resources: page, ...(nextCursor ? { nextCursor } : {}) };
+  });
+
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, async (req) => {
+    const { page, nextCursor } = pageOf((await upstreamTemplates()).map(({ item }) => item), req.params?.cursor);
+    return { resourceTemplates: page, ...(nextCursor ? { nextCursor } : {}) };
+  });
+
+  server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => {
+    const uri = req.params.uri;
+    // Resources keep their URIs: the upstream that lists it, or whose template matches it, serves it.
+    const owner =
+      (await upstreamResources()).find(({ item }) => item.uri === uri)?.u ??
+      (await upstreamTemplates()).find(({ item }) => templateMatcher(item.uriTemplate).test(uri))?.u;
+    if (!owner) throw new McpError(-32002, `Resource ${uri} not found`, { uri });
+    try {
+      return await owner.request({ method: 'resources/read', params: req.params }, ReadResourceResultSchema, { signal: extra.signal, headers: headersFor(owner, extra.requestInfo?.headers) });
+    } catch (e) {
+      throw asMcpError(e, owner.name);
+    }
+  });
+
+  // An upstream's list change reaches every connected session of this endpoint.
+  const onToolsChanged = (name: string) => {
+    if (upstreams.some((u) => u.name === name)) void server.sendToolListChanged().catch(() => {});
+  };
+  deps.pool.on('tools_changed', onToolsChanged);
+  return { server, close: () => deps.pool.off('tools_changed', onToolsChanged) };
+}

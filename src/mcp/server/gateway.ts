@@ -1,0 +1,54 @@
+/** The gateway as an MCP server: its sessions, and how a new session's server is built. */
+import type { InitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
+import { forwardedHeaders } from '../../agent/mcp-bindings.ts';
+import type { McpSettings } from '../../config/schema.ts';
+import type { McpPool } from '../pool.ts';
+import { buildAggregateServer, type AggregateDeps } from './aggregate.ts';
+import { openPassthrough } from './passthrough.ts';
+import { McpHttpError, McpSessions, type SessionServer } from './sessions.ts';
+
+export interface McpGatewayDeps extends Omit<AggregateDeps, 'log'> {
+  pool: McpPool;
+  settings: McpSettings;
+  log: Logger;
+}
+
+type Headers = Record<string, string | string[] | undefined>;
+
+export class McpGateway {
+  readonly sessions: McpSessions;
+  private readonly deps: McpGatewayDeps;
+
+  constructor(deps: McpGatewayDeps) {
+    this.deps = deps;
+    this.sessions = new McpSessions({ idleMs: deps.settings.session_idle_seconds * 1000, max: deps.settings.max_sessions, log: deps.log });
+  }
+
+  /** `/mcp`: the gateway's tools and every upstream's (or those `x-mcp-servers` names). */
+  aggregate(headers: Headers, log: Logger): SessionServer {
+    const narrowed = typeof headers['x-mcp-servers'] === 'string' ? headers['x-mcp-servers'].split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+    const unknown = narrowed?.filter((n) => !this.deps.pool.get(n));
+    if (unknown?.length) throw new McpHttpError(400, -32602, `x-mcp-servers names unknown servers: ${unknown.join(', ')}; registered: ${this.deps.pool.names.join(', ') || 'none'}`);
+    return buildAggregateServer({ ...this.deps, log }, { servers: narrowed, headers });
+  }
+
+  /** `/mcp/<server>`: that upstream exactly as it is, through a session of its own. */
+  async passthrough(name: string, init: InitializeRequest, headers: Headers, log: Logger): Promise<SessionServer> {
+    const upstream = this.deps.pool.get(name);
+    if (!upstream) throw new McpHttpError(404, -32001, `No MCP server named '${name}'; registered: ${this.deps.pool.names.join(', ') || 'none'}`);
+    try {
+      return await openPassthrough(name, upstream.config, init, forwardedHeaders(name, upstream.config.extra_headers, headers, this.deps.masterKey), { settings: this.deps.settings, log });
+    } catch (e) {
+      throw new McpHttpError(502, -32603, `The MCP server '${name}' is unavailable: ${(e as Error).message}`);
+    }
+  }
+
+  hasServer(name: string): boolean {
+    return this.deps.pool.get(name) !== undefined;
+  }
+
+  close(): Promise<void> {
+    return this.sessions.closeAll();
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * Downstream MCP sessions over HTTP: Streamable HTTP (one SDK `Server` and transport per session, an
+ * idle timeout, a cap, resumable streams) and the legacy HTTP+SSE transport. Unknown or expired session
+ * ids get 404 (so clients re-initialize), a missing one 400.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest, type InitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
+import { SessionEventStore } from './event-store.ts';
+
+/** A JSON-RPC error the transport layer answers with (no request id is known). */
+export class McpHttpError extends Error {
+  readonly status: number;
+  readonly code: number;
+  constructor(status: number, code: number, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export interface SessionServer {
+  server: Server;
+  close?: () => void | Promise<void>;
+}
+
+/** Builds the server of a new session, from its `initialize` request. */
+export type SessionFactory = (init: InitializeRequest) => Promise<SessionServer>;
+
+interface Session {
+  id: string;
+  transport: StreamableHTTPServerTransport | SSEServerTransport;
+  lastSeen: number;
+  /** Streams held open (SSE GET, legacy stream): such a session is not idle. */
+  open: number;
+  close(): Promise<void>;
+}
+
+export interface SessionOptions {
+  idleMs: number;
+  max: number;
+  log: Logger;
+}
+
+export class McpSessions {
+  private readonly sessions = new Map<string, Session>();
+  private readonly opts: SessionOptions;
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(opts: SessionOptions) {
+    this.opts = opts;
+    this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(opts.idleMs / 2, 30_000)));
+    this.sweeper.unref();
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** Closes sessions idle for longer than the timeout. */
+  sweep(): void {
+    const cutoff = Date.now() - this.opts.idleMs;
+    for (const s of this.sessions.values()) if (s.open === 0 && s.lastSeen < cutoff) void s.close();
+  }
+
+  private admit(): void {
+    if (this.sessions.size < this.opts.max) return;
+    this.sweep();
+    if (this.sessions.size >= this.opts.max)
+      throw new McpHttpError(503, -32000, `Too many MCP sessions (the limit is ${this.opts.max}); close sessions you no longer use (DELETE) or try again later.`);
+  }
+
+  private track(s: Session, res: ServerResponse): void {
+    s.lastSeen = Date.now();
+    s.open++;
+    res.once('close', () => {
+      s.open--;
+      s.lastSeen = Date.now();
+    });
+  }
+
+  /** One Streamable HTTP request (POST, GET or DELETE). The transport writes the response itself. */
+  async handleStreamable(req: IncomingMessage, res: ServerResponse, body: unknown, factory: SessionFactory): Promise<void> {
+    // Clients that accept only JSON get JSON answers; the transport wants both types listed.
+    const accept = req.headers.accept ?? '';
+    const jsonOnly = accept.includes('application/json') && !accept.includes('text/event-stream') && req.method === 'POST';
+    if (jsonOnly) req.headers.accept = `${accept}, text/event-stream`;
+    const sid = req.headers['mcp-session-id'];
+    if (typeof sid === 'string') {
+      const s = this.sessions.get(sid);
+      if (!s || !(s.transport instanceof StreamableHTTPServerTransport)) throw new McpHttpError(404, -32001, 'Session not found');
+      this.track(s, res);
+      await s.transport.handleRequest(req, res, body);
+      return;
+    }
+    if (req.method !== 'POST' || !isInitializeRequest(body)) throw new McpHttpError(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
+    this.admit();
+    const built = await factory(body);
+    let session: Session | undefined;
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      enableJsonResponse: jsonOnly,
+      eventStore: new SessionEventStore(),
+      onsessioninitialized: (id) => {
+        session = { id, transport, lastSeen: Date.now(), open: 0, close: () => transport.close() };
+        this.sessions.set(id, session);
+      },
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) this.sessions.delete(transport.sessionId);
+      void built.close?.();
+      void built.server.close().catch(() => {});
+    };
+    await built.server.connect(transport);
+    await transport.handleRequest(req, res, body);
+    if (session) session.lastSeen = Date.now();
+    else await transport.close(); // initialize failed: nothing to keep
+  }
+
+  /** GET of the legacy HTTP+SSE transport: the stream stays open until the client goes. */
+  async openLegacyStream(res: ServerResponse, postPath: string, factory: () => Promise<SessionServer>): Promise<void> {
+    this.admit();
+    const built = await factory();
+    const transport = new SSEServerTransport(postPath, res);
+    const session: Session = { id: transport.sessionId, transport, lastSeen: Date.now(), open: 0, close: () => transport.close() };
+    this.sessions.set(session.id, session);
+    this.track(session, res);
+    // This transport has no keep-alive of its own; proxies would cut an idle stream.
+    const ping = setInterval(() => res.writable && res.write(': keep-alive\n\n'), 15_000);
+    ping.unref();
+    transport.onclose = () => {
+      clearInterval(ping);
+      this.sessions.delete(session.id);
+      void built.close?.();
+    };
+    res.once('close', () => void built.server.close().catch(() => {}));
+    await built.server.connect(transport);
+  }
+
+  /** POST of the legacy transport: `/messages?sessionId=`. */
+  async postLegacy(sessionId: string | undefined, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+    if (!sessionId) throw new McpHttpError(400, -32000, 'Bad Request: sessionId is required');
+    const s = this.sessions.get(sessionId);
+    if (!s || !(s.transport instanceof SSEServerTransport)) throw new McpHttpError(404, -32001, 'Session not found');
+    s.lastSeen = Date.now();
+    await s.transport.handlePostMessage(req, res, body);
+  }
+
+  async closeAll(): Promise<void> {
+    clearInterval(this.sweeper);
+    await Promise.all([...this.sessions.values()].map((s) => s.close().catch(() => {})));
+  }
+}
