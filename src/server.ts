@@ -19,6 +19,7 @@ export interface RunningServer {
   url: string;
   port: number;
   server: Server;
+  gateway: Gateway;
   close(): Promise<void>;
 }
 
@@ -107,6 +108,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     url,
     port,
     server,
+    gateway: gw,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
