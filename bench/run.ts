@@ -147,6 +147,7 @@ async function main() {
     }
   }
   await mcpRound(mock.value, mcp.value, gw.value);
+  await mcpEndpoint(mcp.value, gw.value, config);
   console.log(`rss after the run: gateway ${rssMb(gw.child.pid)} MB, mock ${rssMb(mock.child.pid)} MB, fixture MCP server ${rssMb(mcp.child.pid)} MB`);
   gw.child.kill('SIGTERM');
   mock.child.kill('SIGTERM');
@@ -177,6 +178,74 @@ async function mcpRound(mockUrl: string, mcpUrl: string, gwUrl: string) {
     );
   }
   await client.close();
+}
+
+/**
+ * The gateway as an MCP server: tools/call through /mcp against the same call made directly to the
+ * upstream; and tools/list on /mcp with 10 upstreams, from the cache and cold (a new gateway process).
+ */
+async function mcpEndpoint(mcpUrl: string, gwUrl: string, baseConfig: string) {
+  const connect = async (url: string) => {
+    const c = new Client({ name: 'bench', version: '1' });
+    await c.connect(new StreamableHTTPClientTransport(new URL(url)));
+    return c;
+  };
+  const direct = await connect(mcpUrl);
+  const via = await connect(`${gwUrl}/mcp`);
+  console.log('');
+  console.log('MCP endpoint             conc |  direct rps   p50ms   p99ms | gateway rps   p50ms   p99ms | rps ratio  +p50ms  +p99ms  errors');
+  const row = (name: string, c: number, d: Result, g: Result) =>
+    console.log(`${name.padEnd(24)} ${String(c).padStart(4)} | ${f1(d.rps)} ${f2(d.p50)} ${f2(d.p99)} | ${f1(g.rps)}    ${f2(g.p50)} ${f2(g.p99)} | ${f2(g.rps / d.rps)}  ${f2(g.p50 - d.p50)} ${f2(g.p99 - d.p99)}  ${d.errors + g.errors}`);
+  for (const c of LEVELS.filter((x) => x <= 10)) {
+    const d = await measure(async () => !(await direct.callTool({ name: 'echo', arguments: { text: 'x' } })).isError, c);
+    const g = await measure(async () => !(await via.callTool({ name: 'fixture-echo', arguments: { text: 'x' } })).isError, c);
+    row('tools/call', c, d, g);
+  }
+  await direct.close();
+  await via.close();
+
+  // 10 upstreams: the fixture (paginated, 3 pages) registered ten times.
+  const dir = mkdtempSync(join(tmpdir(), 'toolgate-bench10-'));
+  const config = join(dir, 'toolgate.yaml');
+  const servers = Array.from({ length: 10 }, (_, i) => `  fx${i}: {url: "${mcpUrl}"}`).join('\n');
+  writeFileSync(config, `${readFileSync(baseConfig, 'utf8').replace(/^mcp_servers:.*$/m, '')}mcp_servers:\n${servers}\nmcp_settings: {tools_cache_seconds: 3600}\n`);
+  const cold: number[] = [];
+  let toolCount = 0;
+  for (let i = 0; i < 3; i++) {
+    const g = await startProcess(['bin/toolgate.js', 'serve', '--config', config, '--port', '0'], (l) => {
+      try {
+        return JSON.parse(l).url;
+      } catch {
+        return undefined;
+      }
+    });
+    const c = await connect(`${g.value}/mcp`);
+    const t0 = performance.now();
+    let cursor: string | undefined;
+    toolCount = 0;
+    do {
+      const page = await c.listTools(cursor ? { cursor } : {});
+      toolCount += page.tools.length;
+      cursor = page.nextCursor;
+    } while (cursor);
+    cold.push(performance.now() - t0);
+    if (i === 2) {
+      const listAll = async () => {
+        let n = 0;
+        let cur: string | undefined;
+        do {
+          const page = await c.listTools(cur ? { cursor: cur } : {});
+          n += page.tools.length;
+          cur = page.nextCursor;
+        } while (cur);
+        return n === toolCount;
+      };
+      const warm = await measure(listAll, 1);
+      console.log(`tools/list, 10 upstreams (${toolCount} tools, all pages): cold first listing ${cold.map((x) => x.toFixed(1)).join(' / ')} ms (one per new gateway); cached p50 ${f2(warm.p50)} ms, p99 ${f2(warm.p99)} ms, ${f1(warm.rps)} listings/s`);
+    }
+    await c.close();
+    g.child.kill('SIGTERM');
+  }
 }
 
 await main();

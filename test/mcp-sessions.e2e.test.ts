@@ -96,6 +96,56 @@ describe('session lifecycle', () => {
   });
 });
 
+describe('transport details', () => {
+  const initialize = async (accept: string) => {
+    const res = await fetch(`${t.gw.url}/mcp`, { method: 'POST', headers: { ...HEADERS, accept }, body: INIT });
+    return { res, sid: res.headers.get('mcp-session-id')! };
+  };
+
+  test('a client that accepts only JSON gets JSON; one that accepts both gets SSE', async () => {
+    const json = await initialize('application/json');
+    assert.equal(json.res.status, 200);
+    assert.match(json.res.headers.get('content-type')!, /^application\/json/);
+    assert.equal(((await json.res.json()) as { result: { serverInfo: { name: string } } }).result.serverInfo.name, 'toolgate');
+    const sse = await initialize('application/json, text/event-stream');
+    assert.match(sse.res.headers.get('content-type')!, /^text\/event-stream/);
+    await sse.res.arrayBuffer();
+  });
+
+  test('a stream cut off mid-call resumes with Last-Event-ID', async () => {
+    const { res, sid } = await initialize('application/json, text/event-stream');
+    await res.arrayBuffer();
+    const h = { ...HEADERS, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' };
+    await fetch(`${t.gw.url}/mcp`, { method: 'POST', headers: h, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+    const ac = new AbortController();
+    const call = await fetch(`${t.gw.url}/mcp`, {
+      method: 'POST',
+      headers: h,
+      signal: ac.signal,
+      body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'fixture-slow', arguments: { ms: 300 } } }),
+    });
+    // The first event primes the stream with an id; the client then loses the connection.
+    const reader = call.body!.getReader();
+    let head = '';
+    while (!/^id: .+$/m.test(head)) head += new TextDecoder().decode((await reader.read()).value);
+    const lastId = /^id: (.+)$/m.exec(head)![1]!;
+    ac.abort();
+    // Until the server has seen the old connection go, it answers 409 (the stream is still live): retry.
+    let resumed!: Response;
+    await eventually(async () => {
+      resumed = await fetch(`${t.gw.url}/mcp`, { method: 'GET', headers: { ...h, accept: 'text/event-stream', 'last-event-id': lastId } });
+      if (resumed.status === 409) await resumed.arrayBuffer();
+      return resumed.status !== 409;
+    });
+    assert.equal(resumed.status, 200);
+    const r2 = resumed.body!.getReader();
+    let text = '';
+    while (!text.includes('"id":7')) text += new TextDecoder().decode((await r2.read()).value);
+    await r2.cancel();
+    assert.match(text, /max_in_flight=/);
+  });
+});
+
 describe('keys on /mcp', () => {
   test('401 with WWW-Authenticate without the key; the key works in each header; it never reaches upstreams', async () => {
     const none = await fetch(`${keyed.gw.url}/mcp`, { method: 'POST', headers: HEADERS, body: INIT });
