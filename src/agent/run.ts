@@ -5,26 +5,24 @@
  * client-side function is called, or a limit is reached. Everything it produces goes out through the
  * emitter as Responses items and events, and is stored when the request asks for it.
  */
-import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type { McpSettings } from '../config/schema.ts';
 import type { McpPool } from '../mcp/pool.ts';
-import { functionName, ToolNameMap } from '../mcp/naming.ts';
-import type { Tool, Upstream } from '../mcp/upstream.ts';
-import { toUpstreamError, UpstreamError } from '../mcp/upstream.ts';
 import { ApiError } from '../protocol/errors.ts';
 import { UpstreamStreamError, type ModelEvent, type ResponseObject } from '../protocol/events.ts';
 import { newId } from '../protocol/ids.ts';
 import type { ModelInputItem, ModelRequest, ModelTool } from '../protocol/model-request.ts';
-import type { FunctionTool, InputItem, McpCallItem, McpListToolsItem, ResponsesRequest } from '../protocol/responses.ts';
+import type { FunctionTool, InputItem, ResponsesRequest } from '../protocol/responses.ts';
 import { ProviderError } from '../providers/types.ts';
 import type { Route, Router } from '../providers/router.ts';
 import type { Store, StoredResponse } from '../store/types.ts';
 import { deniedOutput, loadHistory, matchApprovals, toModelInput, type History, type PendingApproval } from './conversation.ts';
 import type { ResponseEmitter } from './emitter.ts';
-import { isAllowed, needsApproval, resolveBindings, type McpBinding } from './mcp-bindings.ts';
+import { McpCallRunner } from './mcp-calls.ts';
+import { needsApproval, resolveBindings, type McpBinding } from './mcp-bindings.ts';
 import { streamModelTurn, type ModelCall } from './model-turn.ts';
-import { convertToolFailure, convertToolResult, type ConvertedResult } from './tool-results.ts';
+import { ToolCatalog } from './tool-catalog.ts';
+import type { ConvertedResult } from './tool-results.ts';
 
 export interface RunContext {
   signal: AbortSignal;
@@ -59,14 +57,6 @@ export interface AgentDeps {
   masterKey?: string;
 }
 
-/** One MCP tool a binding offers, under the function name the model knows it by. */
-interface OfferedTool {
-  binding: McpBinding;
-  server: Upstream;
-  tool: Tool;
-  fn: string;
-}
-
 const ITEM_PREFIX = { message: 'msg', function_call: 'fc', function_call_output: 'fco', reasoning: 'rs', mcp_approval_response: 'mcpa' } as const;
 
 function withId(item: InputItem): InputItem & { id: string } {
@@ -80,10 +70,6 @@ function withId(item: InputItem): InputItem & { id: string } {
 function storableRequest(req: RunRequest): unknown {
   const { extras: _e, ...rest } = req;
   return { ...rest, tools: rest.tools?.map((t) => (t.type === 'mcp' ? { ...t, headers: undefined, authorization: undefined } : t)) };
-}
-
-function toolParameters(schema: Tool['inputSchema']): Record<string, unknown> {
-  return schema && typeof schema === 'object' ? (schema as Record<string, unknown>) : { type: 'object', properties: {} };
 }
 
 export class Agent {
@@ -173,12 +159,9 @@ class AgentRun {
   private readonly signal: AbortSignal;
   private readonly deadline = new AbortController();
   private deadlineTimer: NodeJS.Timeout | undefined;
-  private readonly names = new ToolNameMap();
-  private readonly offered = new Map<string, OfferedTool>();
-  private readonly queue: PQueue;
+  private readonly catalog: ToolCatalog;
+  private readonly calls: McpCallRunner;
   private readonly approvals: StoredResponse['approvals'] = {};
-  private toolCalls = 0;
-  private readonly maxToolCalls: number;
 
   constructor(deps: AgentDeps, p: PreparedRun, emitter: ResponseEmitter, ctx: RunContext) {
     this.deps = deps;
@@ -189,8 +172,14 @@ class AgentRun {
     // A plain timer, cleared when the run ends: AbortSignal.timeout would keep every run's state alive
     // until its deadline passed.
     this.signal = AbortSignal.any([ctx.signal, this.deadline.signal]);
-    this.queue = new PQueue({ concurrency: deps.settings.tool_concurrency });
-    this.maxToolCalls = Math.min(p.request.max_tool_calls ?? Infinity, deps.settings.max_tool_calls);
+    this.catalog = new ToolCatalog(ctx.log);
+    this.calls = new McpCallRunner(emitter, {
+      concurrency: deps.settings.tool_concurrency,
+      maxToolCalls: Math.min(p.request.max_tool_calls ?? Infinity, deps.settings.max_tool_calls),
+      maxOutputChars: deps.settings.max_tool_output_chars,
+      signal: this.signal,
+      log: ctx.log,
+    });
   }
 
   private persist(): void {
@@ -219,16 +208,16 @@ class AgentRun {
     if (!p.bindings.length && !p.approvals.length) {
       // With no MCP work to show first, the model is called before anything is sent, so that a
       // provider that is down is an HTTP error rather than a failed stream.
-      conversation = toModelInput([...p.history.items, ...p.input], (label, tool) => functionName(label, tool));
+      conversation = toModelInput([...p.history.items, ...p.input], (label, tool) => this.catalog.functionNameOf(label, tool));
       first = await this.openModel(p.clientTools, p.base.tool_choice, conversation);
     }
     try {
       await emitter.start();
       this.persist();
       conversation ??= await this.startConversation();
-      const functionTools = [...p.clientTools, ...this.functionDefs()];
+      const functionTools = [...p.clientTools, ...this.catalog.functionDefs()];
       for (let rounds = 0; ; rounds++) {
-        const limited = rounds >= this.deps.settings.max_iterations || this.toolCalls >= this.maxToolCalls;
+        const limited = rounds >= this.deps.settings.max_iterations || this.calls.exhausted;
         // A forced tool choice applies to the first call only, or the loop would never end.
         const toolChoice = limited ? 'none' : rounds === 0 ? this.toolChoice() : p.base.tool_choice === 'none' ? 'none' : 'auto';
         const stream = first ?? (await this.openModel(functionTools, toolChoice, conversation));
@@ -238,9 +227,9 @@ class AgentRun {
         const turn = await streamModelTurn(
           stream,
           emitter,
-          (fn) => this.offered.has(fn),
+          (fn) => this.catalog.has(fn),
           async (call) => {
-            const o = this.offered.get(call.name)!;
+            const o = this.catalog.get(call.name)!;
             if (!limited && needsApproval(o.binding.entry, o.tool)) {
               approvalsAsked++;
               const id = newId('mcpr');
@@ -249,7 +238,7 @@ class AgentRun {
               return;
             }
             // Each call starts as soon as the model has finished its arguments.
-            calls.push(this.runCall(o, call.arguments, null, limited).then((result) => ({ call, result })));
+            calls.push(this.calls.run(o, call.arguments, null, limited).then((result) => ({ call, result })));
           },
         );
         const done = await Promise.all(calls);
@@ -275,7 +264,7 @@ class AgentRun {
     if (tc && typeof tc === 'object' && tc.type === 'mcp') {
       const label = (tc as { server_label: string }).server_label;
       const name = (tc as { name?: string | null }).name;
-      const fns = [...this.offered.values()].filter((o) => o.binding.label === label && (!name || o.tool.name === name)).map((o) => ({ type: 'function', name: o.fn }));
+      const fns = this.catalog.all().filter((o) => o.binding.label === label && (!name || o.tool.name === name)).map((o) => ({ type: 'function', name: o.fn }));
       return fns.length ? { type: 'allowed_tools', mode: 'required', tools: fns } : 'required';
     }
     return tc;
@@ -287,16 +276,6 @@ class AgentRun {
     return this.deps.router.open(this.p.route, req, { signal: this.signal, log: this.log });
   }
 
-  private functionDefs(): FunctionTool[] {
-    return [...this.offered.values()].map((o) => ({
-      type: 'function',
-      name: o.fn,
-      description: [o.tool.description, o.binding.entry.server_description].filter(Boolean).join('\n\n') || o.tool.name,
-      parameters: toolParameters(o.tool.inputSchema),
-      strict: false,
-    }));
-  }
-
   /**
    * The conversation the first model call sees: every binding's tools listed (or a listing already in
    * the conversation reused), the history and input as the model reads them, and the calls approved in
@@ -306,133 +285,23 @@ class AgentRun {
     const { p } = this;
     const prior = [...p.history.items, ...p.input];
     const taken = new Set(p.clientTools.filter((t) => t.type === 'function').map((t) => (t as FunctionTool).name));
-    const listings = p.bindings.map((b) => {
-      const reused = prior.find((i): i is McpListToolsItem => i.type === 'mcp_list_tools' && i.server_label === b.label && !i.error);
-      return { b, reused };
-    });
-    // New listings: every item is added before any is awaited, so servers are listed in parallel.
-    const started = new Map<McpBinding, { index: number; id: string }>();
-    for (const { b, reused } of listings) {
-      if (reused) continue;
-      const id = newId('mcpl');
-      const index = this.emitter.nextIndex;
-      await this.emitter.item({ type: 'response.output_item.added', output_index: index, item: { id, type: 'mcp_list_tools', server_label: b.label, tools: [] } });
-      await this.emitter.item({ type: 'response.mcp_list_tools.in_progress', output_index: index, item_id: id });
-      started.set(b, { index, id });
-    }
-    const results = await Promise.all(listings.map(({ b, reused }) => this.listBinding(b, reused && b.servers.length === 1 ? reused : undefined)));
-    for (const [i, { b }] of listings.entries()) {
-      const { tools, errors } = results[i]!;
-      for (const t of tools) {
-        const fn = this.names.add(t.server.name, t.tool.name, taken, `${b.ephemeral ? 'remote' : 'gateway'}:${b.label}`);
-        this.offered.set(fn, { binding: b, server: t.server, tool: t.tool, fn });
-      }
-      const s = started.get(b);
-      if (!s) continue;
-      let error: string | null = errors.length ? errors.join('; ') : null;
-      if (!tools.length && !error) error = b.servers.length ? `No tools available: allowed_tools matched none of the tools of ${b.servers.map((u) => `'${u.name}'`).join(', ')}.` : 'No MCP servers are registered in the gateway.';
-      const item: McpListToolsItem = {
-        id: s.id,
-        type: 'mcp_list_tools',
-        server_label: b.label,
-        tools: tools.map((t) => ({ name: t.tool.name, description: t.tool.description ?? null, input_schema: t.tool.inputSchema, annotations: { read_only: t.tool.annotations?.readOnlyHint === true } })),
-        error,
-      };
-      await this.emitter.item({ type: tools.length ? 'response.mcp_list_tools.completed' : 'response.mcp_list_tools.failed', output_index: s.index, item_id: s.id });
-      await this.emitter.item({ type: 'response.output_item.done', output_index: s.index, item });
-    }
-    const conversation = toModelInput(prior, (label, tool) => this.functionNameOf(label, tool));
+    await this.catalog.build(p.bindings, prior, taken, this.emitter);
+    const conversation = toModelInput(prior, (label, tool) => this.catalog.functionNameOf(label, tool));
     // Approvals answered in this request: run the approved calls; denied ones were shown as not run.
-    const approved = p.approvals.filter((a) => a.response.approve);
     const ran = await Promise.all(
-      approved.map(async ({ request }) => {
-        const o = this.resolveTool(request.server_label, request.name, p.history.approvals[request.id]?.server);
-        const result = o ? await this.runCall(o, request.arguments, request.id, false) : { output: '', modelOutput: deniedOutput(`the tool '${request.name}' is no longer available`), error: null };
-        return { request, result };
-      }),
+      p.approvals
+        .filter((a) => a.response.approve)
+        .map(async ({ request }) => {
+          const o = this.catalog.find(request.server_label, request.name, p.history.approvals[request.id]?.server);
+          const result = o ? await this.calls.run(o, request.arguments, request.id) : { modelOutput: deniedOutput(`the tool '${request.name}' is no longer available`) };
+          return { request, result };
+        }),
     );
     for (const { request, result } of ran) {
-      conversation.push({ type: 'function_call', call_id: request.id, name: this.functionNameOf(request.server_label, request.name), arguments: request.arguments || '{}' });
+      conversation.push({ type: 'function_call', call_id: request.id, name: this.catalog.functionNameOf(request.server_label, request.name), arguments: request.arguments || '{}' });
       conversation.push({ type: 'function_call_output', call_id: request.id, output: result.modelOutput });
     }
     return conversation;
-  }
-
-  private async listBinding(b: McpBinding, reused: McpListToolsItem | undefined): Promise<{ tools: { server: Upstream; tool: Tool }[]; errors: string[] }> {
-    if (reused) {
-      const server = b.servers[0]!;
-      const tools = reused.tools.map((t) => ({ name: t.name, description: t.description ?? undefined, inputSchema: t.input_schema as Tool['inputSchema'], annotations: { readOnlyHint: (t.annotations as { read_only?: boolean } | null)?.read_only === true } }) as Tool);
-      return { tools: tools.filter((t) => isAllowed(b.entry, t)).map((tool) => ({ server, tool })), errors: [] };
-    }
-    const errors: string[] = [];
-    const lists = await Promise.all(
-      b.servers.map(async (server) => {
-        try {
-          return (await server.listTools()).filter((t) => isAllowed(b.entry, t)).map((tool) => ({ server, tool }));
-        } catch (e) {
-          const err = toUpstreamError(e, server.name);
-          errors.push(`MCP server '${server.name}' is unavailable: ${err.message}`);
-          this.log.warn({ mcp_server: server.name, err: err.message }, 'tool listing failed');
-          return [];
-        }
-      }),
-    );
-    return { tools: lists.flat(), errors };
-  }
-
-  private resolveTool(label: string, tool: string, server?: string): OfferedTool | undefined {
-    for (const o of this.offered.values())
-      if (o.binding.label === label && o.tool.name === tool && (!server || o.server.name === server)) return o;
-    return undefined;
-  }
-
-  private functionNameOf(label: string, tool: string): string {
-    return this.resolveTool(label, tool)?.fn ?? functionName(label, tool);
-  }
-
-  /**
-   * One MCP call as an `mcp_call` item: announced with its arguments, run (bounded concurrency,
-   * per-call timeout), then completed or failed. `skip` records it as not run (a limit was reached).
-   */
-  private async runCall(o: OfferedTool, args: string, approvalRequestId: string | null, skip: boolean): Promise<ConvertedResult> {
-    const { emitter } = this;
-    const id = newId('mcp');
-    const index = emitter.nextIndex;
-    const base: McpCallItem = { id, type: 'mcp_call', server_label: o.binding.label, name: o.tool.name, arguments: '', output: null, error: null, status: 'in_progress', approval_request_id: approvalRequestId };
-    await emitter.item({ type: 'response.output_item.added', output_index: index, item: base });
-    await emitter.item({ type: 'response.mcp_call.in_progress', output_index: index, item_id: id });
-    if (args) await emitter.item({ type: 'response.mcp_call_arguments.delta', output_index: index, item_id: id, delta: args });
-    await emitter.item({ type: 'response.mcp_call_arguments.done', output_index: index, item_id: id, arguments: args });
-    const result = await this.execute(o, args, skip || ++this.toolCalls > this.maxToolCalls);
-    const item: McpCallItem = { ...base, arguments: args, output: result.output, error: result.error, status: result.error ? 'failed' : 'completed' };
-    await emitter.item({ type: result.error ? 'response.mcp_call.failed' : 'response.mcp_call.completed', output_index: index, item_id: id });
-    await emitter.item({ type: 'response.output_item.done', output_index: index, item });
-    return result;
-  }
-
-  private async execute(o: OfferedTool, args: string, skip: boolean): Promise<ConvertedResult> {
-    if (skip) return convertToolFailure(new UpstreamError('mcp_protocol_error', -32000, `Not run: this response reached its tool-call limit (${this.maxToolCalls}).`));
-    let parsed: unknown;
-    try {
-      parsed = args.trim() === '' ? {} : JSON.parse(args);
-    } catch {
-      parsed = undefined;
-    }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
-      return convertToolFailure(new UpstreamError('mcp_protocol_error', -32602, `Invalid arguments for '${o.tool.name}': expected a JSON object, got ${JSON.stringify(args.slice(0, 200))}`));
-    const started = performance.now();
-    try {
-      const result = await this.queue.add(() =>
-        o.server.callTool(o.tool.name, parsed as Record<string, unknown>, { signal: this.signal, headers: o.binding.headers.get(o.server.name) }),
-      );
-      this.log.info({ mcp_server: o.server.name, tool: o.tool.name, ms: Math.round(performance.now() - started), is_error: result.isError === true }, 'mcp tool call');
-      return convertToolResult(result, this.deps.settings.max_tool_output_chars);
-    } catch (e) {
-      if (this.signal.aborted) throw e;
-      const err = toUpstreamError(e, o.server.name);
-      this.log.warn({ mcp_server: o.server.name, tool: o.tool.name, err: err.message }, 'mcp tool call failed');
-      return convertToolFailure(err);
-    }
   }
 
   private async finish(status: 'completed' | 'incomplete', detail?: { reason?: string }): Promise<ResponseObject> {

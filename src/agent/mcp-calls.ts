@@ -1,0 +1,83 @@
+/**
+ * Runs MCP calls as `mcp_call` items: each announced with its arguments, run with bounded concurrency
+ * and the per-call timeout, then completed or failed. Counts calls against the response's limit.
+ */
+import PQueue from 'p-queue';
+import type { Logger } from 'pino';
+import { toUpstreamError, UpstreamError } from '../mcp/upstream.ts';
+import { newId } from '../protocol/ids.ts';
+import type { McpCallItem } from '../protocol/responses.ts';
+import type { ResponseEmitter } from './emitter.ts';
+import type { OfferedTool } from './tool-catalog.ts';
+import { convertToolFailure, convertToolResult, type ConvertedResult } from './tool-results.ts';
+
+export interface McpCallOptions {
+  concurrency: number;
+  maxToolCalls: number;
+  maxOutputChars: number;
+  signal: AbortSignal;
+  log: Logger;
+}
+
+function parseArguments(args: string): Record<string, unknown> | null {
+  try {
+    const v = args.trim() === '' ? {} : JSON.parse(args);
+    return v && typeof v === 'object' && !Array.isArray(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+export class McpCallRunner {
+  private readonly queue: PQueue;
+  private readonly o: McpCallOptions;
+  private readonly emitter: ResponseEmitter;
+  private count = 0;
+
+  constructor(emitter: ResponseEmitter, o: McpCallOptions) {
+    this.emitter = emitter;
+    this.o = o;
+    this.queue = new PQueue({ concurrency: o.concurrency });
+  }
+
+  /** Whether the response has used up its tool calls. */
+  get exhausted(): boolean {
+    return this.count >= this.o.maxToolCalls;
+  }
+
+  /** One call, start to finish. `skip` records it as not run (a limit was reached). */
+  async run(t: OfferedTool, args: string, approvalRequestId: string | null, skip = false): Promise<ConvertedResult> {
+    const { emitter } = this;
+    const id = newId('mcp');
+    const index = emitter.nextIndex;
+    const base: McpCallItem = { id, type: 'mcp_call', server_label: t.binding.label, name: t.tool.name, arguments: '', output: null, error: null, status: 'in_progress', approval_request_id: approvalRequestId };
+    await emitter.item({ type: 'response.output_item.added', output_index: index, item: base });
+    await emitter.item({ type: 'response.mcp_call.in_progress', output_index: index, item_id: id });
+    if (args) await emitter.item({ type: 'response.mcp_call_arguments.delta', output_index: index, item_id: id, delta: args });
+    await emitter.item({ type: 'response.mcp_call_arguments.done', output_index: index, item_id: id, arguments: args });
+    const result = await this.execute(t, args, skip || ++this.count > this.o.maxToolCalls);
+    const item: McpCallItem = { ...base, arguments: args, output: result.output, error: result.error, status: result.error ? 'failed' : 'completed' };
+    await emitter.item({ type: result.error ? 'response.mcp_call.failed' : 'response.mcp_call.completed', output_index: index, item_id: id });
+    await emitter.item({ type: 'response.output_item.done', output_index: index, item });
+    return result;
+  }
+
+  private async execute(t: OfferedTool, args: string, skip: boolean): Promise<ConvertedResult> {
+    if (skip) return convertToolFailure(new UpstreamError('mcp_protocol_error', -32000, `Not run: this response reached its tool-call limit (${this.o.maxToolCalls}).`));
+    const parsed = parseArguments(args);
+    // Arguments that are not a JSON object go back to the model as an error, never silently as {}.
+    if (!parsed) return convertToolFailure(new UpstreamError('mcp_protocol_error', -32602, `Invalid arguments for '${t.tool.name}': expected a JSON object, got ${JSON.stringify(args.slice(0, 200))}`));
+    const started = performance.now();
+    const { log, signal } = this.o;
+    try {
+      const result = await this.queue.add(() => t.server.callTool(t.tool.name, parsed, { signal, headers: t.binding.headers.get(t.server.name) }));
+      log.info({ mcp_server: t.server.name, tool: t.tool.name, ms: Math.round(performance.now() - started), is_error: result.isError === true }, 'mcp tool call');
+      return convertToolResult(result, this.o.maxOutputChars);
+    } catch (e) {
+      if (signal.aborted) throw e;
+      const err = toUpstreamError(e, t.server.name);
+      log.warn({ mcp_server: t.server.name, tool: t.tool.name, err: err.message }, 'mcp tool call failed');
+      return convertToolFailure(err);
+    }
+  }
+}
