@@ -116,6 +116,21 @@ describe('upstream failures', () => {
     assertErrorShape(r.json);
   });
 
+  test('an upstream that goes silent mid-stream: the stream fails with a timeout, never hangs', async () => {
+    const m = uniq('silent');
+    t.mock.enqueue(m, { text: 'first then nothing for a long while', chunkDelayMs: 1500 });
+    const res = await fetch(`${t.gw.url}/v1/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: `slow/${m}`, input: 'x', stream: true }),
+    });
+    const events = parseSse(await res.text()).filter((f) => !f.comment).map((f) => JSON.parse(f.data));
+    const last = events.at(-1);
+    assert.equal(last.type, 'response.failed');
+    assert.equal(last.response.error.code, 'timeout');
+    await t.mock.waitFor((r) => r.model === m && r.aborted);
+  });
+
   test('a group fails over from a dead deployment to a live one', async () => {
     for (let i = 0; i < 3; i++) {
       const r = await client.responses.create({ model: 'grp', input: `try ${i}` });
