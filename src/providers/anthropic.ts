@@ -4,6 +4,7 @@ import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages
 import { anthropicEventsToEvents, modelRequestToAnthropic } from '../protocol/convert/anthropic.ts';
 import type { ModelRequest } from '../protocol/model-request.ts';
 import { fromAnthropicError } from './errors.ts';
+import { providerFetch } from './fetch.ts';
 import { guardStream } from './stream-guard.ts';
 import type { CallOptions, Provider } from './types.ts';
 
@@ -29,6 +30,7 @@ export class AnthropicProvider implements Provider {
       timeout: o.timeoutMs,
       maxRetries: 0, // the router retries and fails over
       defaultHeaders: o.headers,
+      fetch: providerFetch,
     });
   }
 

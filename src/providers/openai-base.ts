@@ -3,6 +3,7 @@ import OpenAI from 'openai';
 import type { CreateEmbeddingResponse, EmbeddingCreateParams } from 'openai/resources/embeddings';
 import type { ImageGenerateParamsNonStreaming, ImagesResponse } from 'openai/resources/images';
 import { fromOpenAIError } from './errors.ts';
+import { providerFetch } from './fetch.ts';
 import type { CallOptions } from './types.ts';
 
 export interface OpenAIClientOptions {
@@ -26,6 +27,7 @@ export abstract class OpenAIProviderBase {
       timeout: o.timeoutMs,
       maxRetries: 0, // the router retries and fails over
       defaultHeaders: o.headers,
+      fetch: providerFetch,
     });
     this.streamIdleMs = o.streamIdleMs;
   }
