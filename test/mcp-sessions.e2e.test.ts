@@ -16,19 +16,24 @@ let conf: Awaited<ReturnType<typeof startConformanceServer>>;
 let fixture: Awaited<ReturnType<typeof startFixtureHttpServer>>;
 let t: TestGateway;
 let keyed: TestGateway;
+/** Sessions expire fast here: only tests about expiry use it. */
+let short: TestGateway;
+/** Few sessions allowed, and they stay: only the cap test uses it. */
+let capped: TestGateway;
 
 before(async () => {
   conf = await startConformanceServer();
   fixture = await startFixtureHttpServer();
-  t = await startTestGateway({
-    mcp_servers: { conf: { url: conf.url }, fixture: { url: fixture.url } },
-    mcp_settings: { session_idle_seconds: 0.2, max_sessions: MAX },
-  });
+  t = await startTestGateway({ mcp_servers: { conf: { url: conf.url }, fixture: { url: fixture.url } } });
   keyed = await startTestGateway({ general_settings: { master_key: 'sk-gw' }, mcp_servers: { fixture: { url: fixture.url } } });
+  short = await startTestGateway({ mcp_settings: { session_idle_seconds: 0.2 } });
+  capped = await startTestGateway({ mcp_settings: { max_sessions: MAX } });
 });
 after(async () => {
   await t.close();
   await keyed.close();
+  await short.close();
+  await capped.close();
   await fixture.close();
   await conf.close();
 });
@@ -52,30 +57,29 @@ async function eventually(check: () => boolean | Promise<boolean>, ms = 5000): P
   }
 }
 
-const sessions = () => t.gw.gateway.mcp.sessions.size;
 
 describe('session lifecycle', () => {
   test('an expired session answers 404', async () => {
-    const res = await openAndAbandon(t.gw.url);
+    const sessions = () => short.gw.gateway.mcp.sessions.size;
+    const res = await openAndAbandon(short.gw.url);
     assert.equal(res.status, 200);
     const sid = res.headers.get('mcp-session-id')!;
-    const ping = () => fetch(`${t.gw.url}/mcp`, { method: 'POST', headers: { ...HEADERS, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
+    const ping = () => fetch(`${short.gw.url}/mcp`, { method: 'POST', headers: { ...HEADERS, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
     assert.equal((await ping()).status, 200);
     await eventually(() => sessions() === 0); // swept once idle (pinging would keep it alive)
     assert.equal((await ping()).status, 404);
   });
 
   test('the cap: past it, a clear error; DELETE frees a place', async () => {
-    await eventually(() => sessions() === 0);
     const ids: string[] = [];
-    for (let i = 0; i < MAX; i++) ids.push((await openAndAbandon(t.gw.url)).headers.get('mcp-session-id')!);
-    const over = await fetch(`${t.gw.url}/mcp`, { method: 'POST', headers: HEADERS, body: INIT });
+    for (let i = 0; i < MAX; i++) ids.push((await openAndAbandon(capped.gw.url)).headers.get('mcp-session-id')!);
+    const over = await fetch(`${capped.gw.url}/mcp`, { method: 'POST', headers: HEADERS, body: INIT });
     assert.equal(over.status, 503);
     const body = (await over.json()) as { error: { message: string } };
     assert.match(body.error.message, /Too many MCP sessions \(the limit is 5\)/);
-    const del = await fetch(`${t.gw.url}/mcp`, { method: 'DELETE', headers: { ...HEADERS, 'mcp-session-id': ids[0]!, 'mcp-protocol-version': '2025-11-25' } });
+    const del = await fetch(`${capped.gw.url}/mcp`, { method: 'DELETE', headers: { ...HEADERS, 'mcp-session-id': ids[0]!, 'mcp-protocol-version': '2025-11-25' } });
     assert.equal(del.status, 200);
-    assert.equal((await openAndAbandon(t.gw.url)).status, 200);
+    assert.equal((await openAndAbandon(capped.gw.url)).status, 200);
   });
 
   test('1,000 open-and-abandon cycles leave no live sessions behind', async () => {

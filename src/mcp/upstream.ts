@@ -28,6 +28,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { McpServerEntry } from '../config/schema.ts';
+import { providerFetch } from '../providers/fetch.ts';
 
 export type { CallToolResult, Tool };
 
@@ -60,10 +61,10 @@ export function withRequestHeaders<T>(headers: Record<string, string> | undefine
 
 const fetchWithRequestHeaders: typeof fetch = (input, init) => {
   const extra = requestHeaders.getStore();
-  if (!extra) return fetch(input, init);
+  if (!extra) return providerFetch(input, init);
   const headers = new Headers(init?.headers);
   for (const [k, v] of Object.entries(extra)) headers.set(k, v);
-  return fetch(input, { ...init, headers });
+  return providerFetch(input, { ...init, headers });
 };
 
 /** The headers configured for a server: static headers plus its credential. */
