@@ -178,13 +178,26 @@ describe('upstream failures', () => {
     t.mock.enqueue(m, { text: 'one two three four five six', stallAfter: 3 });
     const ac = new AbortController();
     const stream = await client.responses.create({ model: `c/${m}`, input: 'x', stream: true }, { signal: ac.signal });
+    let id = '';
     for await (const ev of stream) {
+      if (ev.type === 'response.created') id = ev.response.id;
       if (ev.type === 'response.output_text.delta') break;
     }
     ac.abort();
     const seen = await t.mock.waitFor((r) => r.model === m && r.aborted);
     assert.equal(seen.aborted, true);
     await stillServing();
+    // The stored response says what happened to it.
+    for (let i = 0; i < 100; i++) {
+      const r = await client.responses.retrieve(id);
+      if (r.status !== 'in_progress') {
+        assert.equal(r.status, 'failed');
+        assert.equal(r.error?.code, 'client_disconnected');
+        return;
+      }
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    assert.fail('the response stayed in_progress');
   });
 
   test('keep-alive comments while the model is silent', async () => {

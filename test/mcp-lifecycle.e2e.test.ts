@@ -212,16 +212,17 @@ describe('a gateway restart', () => {
     let c = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'x', maxRetries: 0 });
     const first = await c.responses.create({ model: `c/${m}`, input: 'write it', tools: [tool] });
     const req = first.output.find((o) => o.type === 'mcp_approval_request')!;
-    // a run that is still going when the process dies
+    // a run that is still going when the process dies: the client keeps its connection open meanwhile
+    // (a client that goes away first gets its response marked failed as disconnected instead)
     const stalled = uniq('stalled');
     t.mock.enqueue(stalled, { text: 'never finishes this sentence', stallAfter: 2 });
-    const stream = await c.responses.create({ model: `c/${stalled}`, input: 'go', stream: true });
-    let cutId = '';
-    for await (const ev of stream) {
-      if (ev.type === 'response.created') cutId = ev.response.id;
-      if (ev.type === 'response.output_text.delta') break;
-    }
+    const live = await fetch(`${gw.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: `c/${stalled}`, input: 'go', stream: true }) });
+    const reader = live.body!.getReader();
+    let seen = '';
+    while (!seen.includes('response.output_text.delta')) seen += new TextDecoder().decode((await reader.read()).value);
+    const cutId = /"id":"(resp_[0-9a-f]+)"/.exec(seen)![1]!;
     await stop(gw.child, 'SIGKILL');
+    await reader.cancel().catch(() => {});
 
     gw = await serve();
     c = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'x', maxRetries: 0 });
