@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { parseSse, startTestGateway, type TestGateway } from './support/gateway.ts';
+import { startTestGateway, streamResponse, type TestGateway } from './support/gateway.ts';
 
 let t: TestGateway;
 let keyed: TestGateway;
@@ -119,12 +119,8 @@ describe('upstream failures', () => {
   test('an upstream that goes silent mid-stream: the stream fails with a timeout, never hangs', async () => {
     const m = uniq('silent');
     t.mock.enqueue(m, { text: 'first then nothing for a long while', chunkDelayMs: 1500 });
-    const res = await fetch(`${t.gw.url}/v1/responses`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: `slow/${m}`, input: 'x', stream: true }),
-    });
-    const events = parseSse(await res.text()).filter((f) => !f.comment).map((f) => JSON.parse(f.data));
+    const { violations, events } = await streamResponse(t.gw.url, { model: `slow/${m}`, input: 'x' });
+    assert.deepEqual(violations, []);
     const last = events.at(-1);
     assert.equal(last.type, 'response.failed');
     assert.equal(last.response.error.code, 'timeout');
@@ -147,12 +143,8 @@ describe('upstream failures', () => {
   test('mid-stream drop ends the Responses stream with response.failed', async () => {
     const m = uniq('drop');
     t.mock.enqueue(m, { text: 'this will be cut off somewhere in the middle', dropAfter: 4 });
-    const res = await fetch(`${t.gw.url}/v1/responses`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: `c/${m}`, input: 'x', stream: true }),
-    });
-    const events = parseSse(await res.text()).filter((f) => !f.comment).map((f) => JSON.parse(f.data));
+    const { violations, events } = await streamResponse(t.gw.url, { model: `c/${m}`, input: 'x' });
+    assert.deepEqual(violations, []);
     const last = events.at(-1);
     assert.equal(last.type, 'response.failed');
     assert.equal(last.response.status, 'failed');

@@ -9,9 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import OpenAI6 from 'openai6';
 import { fixtureState, resetFixtureState, startFixtureHttpServer } from '../fixtures/mcp-server.ts';
-import { openaiClients, parseSse, startTestGateway, type TestGateway } from './support/gateway.ts';
+import { openaiClients, startTestGateway, streamResponse, type TestGateway } from './support/gateway.ts';
 import { callThenAnswer } from './support/scripts.ts';
-import { validateResponseStream } from './support/validate-stream.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 let fixture: Awaited<ReturnType<typeof startFixtureHttpServer>>;
@@ -41,11 +40,7 @@ const uniq = (label: string) => `mcp-${label}-${++n}`;
 const gw = (extra: Record<string, unknown> = {}) => ({ type: 'mcp' as const, server_label: 'gw', server_url: 'litellm_proxy', require_approval: 'never' as const, ...extra });
 
 
-async function streamFrames(body: Record<string, unknown>) {
-  const res = await fetch(`${t.gw.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, stream: true }) });
-  assert.equal(res.status, 200);
-  return validateResponseStream(parseSse(await res.text()));
-}
+const streamFrames = (body: Record<string, unknown>) => streamResponse(t.gw.url, body);
 
 const strip = (output: any[]) => output.map(({ id: _id, approval_request_id: _a, ...rest }) => rest);
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,9 +15,8 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { fixtureState, startFixtureHttpServer } from '../fixtures/mcp-server.ts';
-import { parseSse, startTestGateway, type TestGateway } from './support/gateway.ts';
+import { startTestGateway, streamResponse, writeConfig, type TestGateway } from './support/gateway.ts';
 import { callThenAnswer } from './support/scripts.ts';
-import { validateResponseStream } from './support/validate-stream.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 let fixture: Awaited<ReturnType<typeof startFixtureHttpServer>>;
@@ -82,12 +81,7 @@ describe('upstreams', () => {
   test('an upstream that is down: its tools are unavailable with a clear error, the rest work', async () => {
     const m = uniq('down');
     t.mock.always(m, callThenAnswer([{ name: 'fixture-echo', arguments: { text: 'still here' } }]));
-    const res = await fetch(`${t.gw.url}/v1/responses`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: `c/${m}`, input: 'go', stream: true, tools: [{ type: 'mcp', server_label: 'all', server_url: 'litellm_proxy/mcp/fixture,dead', require_approval: 'never' }] }),
-    });
-    const { violations, events } = validateResponseStream(parseSse(await res.text()));
+    const { violations, events } = await streamResponse(t.gw.url, { model: `c/${m}`, input: 'go', tools: [{ type: 'mcp', server_label: 'all', server_url: 'litellm_proxy/mcp/fixture,dead', require_approval: 'never' }] });
     assert.deepEqual(violations, []);
     const final = events.at(-1).response;
     assert.equal(final.status, 'completed');
@@ -156,12 +150,7 @@ test('configured headers, credentials and forwarded client headers reach the ser
 test('the run deadline ends the response incomplete, naming the limit', async () => {
   const m = uniq('deadline');
   t.mock.always(m, callThenAnswer([{ name: 'fixture-slow', arguments: { ms: 3000 } }]));
-  const res = await fetch(`${t.gw.url}/v1/responses`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: `c/${m}`, input: 'go', stream: true, tools: [{ type: 'mcp', server_label: 'fx', server_url: 'litellm_proxy/mcp/fixture', require_approval: 'never' }] }),
-  });
-  const { violations, events } = validateResponseStream(parseSse(await res.text()));
+  const { violations, events } = await streamResponse(t.gw.url, { model: `c/${m}`, input: 'go', tools: [{ type: 'mcp', server_label: 'fx', server_url: 'litellm_proxy/mcp/fixture', require_approval: 'never' }] });
   assert.deepEqual(violations, []);
   const final = events.at(-1);
   assert.equal(final.type, 'response.incomplete');
@@ -192,17 +181,13 @@ describe('a gateway restart', () => {
   }
 
   test('an approval-pending response continues after it; a run cut off by it is marked failed', async () => {
-    writeFileSync(
-      config,
-      [
-        'model_list:',
-        `  - {model_name: "c/*", litellm_params: {model: "openai/*", api_base: "${t.mock.openaiBase}", api_key: sk-x}}`,
-        'mcp_servers:',
-        `  fixture: {url: "${fixture.url}"}`,
-        'general_settings:',
-        `  database_url: "sqlite:${join(dir, 'store.db')}"`,
-        '',
-      ].join('\n'),
+    writeConfig(
+      {
+        model_list: [{ model_name: 'c/*', litellm_params: { model: 'openai/*', api_base: t.mock.openaiBase, api_key: 'sk-x' } }],
+        mcp_servers: { fixture: { url: fixture.url } },
+        general_settings: { database_url: `sqlite:${join(dir, 'store.db')}` },
+      },
+      dir,
     );
     const m = uniq('restart');
     t.mock.always(m, callThenAnswer([{ name: 'fixture-write_note', arguments: { note: 'survives' } }], (o) => `After restart: ${o[0]}`));

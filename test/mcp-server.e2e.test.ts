@@ -3,7 +3,7 @@
  * HTTP+SSE transport and stdio (`toolgate mcp`).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -15,7 +15,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { ToolListChangedNotificationSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { MOCK_PNG_B64 } from '../fixtures/mock-provider.ts';
 import { startFixtureHttpServer } from '../fixtures/mcp-server.ts';
-import { startTestGateway, type TestGateway } from './support/gateway.ts';
+import { startTestGateway, writeConfig, type TestGateway } from './support/gateway.ts';
 import { callThenAnswer } from './support/scripts.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -102,20 +102,11 @@ describe('clients on every transport', () => {
   });
 
   test('stdio: toolgate mcp', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'toolgate-stdio-'));
-    const config = join(dir, 'toolgate.yaml');
-    writeFileSync(
-      config,
-      [
-        'model_list:',
-        `  - {model_name: "c/*", litellm_params: {model: "openai/*", api_base: "${t.mock.openaiBase}", api_key: sk-x}}`,
-        'mcp_servers:',
-        `  fixture: {url: "${fixture.url}"}`,
-        `  everything: {command: "${everything.command}", args: ${JSON.stringify(everything.args)}}`,
-        'general_settings: {database_url: "sqlite::memory:"}',
-        '',
-      ].join('\n'),
-    );
+    const config = writeConfig({
+      model_list: [{ model_name: 'c/*', litellm_params: { model: 'openai/*', api_base: t.mock.openaiBase, api_key: 'sk-x' } }],
+      mcp_servers: { fixture: { url: fixture.url }, everything },
+      general_settings: { database_url: 'sqlite::memory:' },
+    });
     const transport = new StdioClientTransport({ command: process.execPath, args: [`${root}bin/toolgate.js`, 'mcp', '--config', config], stderr: 'pipe' });
     const c = await connect(transport);
     try {

@@ -4,40 +4,16 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { parse } from 'yaml';
-import { ModelCalls } from '../src/agent/model-calls.ts';
-import { Agent } from '../src/agent/run.ts';
-import { McpSettings } from '../src/config/schema.ts';
-import { McpPool } from '../src/mcp/pool.ts';
-import { McpGateway } from '../src/mcp/server/gateway.ts';
+import { loadConfig } from '../src/config/load.ts';
 import { buildRoutes } from '../src/http/app.ts';
-import { Router } from '../src/providers/router.ts';
-import { SqliteStore } from '../src/store/sqlite.ts';
+import { buildGateway } from '../src/server.ts';
 
 const spec = parse(readFileSync(new URL('../openapi.yaml', import.meta.url), 'utf8'));
 
 test('the routes the server exposes and the paths in openapi.yaml are the same set', async () => {
-  const router = new Router([]);
-  const store = new SqliteStore(':memory:');
   const logger = pino({ level: 'silent' });
-  const settings = McpSettings.parse({});
-  const pool = new McpPool({}, settings, logger);
-  const agent = new Agent({ router, pool, store, settings });
-  const calls = new ModelCalls(router);
-  const mcp = new McpGateway({ agent, calls, router, pool, settings, masterKey: undefined, log: logger, uploadDir: undefined, version: '0' });
-  const routers = buildRoutes({
-    logger,
-    agent,
-    calls,
-    router,
-    pool,
-    mcp,
-    store,
-    masterKey: undefined,
-    bindHost: '127.0.0.1',
-    maxRequestBytes: 1024,
-    keepAliveMs: 1000,
-    configSource: 'test',
-  });
+  const gw = buildGateway(loadConfig({ raw: { general_settings: { database_url: 'sqlite::memory:' } } }), logger);
+  const routers = buildRoutes({ ...gw, logger, bindHost: '127.0.0.1', maxRequestBytes: 1024, keepAliveMs: 1000, configSource: 'test' });
   const served = new Set<string>();
   for (const r of routers)
     for (const layer of r.stack)
@@ -46,8 +22,7 @@ test('the routes the server exposes and the paths in openapi.yaml are the same s
   for (const [path, ops] of Object.entries(spec.paths as Record<string, Record<string, unknown>>))
     for (const m of Object.keys(ops)) if (['get', 'post', 'put', 'patch', 'delete'].includes(m)) documented.add(`${m.toUpperCase()} ${path}`);
   assert.deepEqual([...served].sort(), [...documented].sort());
-  store.close();
-  await mcp.close();
+  await gw.close();
 });
 
 test('every $ref in openapi.yaml resolves', () => {

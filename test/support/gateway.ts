@@ -1,11 +1,16 @@
 /** Starts a mock provider and an in-process gateway routed to it; one of each per test file. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import OpenAI from 'openai';
 import OpenAI6 from 'openai6';
 import { pino } from 'pino';
+import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { startMockProvider, type MockProvider } from '../../fixtures/mock-provider.ts';
+import { validateResponseStream } from './validate-stream.ts';
 
 export interface TestGateway {
   mock: MockProvider;
@@ -90,4 +95,18 @@ export function openaiClients(gatewayUrl: string, apiKey = 'unused'): { client: 
     client: new OpenAI({ baseURL: `${gatewayUrl}/v1`, apiKey, maxRetries: 0 }),
     client6: new OpenAI6({ baseURL: `${gatewayUrl}/v1`, apiKey, maxRetries: 0 }),
   };
+}
+
+/** POSTs a streamed /v1/responses request and checks its frames against the ordering rules. */
+export async function streamResponse(gatewayUrl: string, body: Record<string, unknown>): Promise<ReturnType<typeof validateResponseStream>> {
+  const res = await fetch(`${gatewayUrl}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, stream: true }) });
+  if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
+  return validateResponseStream(parseSse(await res.text()).filter((f) => !f.comment));
+}
+
+/** Writes a config file for a gateway run as a process (`toolgate serve|mcp --config`); returns its path. */
+export function writeConfig(raw: Record<string, unknown>, dir = mkdtempSync(join(tmpdir(), 'toolgate-config-'))): string {
+  const path = join(dir, 'toolgate.yaml');
+  writeFileSync(path, stringify(raw));
+  return path;
 }
