@@ -40,7 +40,8 @@ export class ResponseEmitter {
   }
 
   private async send(ev: ItemEvent | LifecycleEvent): Promise<void> {
-    await this.sink({ ...ev, sequence_number: this.seq++ } as StreamEvent);
+    // `type` and `sequence_number` first, as OpenAI writes them.
+    await this.sink({ type: ev.type, sequence_number: this.seq++, ...ev } as StreamEvent);
   }
 
   async start(): Promise<void> {
