@@ -41,7 +41,8 @@ export class ResponseEmitter {
 
   private async send(ev: ItemEvent | LifecycleEvent): Promise<void> {
     // `type` and `sequence_number` first, as OpenAI writes them.
-    await this.sink({ type: ev.type, sequence_number: this.seq++, ...ev } as StreamEvent);
+    const { type, ...rest } = ev;
+    await this.sink({ type, sequence_number: this.seq++, ...rest } as StreamEvent);
   }
 
   async start(): Promise<void> {
