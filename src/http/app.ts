@@ -54,12 +54,12 @@ export function createApp(deps: AppDeps): Koa {
   app.proxy = false;
   // Errors are rendered by errorMiddleware; Koa's default handler would print stacks.
   app.silent = true;
-  const v1Auth = requireKey(deps.masterKey);
+  const auth = requireKey(deps.masterKey);
   app.use(requestContext(deps.logger));
   app.use(errorMiddleware);
   app.use(browserGuard({ keyRequired: deps.masterKey !== undefined, bindHost: deps.bindHost, isMcpPath }));
   const needsKey = (path: string) => path.startsWith('/v1/') || path === '/v1' || isMcpPath(path);
-  app.use(async (ctx, next) => (needsKey(ctx.path) ? v1Auth(ctx, next) : next()));
+  app.use(async (ctx, next) => (needsKey(ctx.path) ? auth(ctx, next) : next()));
   app.use(
     koaBody({
       json: true,
