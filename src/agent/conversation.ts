@@ -4,7 +4,7 @@
  */
 import { ApiError } from '../protocol/errors.ts';
 import type { ModelInputItem } from '../protocol/model-request.ts';
-import type { InputItem, McpApprovalRequestItem, McpApprovalResponseItem } from '../protocol/responses.ts';
+import type { FunctionCallItem, FunctionCallOutputItem, InputItem, McpApprovalRequestItem, McpApprovalResponseItem } from '../protocol/responses.ts';
 import type { Store, StoredResponse } from '../store/types.ts';
 
 const MAX_CHAIN = 10_000;
@@ -76,6 +76,14 @@ export function matchApprovals(history: InputItem[], input: InputItem[]): Pendin
 /** Maps an MCP tool (its label and name) to the function name the model knows it by. */
 export type FunctionNamer = (label: string, tool: string) => string;
 
+/** A function call and its output, as a model reads a tool call that ran (or was refused). */
+export function callWithOutput(callId: string, name: string, args: string, output: FunctionCallOutputItem['output']): [FunctionCallItem, FunctionCallOutputItem] {
+  return [
+    { type: 'function_call', call_id: callId, name, arguments: args || '{}' },
+    { type: 'function_call_output', call_id: callId, output },
+  ];
+}
+
 export function deniedOutput(reason: string | null | undefined): string {
   return `The user did not approve this tool call${reason ? `: ${reason}` : '.'} It was not run.`;
 }
@@ -94,10 +102,7 @@ export function toModelInput(items: InputItem[], name: FunctionNamer): ModelInpu
     if (it.type === 'mcp_approval_response') decided.add(it.approval_request_id);
   }
   const requests = new Map(items.filter((i): i is McpApprovalRequestItem => i.type === 'mcp_approval_request').map((r) => [r.id, r]));
-  const call = (callId: string, label: string, tool: string, args: string, output: string) => {
-    out.push({ type: 'function_call', call_id: callId, name: name(label, tool), arguments: args || '{}' });
-    out.push({ type: 'function_call_output', call_id: callId, output });
-  };
+  const call = (callId: string, label: string, tool: string, args: string, output: string) => out.push(...callWithOutput(callId, name(label, tool), args, output));
   for (const it of items) {
     switch (it.type) {
       case 'message':

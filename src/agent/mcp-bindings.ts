@@ -13,8 +13,6 @@ import type { McpTool, McpToolFilter } from '../protocol/responses.ts';
 export interface McpBinding {
   label: string;
   entry: McpTool;
-  /** Index of the entry in `tools`, for error messages. */
-  index: number;
   servers: Upstream[];
   /** Upstreams made for this request alone (remote URLs), closed when it ends. */
   ephemeral: boolean;
@@ -139,7 +137,7 @@ export async function resolveBindings(tools: readonly { type: string }[], ctx: B
         servers.push(u);
       }
       const headers = new Map(servers.map((u) => [u.name, { ...forwardedHeaders(u.name, u.config.extra_headers, ctx.requestHeaders, ctx.gatewayKey), ...own }]));
-      bindings.push({ label: entry.server_label, entry, index, servers, ephemeral: false, headers });
+      bindings.push({ label: entry.server_label, entry, servers, ephemeral: false, headers });
       continue;
     }
     let parsed: URL;
@@ -152,7 +150,7 @@ export async function resolveBindings(tools: readonly { type: string }[], ctx: B
       throw new ApiError(400, `server_url must be "litellm_proxy", "litellm_proxy/mcp/<server>" or an http(s) URL; got '${url}'.`, { param: `${param}.server_url`, code: 'invalid_value' });
     await checkRemoteHost(parsed, ctx.settings);
     const upstream = ctx.pool.remote(entry.server_label, url, own);
-    bindings.push({ label: entry.server_label, entry, index, servers: [upstream], ephemeral: true, headers: new Map([[upstream.name, {}]]) });
+    bindings.push({ label: entry.server_label, entry, servers: [upstream], ephemeral: true, headers: new Map([[upstream.name, {}]]) });
   }
   return bindings;
 }

@@ -6,7 +6,7 @@ import type { CreateEmbeddingResponse } from 'openai/resources/embeddings';
 import type { ImagesResponse } from 'openai/resources/images';
 import type { Logger } from 'pino';
 import type { EmbeddingsRequest, ImagesRequest } from '../protocol/embeddings.ts';
-import { ApiError } from '../protocol/errors.ts';
+import { ApiError, modelNotFound } from '../protocol/errors.ts';
 import type { Route, Router } from '../providers/router.ts';
 
 export interface CallContext {
@@ -22,7 +22,7 @@ export class ModelCalls {
 
   private route(model: string, can: 'embed' | 'generateImage', what: string): Route {
     const route = this.router.resolve(model);
-    if (!route) throw new ApiError(404, `The model '${model}' does not exist or you do not have access to it.`, { param: 'model', code: 'model_not_found' });
+    if (!route) throw modelNotFound(model);
     const able = route.candidates.filter((c) => typeof c.deployment.provider[can] === 'function');
     if (!able.length) throw new ApiError(400, `The model '${model}' cannot ${what}: its provider (${route.candidates[0]!.deployment.provider.api}) does not offer it.`, { param: 'model', code: 'model_not_supported' });
     return { ...route, candidates: able };

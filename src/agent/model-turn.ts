@@ -6,7 +6,7 @@
  */
 import type { ItemEvent, ModelEvent } from '../protocol/events.ts';
 import type { ModelInputItem } from '../protocol/model-request.ts';
-import type { FunctionCallItem, OutputItem } from '../protocol/responses.ts';
+import type { OutputItem } from '../protocol/responses.ts';
 import type { ResponseEmitter } from './emitter.ts';
 
 export interface ModelCall {
@@ -22,8 +22,6 @@ export interface TurnResult {
   items: ModelInputItem[];
   /** How many client-side function calls the model made (they end the response). */
   clientCalls: number;
-  /** MCP function calls, in the order the model made them. */
-  mcpCalls: ModelCall[];
 }
 
 function asInput(item: OutputItem): ModelInputItem | null {
@@ -43,10 +41,10 @@ export async function streamModelTurn(
   isMcp: (functionName: string) => boolean,
   onMcpCall: (call: ModelCall) => Promise<void>,
 ): Promise<TurnResult> {
-  const result: TurnResult = { status: 'completed', items: [], clientCalls: 0, mcpCalls: [] };
+  const result: TurnResult = { status: 'completed', items: [], clientCalls: 0 };
   /** Model-local output index → the response's index; held-back MCP calls are not in it. */
   const indexOf = new Map<number, number>();
-  const held = new Map<number, FunctionCallItem>();
+  const held = new Set<number>();
   for await (const ev of stream) {
     if (ev.type === 'model.end') {
       emitter.addUsage(ev.usage);
@@ -56,16 +54,13 @@ export async function streamModelTurn(
     }
     const local = ev.output_index;
     if (ev.type === 'response.output_item.added' && ev.item.type === 'function_call' && isMcp(ev.item.name)) {
-      held.set(local, ev.item);
+      held.add(local);
       continue;
     }
-    const h = held.get(local);
-    if (h) {
+    if (held.has(local)) {
       if (ev.type === 'response.output_item.done' && ev.item.type === 'function_call') {
         held.delete(local);
-        const call = { callId: ev.item.call_id, name: ev.item.name, arguments: ev.item.arguments };
-        result.mcpCalls.push(call);
-        await onMcpCall(call);
+        await onMcpCall({ callId: ev.item.call_id, name: ev.item.name, arguments: ev.item.arguments });
       }
       continue; // argument deltas of a held call are not forwarded; the mcp_call carries them
     }

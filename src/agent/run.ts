@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { McpSettings } from '../config/schema.ts';
 import type { McpPool } from '../mcp/pool.ts';
-import { ApiError } from '../protocol/errors.ts';
+import { ApiError, modelNotFound } from '../protocol/errors.ts';
 import { UpstreamStreamError, type ModelEvent, type ResponseObject } from '../protocol/events.ts';
 import { newId } from '../protocol/ids.ts';
 import type { ModelInputItem, ModelRequest, ModelTool } from '../protocol/model-request.ts';
@@ -16,7 +16,7 @@ import type { FunctionTool, InputItem, ResponsesRequest } from '../protocol/resp
 import { ProviderError } from '../providers/types.ts';
 import type { Route, Router } from '../providers/router.ts';
 import type { Store, StoredResponse } from '../store/types.ts';
-import { deniedOutput, loadHistory, matchApprovals, toModelInput, type History, type PendingApproval } from './conversation.ts';
+import { callWithOutput, deniedOutput, loadHistory, matchApprovals, toModelInput, type History, type PendingApproval } from './conversation.ts';
 import type { ResponseEmitter } from './emitter.ts';
 import { McpCallRunner } from './mcp-calls.ts';
 import { needsApproval, resolveBindings, type McpBinding } from './mcp-bindings.ts';
@@ -80,8 +80,7 @@ export class Agent {
 
   async prepare(req: RunRequest, ctx: RunContext, opts: { approvals?: boolean } = {}): Promise<PreparedRun> {
     const route = this.deps.router.resolve(req.model);
-    if (!route)
-      throw new ApiError(404, `The model '${req.model}' does not exist or you do not have access to it.`, { param: 'model', code: 'model_not_found' });
+    if (!route) throw modelNotFound(req.model);
     if (req.background) throw new ApiError(400, 'background responses are not supported by this gateway.', { param: 'background', code: 'unsupported_value' });
     if (req.conversation) throw new ApiError(400, 'conversation is not supported by this gateway; use previous_response_id.', { param: 'conversation', code: 'unsupported_value' });
     const tools = req.tools ?? [];
@@ -243,10 +242,7 @@ class AgentRun {
         );
         const done = await Promise.all(calls);
         conversation.push(...turn.items);
-        for (const { call, result } of done) {
-          conversation.push({ type: 'function_call', call_id: call.callId, name: call.name, arguments: call.arguments || '{}' });
-          conversation.push({ type: 'function_call_output', call_id: call.callId, output: result.modelOutput });
-        }
+        for (const { call, result } of done) conversation.push(...callWithOutput(call.callId, call.name, call.arguments, result.modelOutput));
         if (turn.status === 'incomplete') return await this.finish('incomplete', { reason: turn.reason });
         if (approvalsAsked || turn.clientCalls || !done.length || limited) return await this.finish('completed');
       }
@@ -297,10 +293,8 @@ class AgentRun {
           return { request, result };
         }),
     );
-    for (const { request, result } of ran) {
-      conversation.push({ type: 'function_call', call_id: request.id, name: this.catalog.functionNameOf(request.server_label, request.name), arguments: request.arguments || '{}' });
-      conversation.push({ type: 'function_call_output', call_id: request.id, output: result.modelOutput });
-    }
+    for (const { request, result } of ran)
+      conversation.push(...callWithOutput(request.id, this.catalog.functionNameOf(request.server_label, request.name), request.arguments, result.modelOutput));
     return conversation;
   }
 

@@ -3,6 +3,7 @@ import type { Context, Next } from 'koa';
 import type { z } from 'zod';
 import { formatPath } from '../config/load.ts';
 import { ApiError } from '../protocol/errors.ts';
+import type { ResponseObject } from '../protocol/events.ts';
 import { McpHttpError } from '../mcp/server/sessions.ts';
 import { ProviderError } from '../providers/types.ts';
 
@@ -25,6 +26,11 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
   const r = schema.safeParse(body, { reportInput: true });
   if (!r.success) throw validationError(r.error);
   return r.data;
+}
+
+/** A response that failed, answered over HTTP (non-stream, or as a Chat stream's error chunk). */
+export function failedResponseError(r: ResponseObject): ApiError {
+  return new ApiError(502, r.error?.message ?? 'The response failed', { type: 'api_error', code: r.error?.code ?? 'upstream_error' });
 }
 
 /** Provider failures: 4xx passed on, 5xx and unreachable upstreams as 502, timeouts as 504. */

@@ -52,6 +52,18 @@ export function toUpstreamError(e: unknown, server: string): UpstreamError {
   return new UpstreamError('mcp_protocol_error', ErrorCode.ConnectionClosed, `${server}: cannot reach the server (${why})`);
 }
 
+/** An upstream failure as a JSON-RPC error for a downstream MCP client; upstream error codes survive. */
+export function toMcpError(e: unknown, server: string): McpError {
+  if (e instanceof McpError) return e;
+  const u = toUpstreamError(e, server);
+  return new McpError(u.kind === 'mcp_protocol_error' ? u.code : ErrorCode.InternalError, u.message);
+}
+
+/** Relays an upstream's progress to a downstream request, under the downstream's own token (none: no relay). */
+export function relayProgress(token: string | number | undefined, send: (n: { method: 'notifications/progress'; params: Progress & { progressToken: string | number } }) => Promise<void>): ((p: Progress) => void) | undefined {
+  return token === undefined ? undefined : (p) => void send({ method: 'notifications/progress', params: { ...p, progressToken: token } });
+}
+
 /** Headers for the calls made inside `withRequestHeaders`. */
 const requestHeaders = new AsyncLocalStorage<Record<string, string>>();
 
@@ -277,20 +289,12 @@ export class Upstream extends EventEmitter<{ tools_changed: [] }> {
   async callTool(
     name: string,
     args: Record<string, unknown>,
-    opts: { signal?: AbortSignal; timeoutMs?: number; headers?: Record<string, string>; onprogress?: (p: Progress) => void } = {},
+    opts: { signal?: AbortSignal; headers?: Record<string, string>; onprogress?: (p: Progress) => void } = {},
   ): Promise<CallToolResult> {
-    const timeout = opts.timeoutMs ?? (this.config.timeout ? this.config.timeout * 1000 : this.opts.toolTimeoutMs);
+    const timeoutMs = this.config.timeout ? this.config.timeout * 1000 : this.opts.toolTimeoutMs;
     try {
-      return await withRequestHeaders(opts.headers, () =>
-        this.withSession((client) =>
-          // client.request, not callTool: results are passed on as the server sent them, unvalidated.
-          client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, {
-            signal: opts.signal,
-            timeout,
-            ...(opts.onprogress ? { onprogress: opts.onprogress, resetTimeoutOnProgress: true, maxTotalTimeout: timeout * 10 } : { maxTotalTimeout: timeout }),
-          }),
-        ),
-      );
+      // request, not client.callTool: results are passed on as the server sent them, unvalidated.
+      return await this.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, { ...opts, timeoutMs });
     } catch (e) {
       throw toUpstreamError(e, this.name);
     }
@@ -306,11 +310,12 @@ export class Upstream extends EventEmitter<{ tools_changed: [] }> {
   async request<S extends AnySchema>(
     req: Parameters<Client['request']>[0],
     schema: S,
-    opts: { signal?: AbortSignal; headers?: Record<string, string>; onprogress?: (p: Progress) => void } = {},
+    opts: { signal?: AbortSignal; timeoutMs?: number; headers?: Record<string, string>; onprogress?: (p: Progress) => void } = {},
   ): Promise<SchemaOutput<S>> {
-    const timeout = this.opts.toolTimeoutMs;
-    const progress = opts.onprogress ? { onprogress: opts.onprogress, resetTimeoutOnProgress: true, maxTotalTimeout: timeout * 10 } : {};
-    return withRequestHeaders(opts.headers, () => this.withSession((client) => client.request(req, schema, { signal: opts.signal, timeout, ...progress })));
+    const timeout = opts.timeoutMs ?? this.opts.toolTimeoutMs;
+    // Progress restarts the timeout, up to ten times it in all; without progress the timeout is the limit.
+    const limits = opts.onprogress ? { onprogress: opts.onprogress, resetTimeoutOnProgress: true, maxTotalTimeout: timeout * 10 } : { maxTotalTimeout: timeout };
+    return withRequestHeaders(opts.headers, () => this.withSession((client) => client.request(req, schema, { signal: opts.signal, timeout, ...limits })));
   }
 
   async close(): Promise<void> {

@@ -28,6 +28,11 @@ export class ApiError extends Error {
   }
 }
 
+/** 404 `model_not_found`, as OpenAI words it. */
+export function modelNotFound(model: string): ApiError {
+  return new ApiError(404, `The model '${model}' does not exist or you do not have access to it.`, { param: 'model', code: 'model_not_found' });
+}
+
 function defaultType(status: number): string {
   if (status === 401) return 'authentication_error';
   if (status === 403) return 'permission_error';

@@ -6,10 +6,9 @@ import type { Agent } from '../../agent/run.ts';
 import { ChatRequest } from '../../protocol/chat.ts';
 import { chatToResponses } from '../../protocol/convert/chat-request.ts';
 import { ChatChunkEncoder, responseToChatCompletion } from '../../protocol/convert/chat-stream.ts';
-import { ApiError } from '../../protocol/errors.ts';
 import { newId } from '../../protocol/ids.ts';
 import { newResponseObject } from '../../protocol/response-object.ts';
-import { parseBody } from '../errors.ts';
+import { failedResponseError, parseBody } from '../errors.ts';
 import { SseWriter } from '../sse.ts';
 
 export function chatRoutes(deps: { agent: Agent; keepAliveMs: number }): Router {
@@ -24,11 +23,7 @@ export function chatRoutes(deps: { agent: Agent; keepAliveMs: number }): Router 
       const sse = new SseWriter(ctx, deps.keepAliveMs);
       const encoder = new ChatChunkEncoder(chat.stream_options?.include_usage === true);
       const emitter = new ResponseEmitter(response, async (ev) => {
-        if (ev.type === 'response.failed') {
-          const err = new ApiError(502, ev.response.error?.message ?? 'The model stream failed', { type: 'api_error', code: ev.response.error?.code ?? 'upstream_error' });
-          await sse.send(JSON.stringify(err.toBody()));
-          return;
-        }
+        if (ev.type === 'response.failed') return sse.send(JSON.stringify(failedResponseError(ev.response).toBody()));
         for (const chunk of encoder.encode(ev)) await sse.send(JSON.stringify(chunk));
         if (ev.type === 'response.completed' || ev.type === 'response.incomplete') await sse.send('[DONE]');
       });
@@ -41,7 +36,7 @@ export function chatRoutes(deps: { agent: Agent; keepAliveMs: number }): Router 
     }
     const emitter = new ResponseEmitter(response, () => {});
     const final = await deps.agent.run(prepared, emitter, run);
-    if (final.status === 'failed') throw new ApiError(502, final.error?.message ?? 'The response failed', { type: 'api_error', code: final.error?.code ?? 'upstream_error' });
+    if (final.status === 'failed') throw failedResponseError(final);
     ctx.body = responseToChatCompletion(final);
   });
   return router;

@@ -1,7 +1,7 @@
 /** GET /v1/models and /v1/models/{model}, in OpenAI's list shape. */
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { ApiError } from '../../protocol/errors.ts';
+import { modelNotFound } from '../../protocol/errors.ts';
 import type { Router as ModelRouter } from '../../providers/router.ts';
 
 export function modelsRoutes(deps: { router: ModelRouter; startedAt: number }): Router {
@@ -16,7 +16,7 @@ export function modelsRoutes(deps: { router: ModelRouter; startedAt: number }): 
     const models = await deps.router.listModels(ctx.state.log);
     const found = models.find((m) => m.id === id);
     const route = found ? null : deps.router.resolve(id);
-    if (!found && !route) throw new ApiError(404, `The model '${id}' does not exist`, { param: 'model', code: 'model_not_found' });
+    if (!found && !route) throw modelNotFound(id);
     ctx.body = shape(found ?? { id, owned_by: route!.candidates[0]!.deployment.provider.owner });
   });
   return router;

@@ -9,7 +9,7 @@ import { newId } from '../../protocol/ids.ts';
 import { newResponseObject } from '../../protocol/response-object.ts';
 import { ResponsesRequest } from '../../protocol/responses.ts';
 import type { Store } from '../../store/types.ts';
-import { parseBody } from '../errors.ts';
+import { failedResponseError, parseBody } from '../errors.ts';
 import { SseWriter } from '../sse.ts';
 
 const InputItemsQuery = z.strictObject({
@@ -43,7 +43,7 @@ export function responsesRoutes(deps: { agent: Agent; store: Store; keepAliveMs:
     }
     const emitter = new ResponseEmitter(response, () => {});
     const final = await deps.agent.run(prepared, emitter, run);
-    if (final.status === 'failed') throw new ApiError(502, final.error?.message ?? 'The response failed', { type: 'api_error', code: final.error?.code ?? 'upstream_error' });
+    if (final.status === 'failed') throw failedResponseError(final);
     ctx.body = final;
   });
 

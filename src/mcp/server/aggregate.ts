@@ -29,7 +29,7 @@ import type { Logger } from 'pino';
 import { forwardedHeaders } from '../../agent/mcp-bindings.ts';
 import { functionName } from '../naming.ts';
 import type { McpPool } from '../pool.ts';
-import { toUpstreamError, type Upstream } from '../upstream.ts';
+import { relayProgress, toMcpError, toUpstreamError, type Upstream } from '../upstream.ts';
 import { callGatewayTool, GATEWAY_TOOLS, type GatewayToolDeps } from './gateway-tools.ts';
 
 export interface AggregateDeps extends GatewayToolDeps {
@@ -46,12 +46,6 @@ function pageOf<T>(items: T[], cursor: string | undefined): { page: T[]; nextCur
   if (!Number.isInteger(start) || start < 0 || start > items.length) throw new McpError(ErrorCode.InvalidParams, 'Invalid cursor');
   const end = start + PAGE_SIZE;
   return { page: items.slice(start, end), ...(end < items.length ? { nextCursor: Buffer.from(String(end)).toString('base64url') } : {}) };
-}
-
-function asMcpError(e: unknown, server: string): McpError {
-  if (e instanceof McpError) return e;
-  const u = toUpstreamError(e, server);
-  return new McpError(u.kind === 'mcp_protocol_error' ? u.code : ErrorCode.InternalError, u.message);
 }
 
 /** RFC 6570 level-1 templates (`{var}`) as a matcher. */
@@ -120,15 +114,14 @@ export function buildAggregateServer(deps: AggregateDeps, scope: { servers?: str
     if (own) return own;
     const hit = (await upstreamTools()).find(({ u, item }) => functionName(u.name, item.name) === name);
     if (!hit) throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`);
-    const token = extra._meta?.progressToken;
     try {
       return await hit.u.callTool(hit.item.name, req.params.arguments ?? {}, {
         signal: extra.signal,
         headers: headersFor(hit.u, extra.requestInfo?.headers),
-        onprogress: token === undefined ? undefined : (p) => void extra.sendNotification({ method: 'notifications/progress', params: { ...p, progressToken: token } }),
+        onprogress: relayProgress(extra._meta?.progressToken, extra.sendNotification),
       });
     } catch (e) {
-      if (extra.signal.aborted) throw asMcpError(e, hit.u.name);
+      if (extra.signal.aborted) throw toMcpError(e, hit.u.name);
       // A tool the model or user can see fail, like any tool error.
       return { content: [{ type: 'text', text: toUpstreamError(e, hit.u.name).message }], isError: true };
     }
@@ -146,7 +139,7 @@ export function buildAggregateServer(deps: AggregateDeps, scope: { servers?: str
     try {
       return await hit.u.request({ method: 'prompts/get', params: { ...req.params, name: hit.item.name } }, GetPromptResultSchema, { signal: extra.signal, headers: headersFor(hit.u, extra.requestInfo?.headers) });
     } catch (e) {
-      throw asMcpError(e, hit.u.name);
+      throw toMcpError(e, hit.u.name);
     }
   });
 
@@ -170,7 +163,7 @@ export function buildAggregateServer(deps: AggregateDeps, scope: { servers?: str
     try {
       return await owner.request({ method: 'resources/read', params: req.params }, ReadResourceResultSchema, { signal: extra.signal, headers: headersFor(owner, extra.requestInfo?.headers) });
     } catch (e) {
-      throw asMcpError(e, owner.name);
+      throw toMcpError(e, owner.name);
     }
   });
 

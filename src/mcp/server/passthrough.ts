@@ -43,7 +43,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { McpServerEntry, McpSettings } from '../../config/schema.ts';
-import { toUpstreamError, Upstream } from '../upstream.ts';
+import { relayProgress, toMcpError, Upstream } from '../upstream.ts';
 
 type RequestSchema = typeof ListToolsRequestSchema;
 
@@ -135,21 +135,14 @@ export async function openPassthrough(name: string, config: McpServerEntry, init
       inflight.push(entry);
       try {
         const { _meta, ...params } = (req.params ?? {}) as { _meta?: { progressToken?: string | number } & Record<string, unknown> };
-        const token = _meta?.progressToken;
-        const { progressToken: _t, ...meta } = _meta ?? {};
+        const { progressToken, ...meta } = _meta ?? {};
         return (await upstream.request(
           { method: f.method, params: { ...params, ...(Object.keys(meta).length ? { _meta: meta } : {}) } },
           f.result,
-          {
-            signal: extra.signal,
-            headers: undefined,
-            onprogress: token === undefined ? undefined : (p) => void extra.sendNotification({ method: 'notifications/progress', params: { ...p, progressToken: token } }),
-          },
+          { signal: extra.signal, onprogress: relayProgress(progressToken, extra.sendNotification) },
         )) as never;
       } catch (e) {
-        if (e instanceof McpError) throw e;
-        const u = toUpstreamError(e, name);
-        throw new McpError(u.kind === 'mcp_protocol_error' ? u.code : ErrorCode.InternalError, u.message);
+        throw toMcpError(e, name);
       } finally {
         inflight.splice(inflight.indexOf(entry), 1);
       }
