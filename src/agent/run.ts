@@ -11,13 +11,14 @@ import type { McpPool } from '../mcp/pool.ts';
 import { ApiError, modelNotFound } from '../protocol/errors.ts';
 import { UpstreamStreamError, type ModelEvent, type ResponseObject } from '../protocol/events.ts';
 import { newId } from '../protocol/ids.ts';
+import { newResponseObject } from '../protocol/response-object.ts';
 import type { ModelInputItem, ModelRequest, ModelTool } from '../protocol/model-request.ts';
 import type { FunctionTool, InputItem, ResponsesRequest } from '../protocol/responses.ts';
 import { ProviderError } from '../providers/types.ts';
 import type { Route, Router } from '../providers/router.ts';
 import type { Store, StoredResponse } from '../store/types.ts';
 import { callWithOutput, deniedOutput, loadHistory, matchApprovals, toModelInput, type History, type PendingApproval } from './conversation.ts';
-import type { ResponseEmitter } from './emitter.ts';
+import { ResponseEmitter, type EventSink } from './emitter.ts';
 import { McpCallRunner } from './mcp-calls.ts';
 import { needsApproval, resolveBindings, type McpBinding } from './mcp-bindings.ts';
 import { streamModelTurn, type ModelCall } from './model-turn.ts';
@@ -140,10 +141,12 @@ export class Agent {
   }
 
   /**
-   * Runs the prepared request. A failure before the first event propagates (the caller answers with an
-   * HTTP error); after it, the response ends with `response.failed`.
+   * Runs the prepared request, sending its events to `sink` (none: only the final response is wanted).
+   * A failure before the first event propagates (the caller answers with an HTTP error); after it, the
+   * response ends with `response.failed`.
    */
-  async run(p: PreparedRun, emitter: ResponseEmitter, ctx: RunContext): Promise<ResponseObject> {
+  async run(p: PreparedRun, ctx: RunContext, sink: EventSink = () => {}): Promise<ResponseObject> {
+    const emitter = new ResponseEmitter(newResponseObject(newId('resp'), p.request, { model: p.request.model, store: p.store }), sink);
     return new AgentRun(this.deps, p, emitter, ctx).run();
   }
 }

@@ -1,13 +1,11 @@
 /** POST /v1/chat/completions: converted to the canonical form at the edge, run by the same agent. */
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { ResponseEmitter } from '../../agent/emitter.ts';
 import type { Agent } from '../../agent/run.ts';
 import { ChatRequest } from '../../protocol/chat.ts';
+import type { StreamEvent } from '../../protocol/events.ts';
 import { chatToResponses } from '../../protocol/convert/chat-request.ts';
 import { ChatChunkEncoder, responseToChatCompletion } from '../../protocol/convert/chat-stream.ts';
-import { newId } from '../../protocol/ids.ts';
-import { newResponseObject } from '../../protocol/response-object.ts';
 import { failedResponseError, parseBody } from '../errors.ts';
 import { SseWriter } from '../sse.ts';
 
@@ -18,24 +16,22 @@ export function chatRoutes(deps: { agent: Agent; keepAliveMs: number }): Router 
     const req = chatToResponses(chat);
     const run = { signal: ctx.state.signal, log: ctx.state.log, requestHeaders: ctx.headers };
     const prepared = await deps.agent.prepare(req, run, { approvals: false });
-    const response = newResponseObject(newId('resp'), req, { model: chat.model, store: false });
     if (chat.stream) {
       const sse = new SseWriter(ctx, deps.keepAliveMs);
       const encoder = new ChatChunkEncoder(chat.stream_options?.include_usage === true);
-      const emitter = new ResponseEmitter(response, async (ev) => {
+      const sink = async (ev: StreamEvent) => {
         if (ev.type === 'response.failed') return sse.send(JSON.stringify(failedResponseError(ev.response).toBody()));
         for (const chunk of encoder.encode(ev)) await sse.send(JSON.stringify(chunk));
         if (ev.type === 'response.completed' || ev.type === 'response.incomplete') await sse.send('[DONE]');
-      });
+      };
       try {
-        await deps.agent.run(prepared, emitter, run);
+        await deps.agent.run(prepared, run, sink);
       } finally {
         sse.end();
       }
       return;
     }
-    const emitter = new ResponseEmitter(response, () => {});
-    const final = await deps.agent.run(prepared, emitter, run);
+    const final = await deps.agent.run(prepared, run);
     if (final.status === 'failed') throw failedResponseError(final);
     ctx.body = responseToChatCompletion(final);
   });

@@ -2,11 +2,8 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { ResponseEmitter } from '../../agent/emitter.ts';
 import type { Agent } from '../../agent/run.ts';
 import { ApiError } from '../../protocol/errors.ts';
-import { newId } from '../../protocol/ids.ts';
-import { newResponseObject } from '../../protocol/response-object.ts';
 import { ResponsesRequest } from '../../protocol/responses.ts';
 import type { Store } from '../../store/types.ts';
 import { failedResponseError, parseBody } from '../errors.ts';
@@ -30,19 +27,16 @@ export function responsesRoutes(deps: { agent: Agent; store: Store; keepAliveMs:
     const req = parseBody(ResponsesRequest, ctx.request.body);
     const run = { signal: ctx.state.signal, log: ctx.state.log, requestHeaders: ctx.headers };
     const prepared = await deps.agent.prepare(req, run);
-    const response = newResponseObject(newId('resp'), req, { model: req.model, store: prepared.store });
     if (req.stream) {
       const sse = new SseWriter(ctx, deps.keepAliveMs);
-      const emitter = new ResponseEmitter(response, (ev) => sse.send(JSON.stringify(ev), ev.type));
       try {
-        await deps.agent.run(prepared, emitter, run);
+        await deps.agent.run(prepared, run, (ev) => sse.send(JSON.stringify(ev), ev.type));
       } finally {
         sse.end();
       }
       return;
     }
-    const emitter = new ResponseEmitter(response, () => {});
-    const final = await deps.agent.run(prepared, emitter, run);
+    const final = await deps.agent.run(prepared, run);
     if (final.status === 'failed') throw failedResponseError(final);
     ctx.body = final;
   });

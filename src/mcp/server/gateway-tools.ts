@@ -7,14 +7,11 @@ import { join } from 'node:path';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { ResponseEmitter } from '../../agent/emitter.ts';
 import type { ModelCalls } from '../../agent/model-calls.ts';
 import type { Agent } from '../../agent/run.ts';
 import { chatMessagesToItems } from '../../protocol/convert/chat-request.ts';
 import { ApiError } from '../../protocol/errors.ts';
 import type { ResponseObject } from '../../protocol/events.ts';
-import { newId } from '../../protocol/ids.ts';
-import { newResponseObject } from '../../protocol/response-object.ts';
 import type { ResponsesRequest } from '../../protocol/responses.ts';
 import { ProviderError } from '../../providers/types.ts';
 import type { Router } from '../../providers/router.ts';
@@ -149,9 +146,7 @@ function usage(r: ResponseObject) {
 /** Runs a request through the agent, collecting the final response. */
 async function runToEnd(deps: GatewayToolDeps, req: ResponsesRequest, ctx: ToolCallContext, upstreamHeaders?: Record<string, string>): Promise<ResponseObject> {
   const run = { signal: ctx.signal, log: ctx.log, requestHeaders: ctx.headers, upstreamHeaders };
-  const prepared = await deps.agent.prepare(req, run);
-  const emitter = new ResponseEmitter(newResponseObject(newId('resp'), req, { model: req.model, store: prepared.store }), () => {});
-  return deps.agent.run(prepared, emitter, run);
+  return deps.agent.run(await deps.agent.prepare(req, run), run);
 }
 
 export async function callGatewayTool(deps: GatewayToolDeps, name: string, args: unknown, ctx: ToolCallContext): Promise<CallToolResult | null> {
