@@ -38,3 +38,8 @@ export function requestContext(logger: Logger) {
     }
   };
 }
+
+/** What a route hands the agent: the request's cancellation, logger and headers. */
+export function runContext(ctx: Context): { signal: AbortSignal; log: Logger; requestHeaders: Context['headers'] } {
+  return { signal: ctx.state.signal, log: ctx.state.log, requestHeaders: ctx.headers };
+}

@@ -7,6 +7,7 @@ import type { StreamEvent } from '../../protocol/events.ts';
 import { chatToResponses } from '../../protocol/convert/chat-request.ts';
 import { ChatChunkEncoder, responseToChatCompletion } from '../../protocol/convert/chat-stream.ts';
 import { failedResponseError, parseBody } from '../errors.ts';
+import { runContext } from '../request-context.ts';
 import { SseWriter } from '../sse.ts';
 
 export function chatRoutes(deps: { agent: Agent; keepAliveMs: number }): Router {
@@ -14,7 +15,7 @@ export function chatRoutes(deps: { agent: Agent; keepAliveMs: number }): Router 
   router.post('/v1/chat/completions', async (ctx: Context) => {
     const chat = parseBody(ChatRequest, ctx.request.body);
     const req = chatToResponses(chat);
-    const run = { signal: ctx.state.signal, log: ctx.state.log, requestHeaders: ctx.headers };
+    const run = runContext(ctx);
     const prepared = await deps.agent.prepare(req, run, { approvals: false });
     if (chat.stream) {
       const sse = new SseWriter(ctx, deps.keepAliveMs);

@@ -4,16 +4,17 @@ import type { Context } from 'koa';
 import type { ModelCalls } from '../../agent/model-calls.ts';
 import { EmbeddingsRequest, ImagesRequest } from '../../protocol/embeddings.ts';
 import { parseBody } from '../errors.ts';
+import { runContext } from '../request-context.ts';
 
 export function mediaRoutes(deps: { calls: ModelCalls }): Router {
   const router = new Router();
   router.post('/v1/embeddings', async (ctx: Context) => {
     const req = parseBody(EmbeddingsRequest, ctx.request.body);
-    ctx.body = await deps.calls.embed(req, { signal: ctx.state.signal, log: ctx.state.log });
+    ctx.body = await deps.calls.embed(req, runContext(ctx));
   });
   router.post('/v1/images/generations', async (ctx: Context) => {
     const req = parseBody(ImagesRequest, ctx.request.body);
-    ctx.body = await deps.calls.generateImage(req, { signal: ctx.state.signal, log: ctx.state.log });
+    ctx.body = await deps.calls.generateImage(req, runContext(ctx));
   });
   return router;
 }

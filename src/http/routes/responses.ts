@@ -7,6 +7,7 @@ import { ApiError } from '../../protocol/errors.ts';
 import { ResponsesRequest } from '../../protocol/responses.ts';
 import type { Store } from '../../store/types.ts';
 import { failedResponseError, parseBody } from '../errors.ts';
+import { runContext } from '../request-context.ts';
 import { SseWriter } from '../sse.ts';
 
 const InputItemsQuery = z.strictObject({
@@ -25,7 +26,7 @@ export function responsesRoutes(deps: { agent: Agent; store: Store; keepAliveMs:
   const router = new Router();
   router.post('/v1/responses', async (ctx: Context) => {
     const req = parseBody(ResponsesRequest, ctx.request.body);
-    const run = { signal: ctx.state.signal, log: ctx.state.log, requestHeaders: ctx.headers };
+    const run = runContext(ctx);
     const prepared = await deps.agent.prepare(req, run);
     if (req.stream) {
       const sse = new SseWriter(ctx, deps.keepAliveMs);
