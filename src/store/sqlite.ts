@@ -29,6 +29,7 @@ export class SqliteStore implements Store {
     get: StatementSync;
     del: StatementSync;
     inProgress: StatementSync;
+    markFailed: StatementSync;
   };
 
   constructor(path: string) {
@@ -47,6 +48,7 @@ export class SqliteStore implements Store {
       get: db.prepare('SELECT request, input_items, response, approvals FROM responses WHERE id = ?'),
       del: db.prepare('DELETE FROM responses WHERE id = ?'),
       inProgress: db.prepare("SELECT id, response FROM responses WHERE status IN ('in_progress', 'queued')"),
+      markFailed: db.prepare("UPDATE responses SET status = 'failed', response = ? WHERE id = ?"),
     };
   }
 
@@ -102,7 +104,7 @@ export class SqliteStore implements Store {
     const rows = this.stmts.inProgress.all() as { id: string; response: string }[];
     for (const row of rows) {
       const response = { ...JSON.parse(row.response), status: 'failed', error: INTERRUPTED };
-      this.db!.prepare('UPDATE responses SET status = ?, response = ? WHERE id = ?').run('failed', JSON.stringify(response), row.id);
+      this.stmts.markFailed.run(JSON.stringify(response), row.id);
     }
     return rows.length;
   }

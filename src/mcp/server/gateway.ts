@@ -22,7 +22,7 @@ export class McpGateway {
 
   constructor(deps: McpGatewayDeps) {
     this.deps = deps;
-    this.sessions = new McpSessions({ idleMs: deps.settings.session_idle_seconds * 1000, max: deps.settings.max_sessions, log: deps.log });
+    this.sessions = new McpSessions({ idleMs: deps.settings.session_idle_seconds * 1000, max: deps.settings.max_sessions });
   }
 
   /** `/mcp`: the gateway's tools and every upstream's (or those `x-mcp-servers` names). */

@@ -9,7 +9,6 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest, type InitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import type { Logger } from 'pino';
 import { SessionEventStore } from './event-store.ts';
 
 /** A JSON-RPC error the transport layer answers with (no request id is known). */
@@ -35,7 +34,7 @@ interface Session {
   id: string;
   transport: StreamableHTTPServerTransport | SSEServerTransport;
   lastSeen: number;
-  /** Streams held open (SSE GET, legacy stream): such a session is not idle. */
+  /** Requests in flight and streams held open (SSE GET, the legacy stream): while any, the session is not idle. */
   open: number;
   close(): Promise<void>;
 }
@@ -43,7 +42,6 @@ interface Session {
 export interface SessionOptions {
   idleMs: number;
   max: number;
-  log: Logger;
 }
 
 export class McpSessions {
