@@ -1,7 +1,8 @@
 /** Anthropic Messages API. */
 import Anthropic from '@anthropic-ai/sdk';
 import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages/messages';
-import { anthropicEventsToEvents, modelRequestToAnthropic } from '../protocol/convert/anthropic.ts';
+import { modelRequestToAnthropic } from '../protocol/convert/anthropic.ts';
+import { anthropicEventsToEvents } from '../protocol/convert/anthropic-stream.ts';
 import type { ModelRequest } from '../protocol/model-request.ts';
 import { fromAnthropicError } from './errors.ts';
 import { providerFetch } from './fetch.ts';

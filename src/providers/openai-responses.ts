@@ -1,6 +1,7 @@
 /** OpenAI Responses API (api.openai.com or any server speaking it). */
 import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
-import { modelRequestToResponses, responsesEventsToEvents } from '../protocol/convert/responses.ts';
+import { modelRequestToResponses } from '../protocol/convert/responses.ts';
+import { responsesEventsToEvents } from '../protocol/convert/responses-stream.ts';
 import type { ModelRequest } from '../protocol/model-request.ts';
 import { fromOpenAIError } from './errors.ts';
 import { OpenAIProviderBase } from './openai-base.ts';
