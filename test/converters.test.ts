@@ -8,35 +8,26 @@ import { describe, test } from 'node:test';
 import { createParser } from 'eventsource-parser';
 import { ChatRequest } from '../src/protocol/chat.ts';
 import { modelRequestToAnthropic } from '../src/protocol/convert/anthropic.ts';
-import { anthropicEventsToEvents } from '../src/protocol/convert/anthropic-stream.ts';
 import { chatToResponses, modelRequestToChat } from '../src/protocol/convert/chat-request.ts';
-import { ChatChunkEncoder, chatChunksToEvents, responseToChatCompletion } from '../src/protocol/convert/chat-stream.ts';
+import { ChatChunkEncoder, responseToChatCompletion } from '../src/protocol/convert/chat-output.ts';
+import { AnthropicStreamDecoder, anthropicMessageToOutput } from '../src/protocol/convert/decode-anthropic.ts';
+import { ChatStreamDecoder, chatCompletionToOutput } from '../src/protocol/convert/decode-chat.ts';
+import { ResponsesStreamDecoder } from '../src/protocol/convert/decode-responses.ts';
+import type { StreamDecoder } from '../src/protocol/convert/decoder.ts';
 import { modelRequestToResponses } from '../src/protocol/convert/responses.ts';
-import { responsesEventsToEvents } from '../src/protocol/convert/responses-stream.ts';
 import type { ModelEvent, ResponseObject, StreamEvent } from '../src/protocol/events.ts';
 import type { ModelRequest } from '../src/protocol/model-request.ts';
 import { newResponseObject } from '../src/protocol/response-object.ts';
 import { ResponsesRequest } from '../src/protocol/responses.ts';
 
-function recorded(name: string): { event?: string; data: any }[] {
+/** A recorded stream through a provider decoder, as the gateway reads it off the wire (first `limit` messages only, if given). */
+function decode(name: string, decoder: StreamDecoder, limit = Infinity): ModelEvent[] {
   const text = readFileSync(new URL(`../fixtures/streams/${name}`, import.meta.url), 'utf8');
-  const out: { event?: string; data: any }[] = [];
-  const parser = createParser({
-    onEvent: (e) => {
-      if (e.data !== '[DONE]') out.push({ event: e.event, data: JSON.parse(e.data) });
-    },
-  });
-  parser.feed(text);
-  return out;
-}
-
-async function* from<T>(xs: T[]): AsyncGenerator<T> {
-  yield* xs;
-}
-
-async function collect(it: AsyncIterable<ModelEvent>): Promise<ModelEvent[]> {
   const out: ModelEvent[] = [];
-  for await (const e of it) out.push(e);
+  let seen = 0;
+  const parser = createParser({ onEvent: (msg) => seen++ < limit && decoder.event(msg, out) });
+  parser.feed(text);
+  decoder.end(out);
   return out;
 }
 
@@ -171,8 +162,8 @@ describe('requests to providers', () => {
 });
 
 describe('recorded provider streams to canonical events', () => {
-  test('Chat tool-call chunks (openai-wire.md §5.3)', async () => {
-    const events = await collect(chatChunksToEvents(from(recorded('openai-chat-tool-call.sse').map((f) => f.data))));
+  test('Chat tool-call chunks (openai-wire.md §5.3)', () => {
+    const events = decode('openai-chat-tool-call.sse', new ChatStreamDecoder());
     assert.deepEqual(events.map((e) => e.type), [
       'response.output_item.added',
       'response.function_call_arguments.delta',
@@ -188,8 +179,8 @@ describe('recorded provider streams to canonical events', () => {
     assert.equal(end.usage.total_tokens, 11);
   });
 
-  test('Chat text chunks with cached-token usage', async () => {
-    const events = await collect(chatChunksToEvents(from(recorded('openai-chat-text.sse').map((f) => f.data))));
+  test('Chat text chunks with cached-token usage', () => {
+    const events = decode('openai-chat-text.sse', new ChatStreamDecoder());
     const deltas = events.filter((e) => e.type === 'response.output_text.delta').map((e) => (e as { delta: string }).delta);
     assert.deepEqual(deltas, ['Hello', ', world', '!']);
     assert.equal(events[0]!.type, 'response.output_item.added');
@@ -198,8 +189,8 @@ describe('recorded provider streams to canonical events', () => {
     assert.deepEqual(end.usage, { input_tokens: 19, input_tokens_details: { cached_tokens: 3 }, output_tokens: 4, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 23 });
   });
 
-  test('Anthropic text then tool (openai-wire.md §7.2)', async () => {
-    const events = await collect(anthropicEventsToEvents(from(recorded('anthropic-text-then-tool.sse').map((f) => f.data))));
+  test('Anthropic text then tool (openai-wire.md §7.2)', () => {
+    const events = decode('anthropic-text-then-tool.sse', new AnthropicStreamDecoder());
     const items = events.filter((e) => e.type === 'response.output_item.done').map((e) => (e as { item: { type: string } }).item);
     assert.deepEqual(items.map((i) => i.type), ['message', 'function_call']);
     assert.deepEqual((items[0] as any).content, [{ type: 'output_text', text: 'Checking', annotations: [], logprobs: [] }]);
@@ -213,8 +204,8 @@ describe('recorded provider streams to canonical events', () => {
     assert.deepEqual(added, [0, 1]);
   });
 
-  test('Responses function call: lifecycle consumed, ids replaced by gateway ids', async () => {
-    const events = await collect(responsesEventsToEvents(from(recorded('openai-responses-function-call.sse').map((f) => f.data))));
+  test('Responses function call: lifecycle consumed, ids replaced by gateway ids', () => {
+    const events = decode('openai-responses-function-call.sse', new ResponsesStreamDecoder());
     assert.deepEqual(events.map((e) => e.type), [
       'response.output_item.added',
       'response.function_call_arguments.delta',
@@ -226,18 +217,40 @@ describe('recorded provider streams to canonical events', () => {
     const added = events[0] as Extract<ModelEvent, { type: 'response.output_item.added' }>;
     assert.match(added.item.id!, /^fc_[0-9a-f]{48}$/);
     assert.equal((events[1] as { item_id: string }).item_id, added.item.id);
-    assert.ok(events.every((e) => !('sequence_number' in e)));
+    // passed on as parsed: in wire form already, type first (the emitter restamps sequence_number in place)
+    assert.ok(events.every((e) => Object.keys(e)[0] === 'type'));
     assert.equal((events.at(-1) as { usage: { total_tokens: number } }).usage.total_tokens, 1569);
   });
 
-  test('a Chat stream that ends without a finish_reason is an error, not a completed answer', async () => {
-    const frames = recorded('openai-chat-text.sse').map((f) => f.data).slice(0, 3);
-    await assert.rejects(collect(chatChunksToEvents(from(frames))), /finish_reason/);
+  test('a Chat stream that ends without a finish_reason is an error, not a completed answer', () => {
+    assert.throws(() => decode('openai-chat-text.sse', new ChatStreamDecoder(), 3), /finish_reason/);
   });
 
-  test('an Anthropic stream that ends without message_stop is an error', async () => {
-    const frames = recorded('anthropic-text-then-tool.sse').map((f) => f.data).slice(0, 5);
-    await assert.rejects(collect(anthropicEventsToEvents(from(frames))), /message_stop/);
+  test('an Anthropic stream that ends without message_stop is an error', () => {
+    assert.throws(() => decode('anthropic-text-then-tool.sse', new AnthropicStreamDecoder(), 5), /message_stop/);
+  });
+});
+
+describe('whole provider answers (not streamed) to output items', () => {
+  test('a chat completion with text and a tool call', () => {
+    const out = chatCompletionToOutput({
+      id: 'c', object: 'chat.completion', created: 1, model: 'm',
+      choices: [{ index: 0, finish_reason: 'tool_calls', logprobs: null, message: { role: 'assistant', content: 'Checking', refusal: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] } }],
+      usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 },
+    });
+    assert.deepEqual(out.items.map((i) => i.type), ['message', 'function_call']);
+    assert.equal((out.items[1] as { call_id: string }).call_id, 'call_1');
+    assert.deepEqual([out.end.status, out.end.usage.total_tokens], ['completed', 8]);
+  });
+
+  test('an Anthropic message cut at max_tokens is incomplete, its text one message', () => {
+    const out = anthropicMessageToOutput({
+      id: 'm', type: 'message', role: 'assistant', model: 'c', stop_reason: 'max_tokens', stop_sequence: null,
+      content: [{ type: 'text', text: 'a', citations: null }, { type: 'text', text: 'b', citations: null }],
+      usage: { input_tokens: 4, output_tokens: 2, cache_read_input_tokens: 6, cache_creation_input_tokens: 0 },
+    } as never);
+    assert.deepEqual(out.items.map((i) => (i as { content: { text: string }[] }).content[0]!.text), ['ab']);
+    assert.deepEqual([out.end.status, out.end.incomplete_reason, out.end.usage.input_tokens, out.end.usage.input_tokens_details.cached_tokens], ['incomplete', 'max_output_tokens', 10, 6]);
   });
 });
 

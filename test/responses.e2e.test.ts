@@ -52,7 +52,7 @@ for (const kind of KINDS) {
       assert.equal(r.usage?.total_tokens, 25);
       const seen = t.mock.requestsFor(m)[0]!;
       assert.equal(seen.api, kind.api);
-      assert.equal(seen.stream, true);
+      assert.equal(seen.stream, false); // a non-stream request is a non-stream provider call
       if (kind.api === 'responses') {
         assert.equal(seen.body.store, false);
         assert.equal(seen.body.instructions, 'Be brief.');

@@ -1,12 +1,18 @@
 /**
  * Builds one Response and its event stream: one `response.created`, continuous sequence numbers,
  * output indices that keep counting across model calls, and exactly one terminal event.
- * Every event of a response goes through here on its way to the sink (SSE writer or collector).
+ * Every event of a response goes through here on its way to the sink (an edge's writer). Emitting is
+ * synchronous: the sink reports backpressure and the agent waits for `drain()` only when it must.
+ * Without a sink (a non-streamed response) no events are built at all.
  */
 import type { ItemEvent, LifecycleEvent, ResponseObject, StreamEvent, TerminalStatus } from '../protocol/events.ts';
 import { addUsage, emptyUsage, type OutputItem, type Usage } from '../protocol/responses.ts';
 
-export type EventSink = (event: StreamEvent) => void | Promise<void>;
+export interface EventSink {
+  /** Takes one event; returns false when the consumer is full and the producer should wait for `drain()`. */
+  write(event: StreamEvent): boolean;
+  drain(): Promise<void>;
+}
 
 export class ResponseEmitter {
   readonly response: ResponseObject;
@@ -14,11 +20,12 @@ export class ResponseEmitter {
   private usage: Usage = emptyUsage();
   private started = false;
   private terminal = false;
+  private full = false;
   /** Indices of items added but not yet done. */
   private readonly open = new Set<number>();
-  private readonly sink: EventSink;
+  private readonly sink: EventSink | null;
 
-  constructor(response: ResponseObject, sink: EventSink) {
+  constructor(response: ResponseObject, sink: EventSink | null) {
     this.response = response;
     this.sink = sink;
   }
@@ -26,12 +33,20 @@ export class ResponseEmitter {
   get isStarted(): boolean {
     return this.started;
   }
-  get isFinished(): boolean {
-    return this.terminal;
+  /** Whether events go anywhere (a streamed response). */
+  get streaming(): boolean {
+    return this.sink !== null;
   }
   /** The output index the next added item gets. */
   get nextIndex(): number {
     return this.response.output.length;
+  }
+
+  /** Resolves when the sink can take more; at once unless it said it was full. */
+  drain(): Promise<void> | undefined {
+    if (!this.full) return undefined;
+    this.full = false;
+    return this.sink!.drain();
   }
 
   /** Items are never mutated once emitted (a changed item is a new object), so a shallow copy is a snapshot. */
@@ -39,24 +54,27 @@ export class ResponseEmitter {
     return { ...this.response, output: [...this.response.output] };
   }
 
-  private async send(ev: ItemEvent | LifecycleEvent): Promise<void> {
-    // `type` and `sequence_number` first, as OpenAI writes them.
-    const { type, ...rest } = ev;
-    await this.sink({ type, sequence_number: this.seq++, ...rest } as StreamEvent);
+  private send(ev: StreamEvent): void {
+    ev.sequence_number = this.seq++;
+    if (!this.sink!.write(ev)) this.full = true;
   }
 
-  async start(): Promise<void> {
+  private lifecycle(type: LifecycleEvent['type']): void {
+    if (this.sink) this.send({ type, sequence_number: 0, response: this.snapshot() });
+  }
+
+  start(): void {
     if (this.started) return;
     this.started = true;
-    await this.send({ type: 'response.created', response: this.snapshot() });
-    await this.send({ type: 'response.in_progress', response: this.snapshot() });
+    this.lifecycle('response.created');
+    this.lifecycle('response.in_progress');
   }
 
   /**
    * An item event whose `output_index` is absolute. Keeps `response.output` in step with the stream,
    * so the terminal event carries every item.
    */
-  async item(ev: ItemEvent): Promise<void> {
+  item(ev: ItemEvent): void {
     if (ev.type === 'response.output_item.added') {
       if (ev.output_index !== this.response.output.length)
         throw new Error(`output_item.added at index ${ev.output_index}, expected ${this.response.output.length}`);
@@ -66,14 +84,18 @@ export class ResponseEmitter {
       this.response.output[ev.output_index] = ev.item;
       this.open.delete(ev.output_index);
     }
-    await this.send(ev);
+    if (this.sink) this.send(ev);
   }
 
   /** Adds an item that is complete already (added + done, no other events). */
-  async completeItem(item: OutputItem): Promise<void> {
+  completeItem(item: OutputItem): void {
     const output_index = this.nextIndex;
-    await this.item({ type: 'response.output_item.added', output_index, item });
-    await this.item({ type: 'response.output_item.done', output_index, item });
+    if (!this.sink) {
+      this.response.output.push(item);
+      return;
+    }
+    this.item({ type: 'response.output_item.added', sequence_number: 0, output_index, item });
+    this.item({ type: 'response.output_item.done', sequence_number: 0, output_index, item });
   }
 
   addUsage(u: Usage): void {
@@ -81,23 +103,22 @@ export class ResponseEmitter {
   }
 
   /** The terminal event. Items still in progress are marked with the response's fate. */
-  async finish(status: TerminalStatus, detail?: { reason?: string; error?: { code: string; message: string } }): Promise<ResponseObject> {
+  finish(status: TerminalStatus, detail?: { reason?: string; error?: { code: string; message: string } }): ResponseObject {
     if (this.terminal) return this.response;
     this.terminal = true;
-    await this.start();
+    this.start();
     const r = this.response;
     // Items cut off by the end (a broken upstream, a deadline) are closed as incomplete.
     for (const index of [...this.open]) {
       const item = r.output[index]!;
-      await this.item({ type: 'response.output_item.done', output_index: index, item: 'status' in item ? { ...item, status: 'incomplete' } : item });
+      this.item({ type: 'response.output_item.done', sequence_number: 0, output_index: index, item: 'status' in item ? { ...item, status: 'incomplete' } : item });
     }
     r.status = status;
     r.usage = this.usage;
     r.completed_at = status === 'completed' ? Math.floor(Date.now() / 1000) : null;
     if (status === 'incomplete') r.incomplete_details = { reason: detail?.reason ?? 'max_output_tokens' };
     if (status === 'failed') r.error = detail?.error ?? { code: 'server_error', message: 'The response failed' };
-    const type = status === 'completed' ? 'response.completed' : status === 'incomplete' ? 'response.incomplete' : 'response.failed';
-    await this.send({ type, response: this.snapshot() });
+    this.lifecycle(status === 'completed' ? 'response.completed' : status === 'incomplete' ? 'response.incomplete' : 'response.failed');
     return r;
   }
 }

@@ -51,14 +51,14 @@ export class McpCallRunner {
     const id = newId('mcp');
     const index = emitter.nextIndex;
     const base: McpCallItem = { id, type: 'mcp_call', server_label: t.binding.label, name: t.tool.name, arguments: '', output: null, error: null, status: 'in_progress', approval_request_id: approvalRequestId };
-    await emitter.item({ type: 'response.output_item.added', output_index: index, item: base });
-    await emitter.item({ type: 'response.mcp_call.in_progress', output_index: index, item_id: id });
-    if (args) await emitter.item({ type: 'response.mcp_call_arguments.delta', output_index: index, item_id: id, delta: args });
-    await emitter.item({ type: 'response.mcp_call_arguments.done', output_index: index, item_id: id, arguments: args });
+    emitter.item({ type: 'response.output_item.added', sequence_number: 0, output_index: index, item: base });
+    emitter.item({ type: 'response.mcp_call.in_progress', sequence_number: 0, output_index: index, item_id: id });
+    if (args) emitter.item({ type: 'response.mcp_call_arguments.delta', sequence_number: 0, output_index: index, item_id: id, delta: args });
+    emitter.item({ type: 'response.mcp_call_arguments.done', sequence_number: 0, output_index: index, item_id: id, arguments: args });
     const result = await this.execute(t, args, skip || ++this.count > this.o.maxToolCalls);
     const item: McpCallItem = { ...base, arguments: args, output: result.output, error: result.error, status: result.error ? 'failed' : 'completed' };
-    await emitter.item({ type: result.error ? 'response.mcp_call.failed' : 'response.mcp_call.completed', output_index: index, item_id: id });
-    await emitter.item({ type: 'response.output_item.done', output_index: index, item });
+    emitter.item({ type: result.error ? 'response.mcp_call.failed' : 'response.mcp_call.completed', sequence_number: 0, output_index: index, item_id: id });
+    emitter.item({ type: 'response.output_item.done', sequence_number: 0, output_index: index, item });
     return result;
   }
 

@@ -1,10 +1,10 @@
 /**
- * Streams one model call into the response. The model's text and client function calls are forwarded
- * as they arrive (re-indexed into the response); a function call to an MCP tool is held back until its
- * arguments are complete and handed to `onMcpCall`, which turns it into an `mcp_call` or an
- * `mcp_approval_request` item.
+ * One model call's output, going into the response. Streamed: the model's text and client function
+ * calls are forwarded as they arrive (re-indexed into the response); not streamed: each finished item
+ * is added whole. Either way a function call to an MCP tool is held back until its arguments are
+ * complete and handed to `onMcpCall`, which turns it into an `mcp_call` or an `mcp_approval_request`.
  */
-import type { ItemEvent, ModelEvent } from '../protocol/events.ts';
+import type { ModelEnd, ModelEvent, ModelOutput } from '../protocol/events.ts';
 import type { ModelInputItem } from '../protocol/model-request.ts';
 import type { OutputItem } from '../protocol/responses.ts';
 import type { ResponseEmitter } from './emitter.ts';
@@ -15,64 +15,77 @@ export interface ModelCall {
   arguments: string;
 }
 
-export interface TurnResult {
-  status: 'completed' | 'incomplete';
-  reason?: string;
+export class ModelTurn {
+  status: ModelEnd['status'] = 'completed';
+  reason: string | undefined;
   /** The model's own items that stay in the conversation (messages, reasoning, client function calls). */
-  items: ModelInputItem[];
+  readonly items: ModelInputItem[] = [];
   /** How many client-side function calls the model made (they end the response). */
-  clientCalls: number;
-}
-
-function asInput(item: OutputItem): ModelInputItem | null {
-  switch (item.type) {
-    case 'message':
-    case 'function_call':
-    case 'reasoning':
-      return item;
-    default:
-      return null;
-  }
-}
-
-export async function streamModelTurn(
-  stream: AsyncIterable<ModelEvent>,
-  emitter: ResponseEmitter,
-  isMcp: (functionName: string) => boolean,
-  onMcpCall: (call: ModelCall) => Promise<void>,
-): Promise<TurnResult> {
-  const result: TurnResult = { status: 'completed', items: [], clientCalls: 0 };
+  clientCalls = 0;
+  private readonly emitter: ResponseEmitter;
+  private readonly isMcp: (functionName: string) => boolean;
+  private readonly onMcpCall: (call: ModelCall) => void;
   /** Model-local output index → the response's index; held-back MCP calls are not in it. */
-  const indexOf = new Map<number, number>();
-  const held = new Set<number>();
-  for await (const ev of stream) {
-    if (ev.type === 'model.end') {
-      emitter.addUsage(ev.usage);
-      result.status = ev.status;
-      result.reason = ev.incomplete_reason;
-      continue;
-    }
-    const local = ev.output_index;
-    if (ev.type === 'response.output_item.added' && ev.item.type === 'function_call' && isMcp(ev.item.name)) {
-      held.add(local);
-      continue;
-    }
-    if (held.has(local)) {
-      if (ev.type === 'response.output_item.done' && ev.item.type === 'function_call') {
-        held.delete(local);
-        await onMcpCall({ callId: ev.item.call_id, name: ev.item.name, arguments: ev.item.arguments });
-      }
-      continue; // argument deltas of a held call are not forwarded; the mcp_call carries them
-    }
-    if (ev.type === 'response.output_item.added') indexOf.set(local, emitter.nextIndex);
-    const index = indexOf.get(local);
-    if (index === undefined) continue; // an event for an item the model never added: dropped
-    await emitter.item({ ...ev, output_index: index } as ItemEvent);
-    if (ev.type === 'response.output_item.done') {
-      const item = asInput(ev.item);
-      if (item) result.items.push(item);
-      if (ev.item.type === 'function_call') result.clientCalls++;
-    }
+  private readonly indexOf = new Map<number, number>();
+  private readonly held = new Set<number>();
+
+  constructor(emitter: ResponseEmitter, isMcp: (functionName: string) => boolean, onMcpCall: (call: ModelCall) => void) {
+    this.emitter = emitter;
+    this.isMcp = isMcp;
+    this.onMcpCall = onMcpCall;
   }
-  return result;
+
+  /** One streamed event. The event is the provider's own object: it is re-indexed in place. */
+  event(ev: ModelEvent): void {
+    if (ev.type === 'model.end') return this.end(ev);
+    const local = ev.output_index;
+    if (ev.type === 'response.output_item.added' && ev.item.type === 'function_call' && this.isMcp(ev.item.name)) {
+      this.held.add(local);
+      return;
+    }
+    if (this.held.size && this.held.has(local)) {
+      // argument deltas of a held call are not forwarded; the mcp_call carries them
+      if (ev.type === 'response.output_item.done') {
+        this.held.delete(local);
+        this.finished(ev.item);
+      }
+      return;
+    }
+    if (ev.type === 'response.output_item.added') this.indexOf.set(local, this.emitter.nextIndex);
+    const index = this.indexOf.get(local);
+    if (index === undefined) return; // an event for an item the model never added: dropped
+    ev.output_index = index;
+    this.emitter.item(ev);
+    if (ev.type === 'response.output_item.done') this.finished(ev.item);
+  }
+
+  /** A whole answer (not streamed). */
+  output(out: ModelOutput): void {
+    for (const item of out.items) {
+      if (!this.isHeld(item)) this.emitter.completeItem(item);
+      this.finished(item);
+    }
+    this.end(out.end);
+  }
+
+  private isHeld(item: OutputItem): boolean {
+    return item.type === 'function_call' && this.isMcp(item.name);
+  }
+
+  /** Every finished item of the model passes here once, streamed or not. */
+  private finished(item: OutputItem): void {
+    if (this.isHeld(item)) {
+      const call = item as Extract<OutputItem, { type: 'function_call' }>;
+      this.onMcpCall({ callId: call.call_id, name: call.name, arguments: call.arguments });
+      return;
+    }
+    this.items.push(item as ModelInputItem);
+    if (item.type === 'function_call') this.clientCalls++;
+  }
+
+  private end(ev: ModelEnd): void {
+    this.emitter.addUsage(ev.usage);
+    this.status = ev.status;
+    this.reason = ev.incomplete_reason;
+  }
 }

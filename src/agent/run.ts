@@ -9,19 +9,20 @@ import type { Logger } from 'pino';
 import type { McpSettings } from '../config/schema.ts';
 import type { McpPool } from '../mcp/pool.ts';
 import { ApiError, modelNotFound } from '../protocol/errors.ts';
-import { UpstreamStreamError, type ModelEvent, type ResponseObject } from '../protocol/events.ts';
+import { UpstreamStreamError, type ModelOutput, type ResponseObject } from '../protocol/events.ts';
 import { newId } from '../protocol/ids.ts';
 import { newResponseObject } from '../protocol/response-object.ts';
 import type { ModelInputItem, ModelRequest, ModelTool } from '../protocol/model-request.ts';
 import type { FunctionTool, InputItem, ResponsesRequest } from '../protocol/responses.ts';
 import { ProviderError } from '../providers/types.ts';
 import type { Route, Router } from '../providers/router.ts';
+import type { ModelStream } from '../providers/types.ts';
 import type { Store, StoredResponse } from '../store/types.ts';
 import { callWithOutput, deniedOutput, loadHistory, matchApprovals, toModelInput, type History, type PendingApproval } from './conversation.ts';
 import { ResponseEmitter, type EventSink } from './emitter.ts';
 import { McpCallRunner } from './mcp-calls.ts';
 import { needsApproval, resolveBindings, type McpBinding } from './mcp-bindings.ts';
-import { streamModelTurn, type ModelCall } from './model-turn.ts';
+import { ModelTurn } from './model-turn.ts';
 import { ToolCatalog } from './tool-catalog.ts';
 import type { ConvertedResult } from './tool-results.ts';
 
@@ -33,6 +34,9 @@ export interface RunContext {
   /** Headers added to every upstream MCP call of this run. */
   upstreamHeaders?: Record<string, string>;
 }
+
+/** What a model call gives back: a stream of event batches, or a whole answer. */
+type ModelAnswer = ModelStream | ModelOutput;
 
 export type RunRequest = ResponsesRequest & { extras?: ModelRequest['extras'] };
 
@@ -141,11 +145,11 @@ export class Agent {
   }
 
   /**
-   * Runs the prepared request, sending its events to `sink` (none: only the final response is wanted).
-   * A failure before the first event propagates (the caller answers with an HTTP error); after it, the
-   * response ends with `response.failed`.
+   * Runs the prepared request, sending its events to `sink` (none: only the final response is wanted,
+   * and the model is called without streaming). A failure before the first event propagates (the
+   * caller answers with an HTTP error); after it, the response ends with `response.failed`.
    */
-  async run(p: PreparedRun, ctx: RunContext, sink: EventSink = () => {}): Promise<ResponseObject> {
+  async run(p: PreparedRun, ctx: RunContext, sink: EventSink | null = null): Promise<ResponseObject> {
     const emitter = new ResponseEmitter(newResponseObject(newId('resp'), p.request, { model: p.request.model, store: p.store }), sink);
     return new AgentRun(this.deps, p, emitter, ctx).run();
   }
@@ -162,7 +166,7 @@ class AgentRun {
   private readonly deadline = new AbortController();
   private deadlineTimer: NodeJS.Timeout | undefined;
   private readonly catalog: ToolCatalog;
-  private readonly calls: McpCallRunner;
+  private readonly mcpCalls: McpCallRunner;
   private readonly approvals: StoredResponse['approvals'] = {};
 
   constructor(deps: AgentDeps, p: PreparedRun, emitter: ResponseEmitter, ctx: RunContext) {
@@ -175,7 +179,7 @@ class AgentRun {
     // until its deadline passed.
     this.signal = AbortSignal.any([ctx.signal, this.deadline.signal]);
     this.catalog = new ToolCatalog(ctx.log);
-    this.calls = new McpCallRunner(emitter, {
+    this.mcpCalls = new McpCallRunner(emitter, {
       concurrency: deps.settings.tool_concurrency,
       maxToolCalls: Math.min(p.request.max_tool_calls ?? Infinity, deps.settings.max_tool_calls),
       maxOutputChars: deps.settings.max_tool_output_chars,
@@ -206,48 +210,50 @@ class AgentRun {
   private async runLoop(): Promise<ResponseObject> {
     const { p, emitter } = this;
     let conversation: ModelInputItem[] | null = null;
-    let first: AsyncIterable<ModelEvent> | null = null;
+    let first: Promise<ModelAnswer> | null = null;
     if (!p.bindings.length && !p.approvals.length) {
       // With no MCP work to show first, the model is called before anything is sent, so that a
       // provider that is down is an HTTP error rather than a failed stream.
       conversation = toModelInput([...p.history.items, ...p.input], (label, tool) => this.catalog.functionNameOf(label, tool));
-      first = await this.openModel(p.clientTools, p.base.tool_choice, conversation);
+      first = this.callModel(p.clientTools, p.base.tool_choice, conversation);
+      await first;
     }
     try {
-      await emitter.start();
-      this.persist();
+      emitter.start();
+      // A streamed response is stored as in progress at once, so a client that has its id can read it.
+      if (emitter.streaming) this.persist();
       conversation ??= await this.startConversation();
       const functionTools = [...p.clientTools, ...this.catalog.functionDefs()];
       for (let rounds = 0; ; rounds++) {
-        const limited = rounds >= this.deps.settings.max_iterations || this.calls.exhausted;
+        const limited = rounds >= this.deps.settings.max_iterations || this.mcpCalls.exhausted;
         // A forced tool choice applies to the first call only, or the loop would never end.
         const toolChoice = limited ? 'none' : rounds === 0 ? this.toolChoice() : p.base.tool_choice === 'none' ? 'none' : 'auto';
-        const stream = first ?? (await this.openModel(functionTools, toolChoice, conversation));
+        const answer = first ?? this.callModel(functionTools, toolChoice, conversation);
         first = null;
-        const calls: Promise<{ call: ModelCall; result: ConvertedResult }>[] = [];
+        const running: Promise<ConvertedResult & { callId: string; name: string; arguments: string }>[] = [];
         let approvalsAsked = 0;
-        const turn = await streamModelTurn(
-          stream,
+        const turn = new ModelTurn(
           emitter,
           (fn) => this.catalog.has(fn),
-          async (call) => {
+          (call) => {
             const o = this.catalog.get(call.name)!;
             if (!limited && needsApproval(o.binding.entry, o.tool)) {
               approvalsAsked++;
               const id = newId('mcpr');
               this.approvals[id] = { server: o.server.name, tool: o.tool.name };
-              await emitter.completeItem({ id, type: 'mcp_approval_request', server_label: o.binding.label, name: o.tool.name, arguments: call.arguments });
+              emitter.completeItem({ id, type: 'mcp_approval_request', server_label: o.binding.label, name: o.tool.name, arguments: call.arguments });
               return;
             }
             // Each call starts as soon as the model has finished its arguments.
-            calls.push(this.calls.run(o, call.arguments, null, limited).then((result) => ({ call, result })));
+            running.push(this.mcpCalls.run(o, call.arguments, null, limited).then((result) => ({ ...result, ...call })));
           },
         );
-        const done = await Promise.all(calls);
+        await this.readAnswer(await answer, turn);
+        const results = await Promise.all(running);
         conversation.push(...turn.items);
-        for (const { call, result } of done) conversation.push(...callWithOutput(call.callId, call.name, call.arguments, result.modelOutput));
-        if (turn.status === 'incomplete') return await this.finish('incomplete', { reason: turn.reason });
-        if (approvalsAsked || turn.clientCalls || !done.length || limited) return await this.finish('completed');
+        for (const r of results) conversation.push(...callWithOutput(r.callId, r.name, r.arguments, r.modelOutput));
+        if (turn.status === 'incomplete') return this.finish('incomplete', { reason: turn.reason });
+        if (approvalsAsked || turn.clientCalls || !results.length || limited) return this.finish('completed');
       }
     } catch (e) {
       return await this.fail(e);
@@ -256,6 +262,17 @@ class AgentRun {
       if (first) this.deadline.abort();
       for (const b of p.bindings) if (b.ephemeral) for (const s of b.servers) void s.close();
     }
+  }
+
+  /** Feeds a model's answer into the turn: batch by batch, waiting only when the client is full. */
+  private async readAnswer(answer: ModelAnswer, turn: ModelTurn): Promise<void> {
+    if (!('items' in answer)) {
+      for await (const batch of answer) {
+        for (const ev of batch) turn.event(ev);
+        const full = this.emitter.drain();
+        if (full) await full;
+      }
+    } else turn.output(answer);
   }
 
   private toolChoice(): ModelRequest['tool_choice'] {
@@ -269,10 +286,12 @@ class AgentRun {
     return tc;
   }
 
-  private async openModel(tools: ModelTool[], toolChoice: ModelRequest['tool_choice'], input: ModelInputItem[]) {
+  /** Calls the model: streamed when the client streams, one JSON answer when it does not. */
+  private callModel(tools: ModelTool[], toolChoice: ModelRequest['tool_choice'], input: ModelInputItem[]): Promise<ModelAnswer> {
     const req: Omit<ModelRequest, 'model'> = { ...this.p.base, input, tools, tool_choice: tools.length ? toolChoice : undefined };
     if (!tools.length) delete req.parallel_tool_calls;
-    return this.deps.router.open(this.p.route, req, { signal: this.signal, log: this.log });
+    const opts = { signal: this.signal, log: this.log };
+    return this.emitter.streaming ? this.deps.router.stream(this.p.route, req, opts) : this.deps.router.complete(this.p.route, req, opts);
   }
 
   /**
@@ -292,7 +311,7 @@ class AgentRun {
         .filter((a) => a.response.approve)
         .map(async ({ request }) => {
           const o = this.catalog.find(request.server_label, request.name, p.history.approvals[request.id]?.server);
-          const result = o ? await this.calls.run(o, request.arguments, request.id) : { modelOutput: deniedOutput(`the tool '${request.name}' is no longer available`) };
+          const result = o ? await this.mcpCalls.run(o, request.arguments, request.id) : { modelOutput: deniedOutput(`the tool '${request.name}' is no longer available`) };
           return { request, result };
         }),
     );
@@ -301,8 +320,8 @@ class AgentRun {
     return conversation;
   }
 
-  private async finish(status: 'completed' | 'incomplete', detail?: { reason?: string }): Promise<ResponseObject> {
-    const r = await this.emitter.finish(status, detail);
+  private finish(status: 'completed' | 'incomplete', detail?: { reason?: string }): ResponseObject {
+    const r = this.emitter.finish(status, detail);
     this.persist();
     return r;
   }
@@ -313,15 +332,15 @@ class AgentRun {
     let r: ResponseObject;
     if (this.deadline.signal.aborted && !this.ctx.signal.aborted) {
       this.log.warn({ limit_s: this.deps.settings.run_timeout_seconds }, 'run deadline reached');
-      r = await this.emitter.finish('incomplete', { reason: 'run_timeout' });
+      r = this.emitter.finish('incomplete', { reason: 'run_timeout' });
     } else if (this.ctx.signal.aborted) {
-      r = await this.emitter.finish('failed', { error: { code: 'client_disconnected', message: 'The client closed the connection.' } });
+      r = this.emitter.finish('failed', { error: { code: 'client_disconnected', message: 'The client closed the connection.' } });
     } else {
       const code = e instanceof UpstreamStreamError ? e.code : e instanceof ProviderError ? (e.status === 429 ? 'rate_limit_exceeded' : 'server_error') : 'server_error';
       const message = e instanceof ProviderError ? `The model provider failed: ${e.message}` : (e as Error).message;
       if (!(e instanceof UpstreamStreamError) && !(e instanceof ProviderError)) this.log.error({ err: (e as Error).stack }, 'run failed');
       else this.log.warn({ err: message, code }, 'model call failed mid-run');
-      r = await this.emitter.finish('failed', { error: { code, message } });
+      r = this.emitter.finish('failed', { error: { code, message } });
     }
     this.persist();
     return r;

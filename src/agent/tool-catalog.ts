@@ -89,8 +89,8 @@ export class ToolCatalog {
       if (reused) continue;
       const id = newId('mcpl');
       const index = emitter.nextIndex;
-      await emitter.item({ type: 'response.output_item.added', output_index: index, item: { id, type: 'mcp_list_tools', server_label: b.label, tools: [] } });
-      await emitter.item({ type: 'response.mcp_list_tools.in_progress', output_index: index, item_id: id });
+      emitter.item({ type: 'response.output_item.added', sequence_number: 0, output_index: index, item: { id, type: 'mcp_list_tools', server_label: b.label, tools: [] } });
+      emitter.item({ type: 'response.mcp_list_tools.in_progress', sequence_number: 0, output_index: index, item_id: id });
       started.set(b, { index, id });
     }
     // A reused listing of a single server is taken as it is; a label spanning servers is looked up in the pool's cache.
@@ -107,8 +107,8 @@ export class ToolCatalog {
       if (!tools.length && !error)
         error = b.servers.length ? `No tools available: allowed_tools matched none of the tools of ${b.servers.map((u) => `'${u.name}'`).join(', ')}.` : 'No MCP servers are registered in the gateway.';
       const item: McpListToolsItem = { id: s.id, type: 'mcp_list_tools', server_label: b.label, tools: tools.map((t) => describe(t.tool)), error };
-      await emitter.item({ type: tools.length ? 'response.mcp_list_tools.completed' : 'response.mcp_list_tools.failed', output_index: s.index, item_id: s.id });
-      await emitter.item({ type: 'response.output_item.done', output_index: s.index, item });
+      emitter.item({ type: tools.length ? 'response.mcp_list_tools.completed' : 'response.mcp_list_tools.failed', sequence_number: 0, output_index: s.index, item_id: s.id });
+      emitter.item({ type: 'response.output_item.done', sequence_number: 0, output_index: s.index, item });
     }
   }
 

@@ -1,21 +1,28 @@
 /**
- * Server-Sent Events over the raw Node response: honours backpressure (waits for `drain`), sends
- * comment keep-alives while the producer is silent, and starts the HTTP response only on the first
- * event, so a failure before any output can still be answered with a normal HTTP error.
+ * Server-Sent Events over a raw Node response. Writing is synchronous and reports backpressure: the
+ * producer waits on `drain()` only when `send` said the socket is full. Comment keep-alives go out while
+ * the producer is silent; the HTTP response starts only with the first event, so a failure before any
+ * output can still be answered with a normal HTTP error. Events written in one tick go out in one write.
  */
-import { once } from 'node:events';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Context } from 'koa';
 
 export class SseWriter {
-  private readonly ctx: Context;
+  private readonly res: ServerResponse;
   private readonly keepAliveMs: number;
+  private readonly headers: () => OutgoingHttpHeaders;
   private timer: NodeJS.Timeout | undefined;
   private started = false;
   private corked = false;
+  /** Something was written since the keep-alive timer last fired. */
+  private wrote = false;
+  private draining: Promise<void> | undefined;
 
-  constructor(ctx: Context, keepAliveMs: number) {
-    this.ctx = ctx;
+  /** `headers` is asked once, when the stream starts (the edge's own headers, e.g. x-request-id). */
+  constructor(res: ServerResponse, keepAliveMs: number, headers: () => OutgoingHttpHeaders) {
+    this.res = res;
     this.keepAliveMs = keepAliveMs;
+    this.headers = headers;
   }
 
   get isStarted(): boolean {
@@ -23,63 +30,77 @@ export class SseWriter {
   }
 
   private get closed(): boolean {
-    const res = this.ctx.res;
-    return res.destroyed || res.writableEnded;
+    return this.res.destroyed || this.res.writableEnded;
   }
 
   private start(): void {
     this.started = true;
-    const { ctx } = this;
-    ctx.respond = false;
-    ctx.status = 200;
-    ctx.res.writeHead(200, {
-      ...(ctx.response.headers as Record<string, string>),
+    this.res.writeHead(200, {
+      ...this.headers(),
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    ctx.req.socket.setNoDelay(true);
-    this.arm();
-  }
-
-  private arm(): void {
-    clearTimeout(this.timer);
+    this.res.socket?.setNoDelay(true);
+    // One timer per stream, refreshed: a comment goes out only after a whole period without data.
     this.timer = setTimeout(() => {
       if (this.closed) return;
-      this.ctx.res.write(': keep-alive\n\n');
-      this.arm();
+      if (!this.wrote) this.res.write(': keep-alive\n\n');
+      this.wrote = false;
+      this.timer!.refresh();
     }, this.keepAliveMs);
     this.timer.unref();
   }
 
-  /** Writes one event; resolves when the socket can take more. */
-  async send(data: string, event?: string): Promise<void> {
+  /** Writes one event. Returns false when the socket is full: wait for `drain()` before sending more. */
+  send(data: string, event?: string): boolean {
     if (!this.started) this.start();
-    if (this.closed) return;
-    this.arm();
-    const frame = event ? `event: ${event}\ndata: ${data}\n\n` : `data: ${data}\n\n`;
-    const res = this.ctx.res;
-    // Events produced in one tick (a provider chunk often yields several) go out in one write.
+    const res = this.res;
+    if (this.closed) return true;
+    this.wrote = true;
     if (!this.corked) {
       this.corked = true;
       res.cork();
       process.nextTick(() => this.uncork());
     }
-    if (!res.write(frame)) {
-      await Promise.race([once(this.ctx.res, 'drain'), once(this.ctx.res, 'close')]);
-    }
+    return res.write(event ? `event: ${event}\ndata: ${data}\n\n` : `data: ${data}\n\n`);
+  }
+
+  /** Resolves when the socket takes writes again, or is gone. One pair of listeners, however often it is called. */
+  drain(): Promise<void> {
+    const res = this.res;
+    if (this.closed || !res.writableNeedDrain) return Promise.resolve();
+    return (this.draining ??= new Promise<void>((resolve) => {
+      const done = () => {
+        res.off('drain', done);
+        res.off('close', done);
+        this.draining = undefined;
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    }));
   }
 
   private uncork(): void {
     if (!this.corked) return;
     this.corked = false;
-    this.ctx.res.uncork();
+    this.res.uncork();
   }
 
   end(): void {
     clearTimeout(this.timer);
     this.uncork();
-    if (this.started && !this.closed) this.ctx.res.end();
+    if (this.started && !this.closed) this.res.end();
   }
+}
+
+/** An SSE writer for a Koa request: Koa stands aside once the stream starts; its headers go out with it. */
+export function sseFor(ctx: Context, keepAliveMs: number): SseWriter {
+  return new SseWriter(ctx.res, keepAliveMs, () => {
+    ctx.respond = false;
+    ctx.status = 200;
+    return ctx.response.headers;
+  });
 }

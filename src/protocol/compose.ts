@@ -1,9 +1,10 @@
 /**
  * Builds well-formed Responses item events from the pieces a provider stream delivers
- * (text deltas, tool-call fragments, ...). Chat and Anthropic stream converters both use it,
+ * (text deltas, tool-call fragments, ...). Chat and Anthropic stream decoders both use it,
  * so the ordering rules of openai-wire.md §3.5 live in one place.
+ * Every method appends the events it makes to `out`: one array per network chunk, no copies.
  */
-import type { ItemEvent, OutputPart } from './events.ts';
+import type { ModelEvent, OutputPart } from './events.ts';
 import { newId } from './ids.ts';
 import type { FunctionCallItem, MessageItem, ReasoningItem } from './responses.ts';
 
@@ -18,93 +19,90 @@ export class OutputComposer {
   private open: Open | null = null;
 
   /** Append text to the current message, opening one (and closing anything else) if needed. */
-  text(delta: string): ItemEvent[] {
-    return delta === '' ? [] : this.appendPart('text', delta);
+  text(delta: string, out: ModelEvent[]): void {
+    if (delta !== '') this.appendPart('text', delta, out);
   }
 
-  refusal(delta: string): ItemEvent[] {
-    return delta === '' ? [] : this.appendPart('refusal', delta);
+  refusal(delta: string, out: ModelEvent[]): void {
+    if (delta !== '') this.appendPart('refusal', delta, out);
   }
 
   /** Start a function call. `key` identifies it in later `callArgs` (a Chat tool-call index, an Anthropic block index). */
-  callStart(key: string | number, call_id: string, name: string): ItemEvent[] {
-    const out = this.close();
+  callStart(key: string | number, call_id: string, name: string, out: ModelEvent[]): void {
+    this.close(out);
     const id = newId('fc');
     const index = this.next++;
     this.open = { kind: 'call', index, id, call_id, name, args: '', key };
     const item: FunctionCallItem = { id, type: 'function_call', status: 'in_progress', arguments: '', call_id, name };
-    out.push({ type: 'response.output_item.added', output_index: index, item });
-    return out;
+    out.push({ type: 'response.output_item.added', sequence_number: 0, output_index: index, item });
   }
 
   /** Arguments for the call opened under `key`. Fragments for a call that is no longer open are dropped. */
-  callArgs(key: string | number, delta: string): ItemEvent[] {
+  callArgs(key: string | number, delta: string, out: ModelEvent[]): void {
     const c = this.open;
-    if (!c || c.kind !== 'call' || c.key !== key || delta === '') return [];
+    if (!c || c.kind !== 'call' || c.key !== key || delta === '') return;
     c.args += delta;
-    return [{ type: 'response.function_call_arguments.delta', item_id: c.id, output_index: c.index, delta }];
+    out.push({ type: 'response.function_call_arguments.delta', sequence_number: 0, item_id: c.id, output_index: c.index, delta });
   }
 
   isCallOpen(key: string | number): boolean {
     return this.open?.kind === 'call' && this.open.key === key;
   }
 
-  reasoning(delta: string): ItemEvent[] {
-    const out: ItemEvent[] = [];
-    if (this.open?.kind !== 'reasoning') {
-      out.push(...this.close());
-      const id = newId('rs');
-      const index = this.next++;
-      this.open = { kind: 'reasoning', index, id, text: '' };
-      const item: ReasoningItem = { id, type: 'reasoning', summary: [], content: [], status: 'in_progress' };
-      out.push({ type: 'response.output_item.added', output_index: index, item });
-    }
-    const r = this.open as Extract<Open, { kind: 'reasoning' }>;
+  reasoning(delta: string, out: ModelEvent[]): void {
+    const r = this.openReasoning(out);
     r.text += delta;
-    out.push({ type: 'response.reasoning_text.delta', item_id: r.id, output_index: r.index, content_index: 0, delta });
-    return out;
+    out.push({ type: 'response.reasoning_text.delta', sequence_number: 0, item_id: r.id, output_index: r.index, content_index: 0, delta });
   }
 
   /** Close whatever is open. `status` is the status the closed item gets. */
-  close(status: 'completed' | 'incomplete' = 'completed'): ItemEvent[] {
+  close(out: ModelEvent[], status: 'completed' | 'incomplete' = 'completed'): void {
     const o = this.open;
     this.open = null;
-    if (!o) return [];
+    if (!o) return;
     if (o.kind === 'message') {
-      const out: ItemEvent[] = [];
-      o.parts.forEach((p, ci) => {
-        const base = { item_id: o.id, output_index: o.index, content_index: ci };
-        if (p.kind === 'text') out.push({ type: 'response.output_text.done', ...base, text: p.value, logprobs: [] });
-        else out.push({ type: 'response.refusal.done', ...base, refusal: p.value });
-        out.push({ type: 'response.content_part.done', ...base, part: partShape(p) });
-      });
+      for (let ci = 0; ci < o.parts.length; ci++) {
+        const p = o.parts[ci]!;
+        if (p.kind === 'text')
+          out.push({ type: 'response.output_text.done', sequence_number: 0, item_id: o.id, output_index: o.index, content_index: ci, text: p.value, logprobs: [] });
+        else out.push({ type: 'response.refusal.done', sequence_number: 0, item_id: o.id, output_index: o.index, content_index: ci, refusal: p.value });
+        out.push({ type: 'response.content_part.done', sequence_number: 0, item_id: o.id, output_index: o.index, content_index: ci, part: partShape(p) });
+      }
       const item: MessageItem = { id: o.id, type: 'message', status, role: 'assistant', content: o.parts.map(partShape) };
-      out.push({ type: 'response.output_item.done', output_index: o.index, item });
-      return out;
+      out.push({ type: 'response.output_item.done', sequence_number: 0, output_index: o.index, item });
+      return;
     }
     if (o.kind === 'call') {
       const item: FunctionCallItem = { id: o.id, type: 'function_call', status, arguments: o.args, call_id: o.call_id, name: o.name };
-      return [
-        { type: 'response.function_call_arguments.done', item_id: o.id, output_index: o.index, arguments: o.args, name: o.name },
-        { type: 'response.output_item.done', output_index: o.index, item },
-      ];
+      out.push({ type: 'response.function_call_arguments.done', sequence_number: 0, item_id: o.id, output_index: o.index, arguments: o.args, name: o.name });
+      out.push({ type: 'response.output_item.done', sequence_number: 0, output_index: o.index, item });
+      return;
     }
     const item: ReasoningItem = { id: o.id, type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: o.text }], status };
-    return [
-      { type: 'response.reasoning_text.done', item_id: o.id, output_index: o.index, content_index: 0, text: o.text },
-      { type: 'response.output_item.done', output_index: o.index, item },
-    ];
+    out.push({ type: 'response.reasoning_text.done', sequence_number: 0, item_id: o.id, output_index: o.index, content_index: 0, text: o.text });
+    out.push({ type: 'response.output_item.done', sequence_number: 0, output_index: o.index, item });
   }
 
-  private appendPart(kind: Part['kind'], delta: string): ItemEvent[] {
-    const out: ItemEvent[] = [];
+  private openReasoning(out: ModelEvent[]): Extract<Open, { kind: 'reasoning' }> {
+    if (this.open?.kind === 'reasoning') return this.open;
+    this.close(out);
+    const id = newId('rs');
+    const index = this.next++;
+    const r: Extract<Open, { kind: 'reasoning' }> = { kind: 'reasoning', index, id, text: '' };
+    this.open = r;
+    const item: ReasoningItem = { id, type: 'reasoning', summary: [], content: [], status: 'in_progress' };
+    out.push({ type: 'response.output_item.added', sequence_number: 0, output_index: index, item });
+    return r;
+  }
+
+  private appendPart(kind: Part['kind'], delta: string, out: ModelEvent[]): void {
     if (this.open?.kind !== 'message') {
-      out.push(...this.close());
+      this.close(out);
       const id = newId('msg');
       const index = this.next++;
       this.open = { kind: 'message', index, id, parts: [] };
       const item: MessageItem = { id, type: 'message', status: 'in_progress', role: 'assistant', content: [] };
-      out.push({ type: 'response.output_item.added', output_index: index, item });
+      out.push({ type: 'response.output_item.added', sequence_number: 0, output_index: index, item });
     }
     const m = this.open;
     let ci = m.parts.length - 1;
@@ -112,12 +110,12 @@ export class OutputComposer {
       m.parts.push({ kind, value: '' });
       ci++;
       const part: OutputPart = kind === 'text' ? { type: 'output_text', text: '', annotations: [], logprobs: [] } : { type: 'refusal', refusal: '' };
-      out.push({ type: 'response.content_part.added', item_id: m.id, output_index: m.index, content_index: ci, part });
+      out.push({ type: 'response.content_part.added', sequence_number: 0, item_id: m.id, output_index: m.index, content_index: ci, part });
     }
     m.parts[ci]!.value += delta;
-    const base = { item_id: m.id, output_index: m.index, content_index: ci };
-    out.push(kind === 'text' ? { type: 'response.output_text.delta', ...base, delta, logprobs: [] } : { type: 'response.refusal.delta', ...base, delta });
-    return out;
+    if (kind === 'text')
+      out.push({ type: 'response.output_text.delta', sequence_number: 0, item_id: m.id, output_index: m.index, content_index: ci, delta, logprobs: [] });
+    else out.push({ type: 'response.refusal.delta', sequence_number: 0, item_id: m.id, output_index: m.index, content_index: ci, delta });
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * Responses API stream events (openai-wire.md §3.2), the gateway's canonical event form.
- * Providers yield `ModelEvent`s: the item-scoped events of one model call, indexed from 0 for that call
- * and without sequence numbers; the agent re-bases them into the response it is building.
+ * Providers yield `ModelEvent`s: the item-scoped events of one model call, indexed from 0 for that call.
+ * Each event is built once, in its wire form (`type` and `sequence_number` first, as OpenAI writes them);
+ * the agent re-bases `output_index` and sets `sequence_number` in place as it emits it.
  */
 import type { OutputItem, Usage } from './responses.ts';
 
@@ -18,6 +19,7 @@ export interface RefusalPartShape {
 export type OutputPart = OutputTextPartShape | RefusalPartShape;
 
 interface Indexed {
+  sequence_number: number;
   output_index: number;
 }
 interface ItemScoped extends Indexed {
@@ -89,24 +91,14 @@ export interface ResponseObject {
   metadata: Record<string, string>;
 }
 
-export type LifecycleEvent =
-  | { type: 'response.created'; response: ResponseObject }
-  | { type: 'response.in_progress'; response: ResponseObject }
-  | { type: 'response.completed'; response: ResponseObject }
-  | { type: 'response.incomplete'; response: ResponseObject }
-  | { type: 'response.failed'; response: ResponseObject };
-
-export interface ErrorEvent {
-  type: 'error';
-  code: string | null;
-  message: string;
-  param: string | null;
-  error: { type: string; code: string | null; message: string; param: string | null };
+export interface LifecycleEvent {
+  type: 'response.created' | 'response.in_progress' | 'response.completed' | 'response.incomplete' | 'response.failed';
+  sequence_number: number;
+  response: ResponseObject;
 }
 
-type WithSeq<T> = T & { sequence_number: number };
 /** An event as it goes on the wire. */
-export type StreamEvent = WithSeq<ItemEvent> | WithSeq<LifecycleEvent> | WithSeq<ErrorEvent>;
+export type StreamEvent = ItemEvent | LifecycleEvent;
 
 /** The last event of every model call: how it ended, and what it cost. */
 export interface ModelEnd {
@@ -117,6 +109,12 @@ export interface ModelEnd {
 }
 
 export type ModelEvent = ItemEvent | ModelEnd;
+
+/** A model call made without streaming: its finished output items, and how it ended. */
+export interface ModelOutput {
+  items: OutputItem[];
+  end: ModelEnd;
+}
 
 export type TerminalStatus = 'completed' | 'incomplete' | 'failed';
 

@@ -1,13 +1,13 @@
 /** Anthropic Messages API. */
-import Anthropic from '@anthropic-ai/sdk';
-import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages/messages';
+import type { Message } from '@anthropic-ai/sdk/resources/messages/messages';
 import { modelRequestToAnthropic } from '../protocol/convert/anthropic.ts';
-import { anthropicEventsToEvents } from '../protocol/convert/anthropic-stream.ts';
+import { AnthropicStreamDecoder, anthropicMessageToOutput } from '../protocol/convert/decode-anthropic.ts';
 import type { ModelRequest } from '../protocol/model-request.ts';
-import { fromAnthropicError } from './errors.ts';
-import { providerFetch } from './fetch.ts';
-import { guardStream } from './stream-guard.ts';
+import { Endpoint } from './endpoint.ts';
 import type { CallOptions, Provider } from './types.ts';
+
+/** The API version every request names (Anthropic's only stable one). */
+const ANTHROPIC_VERSION = '2023-06-01';
 
 export interface AnthropicOptions {
   apiKey: string;
@@ -21,41 +21,44 @@ export interface AnthropicOptions {
 export class AnthropicProvider implements Provider {
   readonly api = 'anthropic' as const;
   readonly owner = 'anthropic';
-  private readonly client: Anthropic;
-  private readonly o: AnthropicOptions;
+  private readonly endpoint: Endpoint;
+  private readonly defaultMaxTokens: number;
+
   constructor(o: AnthropicOptions) {
-    this.o = o;
-    this.client = new Anthropic({
-      apiKey: o.apiKey,
-      baseURL: o.baseURL,
-      timeout: o.timeoutMs,
-      maxRetries: 0, // the router retries and fails over
-      defaultHeaders: o.headers,
-      fetch: providerFetch,
+    this.defaultMaxTokens = o.defaultMaxTokens;
+    this.endpoint = new Endpoint({
+      baseURL: `${o.baseURL.replace(/\/+$/, '')}/v1`,
+      headers: { 'x-api-key': o.apiKey, 'anthropic-version': ANTHROPIC_VERSION, ...o.headers },
+      timeoutMs: o.timeoutMs,
+      streamIdleMs: o.streamIdleMs,
     });
   }
 
-  async open(req: ModelRequest, opts: CallOptions) {
-    const { body, dropped } = modelRequestToAnthropic(req, { defaultMaxTokens: this.o.defaultMaxTokens });
+  private body(req: ModelRequest, opts: CallOptions) {
+    const { body, dropped } = modelRequestToAnthropic(req, { defaultMaxTokens: this.defaultMaxTokens });
     if (dropped.length) opts.log.warn({ dropped, api: this.api }, 'request features the provider cannot serve were dropped');
-    const abort = new AbortController();
-    const signal = AbortSignal.any([opts.signal, abort.signal]);
-    let stream: AsyncIterable<RawMessageStreamEvent>;
-    try {
-      stream = await this.client.messages.create(body, { signal });
-    } catch (e) {
-      throw fromAnthropicError(e);
-    }
-    return guardStream(anthropicEventsToEvents(stream), this.o.streamIdleMs, abort);
+    return body;
   }
 
+  stream(req: ModelRequest, opts: CallOptions) {
+    return this.endpoint.stream('/messages', this.body(req, opts), new AnthropicStreamDecoder(), opts.signal);
+  }
+
+  async complete(req: ModelRequest, opts: CallOptions) {
+    const body = { ...this.body(req, opts), stream: false };
+    return anthropicMessageToOutput(await this.endpoint.post<Message>('/messages', body, opts.signal));
+  }
+
+  /** Every page of GET /v1/models. */
   async listModels(signal: AbortSignal): Promise<string[]> {
-    try {
-      const ids: string[] = [];
-      for await (const m of this.client.models.list({}, { signal })) ids.push(m.id);
-      return ids;
-    } catch (e) {
-      throw fromAnthropicError(e);
-    }
+    const ids: string[] = [];
+    let after: string | null = null;
+    do {
+      const query: string = after ? `&after_id=${encodeURIComponent(after)}` : '';
+      const page = await this.endpoint.get<{ data?: { id: string }[]; has_more?: boolean; last_id?: string | null }>(`/models?limit=1000${query}`, signal);
+      for (const m of page.data ?? []) ids.push(m.id);
+      after = page.has_more && page.last_id ? page.last_id : null;
+    } while (after);
+    return ids;
   }
 }

@@ -1,9 +1,7 @@
-/** What every OpenAI-API provider shares: the client, the model list, embeddings and images. */
-import OpenAI from 'openai';
+/** What every OpenAI-API provider shares: its endpoint, the model list, embeddings and images. */
 import type { CreateEmbeddingResponse, EmbeddingCreateParams } from 'openai/resources/embeddings';
 import type { ImageGenerateParamsNonStreaming, ImagesResponse } from 'openai/resources/images';
-import { fromOpenAIError } from './errors.ts';
-import { providerFetch } from './fetch.ts';
+import { Endpoint } from './endpoint.ts';
 import type { CallOptions } from './types.ts';
 
 export interface OpenAIClientOptions {
@@ -16,45 +14,27 @@ export interface OpenAIClientOptions {
 }
 
 export abstract class OpenAIProviderBase {
-  protected readonly client: OpenAI;
-  protected readonly streamIdleMs: number;
+  protected readonly endpoint: Endpoint;
 
   constructor(o: OpenAIClientOptions) {
-    this.client = new OpenAI({
-      apiKey: o.apiKey,
+    this.endpoint = new Endpoint({
       baseURL: o.baseURL,
-      organization: o.organization ?? null,
-      timeout: o.timeoutMs,
-      maxRetries: 0, // the router retries and fails over
-      defaultHeaders: o.headers,
-      fetch: providerFetch,
+      headers: { authorization: `Bearer ${o.apiKey}`, ...(o.organization ? { 'openai-organization': o.organization } : {}), ...o.headers },
+      timeoutMs: o.timeoutMs,
+      streamIdleMs: o.streamIdleMs,
     });
-    this.streamIdleMs = o.streamIdleMs;
   }
 
   async listModels(signal: AbortSignal): Promise<string[]> {
-    try {
-      const ids: string[] = [];
-      for await (const m of this.client.models.list({ signal })) ids.push(m.id);
-      return ids;
-    } catch (e) {
-      throw fromOpenAIError(e);
-    }
+    const page = await this.endpoint.get<{ data?: { id: string }[] }>('/models', signal);
+    return (page.data ?? []).map((m) => m.id);
   }
 
-  async embed(body: EmbeddingCreateParams, opts: CallOptions): Promise<CreateEmbeddingResponse> {
-    try {
-      return await this.client.embeddings.create(body, { signal: opts.signal });
-    } catch (e) {
-      throw fromOpenAIError(e);
-    }
+  embed(body: EmbeddingCreateParams, opts: CallOptions): Promise<CreateEmbeddingResponse> {
+    return this.endpoint.post('/embeddings', body, opts.signal);
   }
 
-  async generateImage(body: ImageGenerateParamsNonStreaming, opts: CallOptions): Promise<ImagesResponse> {
-    try {
-      return await this.client.images.generate(body, { signal: opts.signal });
-    } catch (e) {
-      throw fromOpenAIError(e);
-    }
+  generateImage(body: ImageGenerateParamsNonStreaming, opts: CallOptions): Promise<ImagesResponse> {
+    return this.endpoint.post('/images/generations', body, opts.signal);
   }
 }

@@ -1,11 +1,9 @@
 /** OpenAI Chat Completions: api.openai.com and every OpenAI-compatible server (vLLM, Ollama, Groq, ...). */
-import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { modelRequestToChat } from '../protocol/convert/chat-request.ts';
-import { chatChunksToEvents } from '../protocol/convert/chat-stream.ts';
+import { ChatStreamDecoder, chatCompletionToOutput } from '../protocol/convert/decode-chat.ts';
+import type { ChatCompletion } from 'openai/resources/chat/completions';
 import type { ModelRequest } from '../protocol/model-request.ts';
-import { fromOpenAIError } from './errors.ts';
 import { OpenAIProviderBase, type OpenAIClientOptions } from './openai-base.ts';
-import { guardStream } from './stream-guard.ts';
 import type { CallOptions, Provider } from './types.ts';
 
 export class OpenAIChatProvider extends OpenAIProviderBase implements Provider {
@@ -19,17 +17,19 @@ export class OpenAIChatProvider extends OpenAIProviderBase implements Provider {
     this.maxTokensField = new URL(o.baseURL).hostname === 'api.openai.com' ? 'max_completion_tokens' : 'max_tokens';
   }
 
-  async open(req: ModelRequest, opts: CallOptions) {
+  private body(req: ModelRequest, opts: CallOptions) {
     const { body, dropped } = modelRequestToChat(req, { maxTokensField: this.maxTokensField });
     if (dropped.length) opts.log.warn({ dropped, api: this.api }, 'request features the provider cannot serve were dropped');
-    const abort = new AbortController();
-    const signal = AbortSignal.any([opts.signal, abort.signal]);
-    let stream: AsyncIterable<ChatCompletionChunk>;
-    try {
-      stream = await this.client.chat.completions.create(body, { signal });
-    } catch (e) {
-      throw fromOpenAIError(e);
-    }
-    return guardStream(chatChunksToEvents(stream), this.streamIdleMs, abort);
+    return body;
+  }
+
+  stream(req: ModelRequest, opts: CallOptions) {
+    return this.endpoint.stream('/chat/completions', this.body(req, opts), new ChatStreamDecoder(), opts.signal);
+  }
+
+  async complete(req: ModelRequest, opts: CallOptions) {
+    const { stream_options: _, ...streamed } = this.body(req, opts);
+    const body = { ...streamed, stream: false };
+    return chatCompletionToOutput(await this.endpoint.post<ChatCompletion>('/chat/completions', body, opts.signal));
   }
 }

@@ -4,10 +4,10 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { ModelEvent } from '../protocol/events.ts';
+import type { ModelEvent, ModelOutput } from '../protocol/events.ts';
 import type { ModelRequest } from '../protocol/model-request.ts';
 import { globToRegExp, type Deployment } from './deployments.ts';
-import { ProviderError } from './types.ts';
+import { ProviderError, type ModelStream } from './types.ts';
 
 export interface Route {
   readonly requested: string;
@@ -109,14 +109,26 @@ export class Router {
   }
 
   /** Opens a model stream (with retries and failover until the upstream accepts it). */
-  open(route: Route, req: Omit<ModelRequest, 'model'>, opts: { signal: AbortSignal; log: Logger }): Promise<AsyncIterable<ModelEvent>> {
+  stream(route: Route, req: Omit<ModelRequest, 'model'>, opts: { signal: AbortSignal; log: Logger }): Promise<ModelStream> {
     return this.withFailover(route, opts, async (deployment, upstreamModel) => {
       deployment.inflight++;
       try {
-        return trackInflight(await deployment.provider.open({ ...req, model: upstreamModel }, opts), deployment);
+        return trackInflight(await deployment.provider.stream({ ...req, model: upstreamModel }, opts), deployment);
       } catch (e) {
         deployment.inflight--;
         throw e;
+      }
+    });
+  }
+
+  /** A model call without streaming (with retries and failover). */
+  complete(route: Route, req: Omit<ModelRequest, 'model'>, opts: { signal: AbortSignal; log: Logger }): Promise<ModelOutput> {
+    return this.withFailover(route, opts, async (deployment, upstreamModel) => {
+      deployment.inflight++;
+      try {
+        return await deployment.provider.complete({ ...req, model: upstreamModel }, opts);
+      } finally {
+        deployment.inflight--;
       }
     });
   }
@@ -158,7 +170,7 @@ export class Router {
   }
 }
 
-async function* trackInflight(stream: AsyncIterable<ModelEvent>, d: Deployment): AsyncGenerator<ModelEvent> {
+async function* trackInflight(stream: ModelStream, d: Deployment): AsyncGenerator<ModelEvent[]> {
   try {
     yield* stream;
   } finally {

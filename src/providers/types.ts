@@ -1,12 +1,15 @@
 /**
  * One small interface for every model provider. A provider turns a canonical `ModelRequest` into its
- * own wire form, and its stream back into canonical `ModelEvent`s.
+ * own wire form, and its answer back into canonical events (streamed) or output items (not streamed).
  */
 import type { CreateEmbeddingResponse, EmbeddingCreateParams } from 'openai/resources/embeddings';
 import type { ImageGenerateParamsNonStreaming, ImagesResponse } from 'openai/resources/images';
 import type { Logger } from 'pino';
-import type { ModelEvent } from '../protocol/events.ts';
+import type { ModelEvent, ModelOutput } from '../protocol/events.ts';
 import type { ModelRequest } from '../protocol/model-request.ts';
+
+/** A model's streamed answer: the events of each network chunk, in order. */
+export type ModelStream = AsyncIterable<ModelEvent[]>;
 
 export interface CallOptions {
   signal: AbortSignal;
@@ -19,10 +22,12 @@ export interface Provider {
   /** The organisation behind it, for /v1/models `owned_by`. */
   readonly owner: string;
   /**
-   * Sends the request. Resolves once the upstream accepted it (HTTP headers received), so failures
+   * A streamed model call. Resolves once the upstream accepted it (HTTP headers received), so failures
    * that happen before any output can still be retried or answered with an HTTP error.
    */
-  open(req: ModelRequest, opts: CallOptions): Promise<AsyncIterable<ModelEvent>>;
+  stream(req: ModelRequest, opts: CallOptions): Promise<ModelStream>;
+  /** A model call without streaming: one JSON answer, converted once. */
+  complete(req: ModelRequest, opts: CallOptions): Promise<ModelOutput>;
   /** The upstream's own model list (ids as the upstream names them). */
   listModels(signal: AbortSignal): Promise<string[]>;
   /** Embeddings, where the provider offers them (OpenAI's wire form). */
@@ -31,7 +36,7 @@ export interface Provider {
   generateImage?(body: ImageGenerateParamsNonStreaming, opts: CallOptions): Promise<ImagesResponse>;
 }
 
-/** A failure talking to a provider, normalised across SDKs. */
+/** A failure talking to a provider, normalised across wire formats (see http.ts). */
 export class ProviderError extends Error {
   /** HTTP status from the upstream; undefined for connection failures and timeouts. */
   readonly status: number | undefined;

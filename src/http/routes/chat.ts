@@ -3,12 +3,12 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Agent } from '../../agent/run.ts';
 import { ChatRequest } from '../../protocol/chat.ts';
-import type { StreamEvent } from '../../protocol/events.ts';
+import type { EventSink } from '../../agent/emitter.ts';
 import { chatToResponses } from '../../protocol/convert/chat-request.ts';
-import { ChatChunkEncoder, responseToChatCompletion } from '../../protocol/convert/chat-stream.ts';
+import { ChatChunkEncoder, responseToChatCompletion } from '../../protocol/convert/chat-output.ts';
 import { failedResponseError, parseBody } from '../errors.ts';
 import { runContext } from '../request-context.ts';
-import { SseWriter } from '../sse.ts';
+import { sseFor } from '../sse.ts';
 
 export function chatRoutes(deps: { agent: Agent; keepAliveMs: number }): Router {
   const router = new Router();
@@ -18,12 +18,17 @@ export function chatRoutes(deps: { agent: Agent; keepAliveMs: number }): Router 
     const run = runContext(ctx);
     const prepared = await deps.agent.prepare(req, run, { approvals: false });
     if (chat.stream) {
-      const sse = new SseWriter(ctx, deps.keepAliveMs);
+      const sse = sseFor(ctx, deps.keepAliveMs);
       const encoder = new ChatChunkEncoder(chat.stream_options?.include_usage === true);
-      const sink = async (ev: StreamEvent) => {
-        if (ev.type === 'response.failed') return sse.send(JSON.stringify(failedResponseError(ev.response).toBody()));
-        for (const chunk of encoder.encode(ev)) await sse.send(JSON.stringify(chunk));
-        if (ev.type === 'response.completed' || ev.type === 'response.incomplete') await sse.send('[DONE]');
+      const sink: EventSink = {
+        write(ev) {
+          if (ev.type === 'response.failed') return sse.send(JSON.stringify(failedResponseError(ev.response).toBody()));
+          let ok = true;
+          for (const chunk of encoder.encode(ev)) ok = sse.send(JSON.stringify(chunk));
+          if (ev.type === 'response.completed' || ev.type === 'response.incomplete') ok = sse.send('[DONE]');
+          return ok;
+        },
+        drain: () => sse.drain(),
       };
       try {
         await deps.agent.run(prepared, run, sink);

@@ -8,7 +8,7 @@ import { ResponsesRequest } from '../../protocol/responses.ts';
 import type { Store } from '../../store/types.ts';
 import { failedResponseError, parseBody } from '../errors.ts';
 import { runContext } from '../request-context.ts';
-import { SseWriter } from '../sse.ts';
+import { sseFor } from '../sse.ts';
 
 const InputItemsQuery = z.strictObject({
   after: z.string().min(1).optional(),
@@ -29,9 +29,9 @@ export function responsesRoutes(deps: { agent: Agent; store: Store; keepAliveMs:
     const run = runContext(ctx);
     const prepared = await deps.agent.prepare(req, run);
     if (req.stream) {
-      const sse = new SseWriter(ctx, deps.keepAliveMs);
+      const sse = sseFor(ctx, deps.keepAliveMs);
       try {
-        await deps.agent.run(prepared, run, (ev) => sse.send(JSON.stringify(ev), ev.type));
+        await deps.agent.run(prepared, run, { write: (ev) => sse.send(JSON.stringify(ev), ev.type), drain: () => sse.drain() });
       } finally {
         sse.end();
       }

@@ -1,58 +1,11 @@
 /**
- * Chat Completions streams <-> canonical Responses events.
- * `chatChunksToEvents`: a provider's chunks become item events (openai-wire.md §5.3 → §3).
- * `ChatChunkEncoder`: the gateway's events become chunks for a /v1/chat/completions client.
+ * The gateway's answer to a /v1/chat/completions client: a finished response as a chat completion, and
+ * the response's events as chunks (openai-wire.md §5.2, §5.3).
  */
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { ChatUsage, FinishReason } from '../chat.ts';
-import { OutputComposer } from '../compose.ts';
-import { UpstreamStreamError, type ModelEnd, type ModelEvent, type ResponseObject, type StreamEvent } from '../events.ts';
-import { newCallId } from '../ids.ts';
-import { emptyUsage, usageOf, type Usage } from '../responses.ts';
-
-export function chatUsageToUsage(u: ChatCompletion['usage'] | null | undefined): Usage {
-  if (!u) return emptyUsage();
-  return usageOf(
-    u.prompt_tokens ?? 0,
-    u.completion_tokens ?? 0,
-    u.prompt_tokens_details?.cached_tokens ?? 0,
-    u.completion_tokens_details?.reasoning_tokens ?? 0,
-  );
-}
-
-export async function* chatChunksToEvents(chunks: AsyncIterable<ChatCompletionChunk>): AsyncGenerator<ModelEvent> {
-  const composer = new OutputComposer();
-  let finish: string | null = null;
-  let usage: Usage = emptyUsage();
-  for await (const chunk of chunks) {
-    if (chunk.usage) usage = chatUsageToUsage(chunk.usage);
-    const choice = chunk.choices?.[0];
-    if (!choice) continue;
-    const d = choice.delta ?? {};
-    // Some servers (vLLM, DeepSeek) stream reasoning in a non-standard field.
-    const reasoning = (d as { reasoning_content?: string | null; reasoning?: string | null }).reasoning_content ?? (d as { reasoning?: string | null }).reasoning;
-    if (reasoning) yield* composer.reasoning(reasoning);
-    if (d.content) yield* composer.text(d.content);
-    if (d.refusal) yield* composer.refusal(d.refusal);
-    for (const tc of d.tool_calls ?? []) {
-      const key = tc.index ?? 0;
-      if (!composer.isCallOpen(key)) {
-        yield* composer.callStart(key, tc.id || newCallId(), tc.function?.name ?? '');
-      }
-      if (tc.function?.arguments) yield* composer.callArgs(key, tc.function.arguments);
-    }
-    if (choice.finish_reason) finish = choice.finish_reason;
-  }
-  if (finish === null) throw new UpstreamStreamError('server_error', 'The upstream stream ended before a finish_reason');
-  const incomplete = finish === 'length' || finish === 'content_filter';
-  yield* composer.close(incomplete ? 'incomplete' : 'completed');
-  const end: ModelEnd = { type: 'model.end', status: incomplete ? 'incomplete' : 'completed', usage };
-  if (finish === 'length') end.incomplete_reason = 'max_output_tokens';
-  if (finish === 'content_filter') end.incomplete_reason = 'content_filter';
-  yield end;
-}
-
-// ---- gateway output ---------------------------------------------------------------
+import type { ResponseObject, StreamEvent } from '../events.ts';
+import { emptyUsage, type Usage } from '../responses.ts';
 
 export function usageToChat(u: Usage): ChatUsage {
   return {
@@ -118,6 +71,8 @@ export function responseToChatCompletion(r: ResponseObject): ChatCompletion {
  * Returns the chunks each event produces (often none); the terminal event yields the finish chunk
  * and, when asked for, the usage chunk.
  */
+const NONE: readonly ChatCompletionChunk[] = [];
+
 export class ChatChunkEncoder {
   private id = '';
   private created = 0;
@@ -129,19 +84,19 @@ export class ChatChunkEncoder {
     this.includeUsage = includeUsage;
   }
 
-  encode(ev: StreamEvent): ChatCompletionChunk[] {
+  encode(ev: StreamEvent): readonly ChatCompletionChunk[] {
     switch (ev.type) {
       case 'response.created':
         this.id = chatIdOf(ev.response.id);
         this.created = ev.response.created_at;
         this.model = ev.response.model;
-        return [];
+        return NONE;
       case 'response.output_text.delta':
         return [this.chunk({ content: ev.delta })];
       case 'response.refusal.delta':
         return [this.chunk({ refusal: ev.delta })];
       case 'response.output_item.added':
-        if (ev.item.type !== 'function_call') return [];
+        if (ev.item.type !== 'function_call') return NONE;
         {
           const index = this.toolIndex.size;
           this.toolIndex.set(ev.item.id ?? ev.item.call_id, index);
@@ -153,7 +108,7 @@ export class ChatChunkEncoder {
         }
       case 'response.function_call_arguments.delta': {
         const index = this.toolIndex.get(ev.item_id);
-        if (index === undefined) return [];
+        if (index === undefined) return NONE;
         return [this.chunk({ tool_calls: [{ index, function: { arguments: ev.delta } }] })];
       }
       case 'response.completed':
@@ -164,7 +119,7 @@ export class ChatChunkEncoder {
         return out;
       }
       default:
-        return [];
+        return NONE;
     }
   }
 
