@@ -1,45 +1,11 @@
 /**
- * The conversation a response continues: stored responses reached through `previous_response_id`, or
- * items replayed in `input`; and how its MCP items read to a model (as function calls and outputs).
+ * The conversation a response continues (history from `previous_response_id`, or items replayed in
+ * `input`): how its approvals are matched, and how its MCP items read to a model (as function calls
+ * and outputs).
  */
 import { ApiError } from '../protocol/errors.ts';
 import type { ModelInputItem } from '../protocol/model-request.ts';
 import type { FunctionCallItem, FunctionCallOutputItem, InputItem, McpApprovalRequestItem, McpApprovalResponseItem } from '../protocol/responses.ts';
-import type { Store, StoredResponse } from '../store/types.ts';
-
-const MAX_CHAIN = 10_000;
-
-export interface History {
-  items: InputItem[];
-  approvals: StoredResponse['approvals'];
-}
-
-/** Items of every response up the chain, oldest first: each one's input, then its output. */
-export function loadHistory(store: Store, previousId: string | null | undefined): History {
-  if (!previousId) return { items: [], approvals: {} };
-  const chain: StoredResponse[] = [];
-  let id: string | null = previousId;
-  while (id && chain.length < MAX_CHAIN) {
-    const r = store.getResponse(id);
-    if (!r) {
-      if (id === previousId)
-        throw new ApiError(400, `Previous response with id '${id}' not found.`, { param: 'previous_response_id', code: 'previous_response_not_found' });
-      break; // an older link was deleted: the conversation starts after it
-    }
-    if (id === previousId && (r.response.status === 'in_progress' || r.response.status === 'queued'))
-      throw new ApiError(400, `Previous response with id '${id}' is still in progress.`, { param: 'previous_response_id', code: 'previous_response_in_progress' });
-    chain.push(r);
-    id = r.response.previous_response_id;
-  }
-  chain.reverse();
-  const items: InputItem[] = [];
-  const approvals: StoredResponse['approvals'] = {};
-  for (const r of chain) {
-    items.push(...r.inputItems, ...(r.response.output as InputItem[]));
-    Object.assign(approvals, r.approvals);
-  }
-  return { items, approvals };
-}
 
 export interface PendingApproval {
   request: McpApprovalRequestItem;

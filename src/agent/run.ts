@@ -18,7 +18,8 @@ import { ProviderError } from '../providers/types.ts';
 import type { Route, Router } from '../providers/router.ts';
 import type { ModelStream } from '../providers/types.ts';
 import type { Store, StoredResponse } from '../store/types.ts';
-import { callWithOutput, deniedOutput, loadHistory, matchApprovals, toModelInput, type History, type PendingApproval } from './conversation.ts';
+import { callWithOutput, deniedOutput, matchApprovals, toModelInput, type PendingApproval } from './conversation.ts';
+import { Histories, type History } from './history.ts';
 import { ResponseEmitter, type EventSink } from './emitter.ts';
 import { McpCallRunner } from './mcp-calls.ts';
 import { needsApproval, resolveBindings, type McpBinding } from './mcp-bindings.ts';
@@ -79,8 +80,10 @@ function storableRequest(req: RunRequest): unknown {
 
 export class Agent {
   private readonly deps: AgentDeps;
+  private readonly histories: Histories;
   constructor(deps: AgentDeps) {
     this.deps = deps;
+    this.histories = new Histories(deps.store);
   }
 
   async prepare(req: RunRequest, ctx: RunContext, opts: { approvals?: boolean } = {}): Promise<PreparedRun> {
@@ -101,7 +104,7 @@ export class Agent {
       gatewayKey: this.deps.masterKey,
     });
     if (ctx.upstreamHeaders) for (const b of bindings) for (const h of b.headers.values()) Object.assign(h, ctx.upstreamHeaders);
-    const history = loadHistory(this.deps.store, req.previous_response_id);
+    const history = this.histories.load(req.previous_response_id);
     const raw: InputItem[] = req.input === undefined ? [] : typeof req.input === 'string' ? [{ type: 'message', role: 'user', content: req.input }] : req.input;
     const known = new Map(history.items.filter((i) => 'id' in i && i.id).map((i) => [(i as { id: string }).id, i]));
     const input = raw.map((item, i) => {
@@ -151,13 +154,14 @@ export class Agent {
    */
   async run(p: PreparedRun, ctx: RunContext, sink: EventSink | null = null): Promise<ResponseObject> {
     const emitter = new ResponseEmitter(newResponseObject(newId('resp'), p.request, { model: p.request.model, store: p.store }), sink);
-    return new AgentRun(this.deps, p, emitter, ctx).run();
+    return new AgentRun(this.deps, this.histories, p, emitter, ctx).run();
   }
 }
 
 /** The state of one response while it runs. */
 class AgentRun {
   private readonly deps: AgentDeps;
+  private readonly histories: Histories;
   private readonly p: PreparedRun;
   private readonly emitter: ResponseEmitter;
   private readonly ctx: RunContext;
@@ -169,8 +173,9 @@ class AgentRun {
   private readonly mcpCalls: McpCallRunner;
   private readonly approvals: StoredResponse['approvals'] = {};
 
-  constructor(deps: AgentDeps, p: PreparedRun, emitter: ResponseEmitter, ctx: RunContext) {
+  constructor(deps: AgentDeps, histories: Histories, p: PreparedRun, emitter: ResponseEmitter, ctx: RunContext) {
     this.deps = deps;
+    this.histories = histories;
     this.p = p;
     this.emitter = emitter;
     this.ctx = ctx;
@@ -190,12 +195,9 @@ class AgentRun {
 
   private persist(): void {
     if (!this.p.store) return;
-    this.deps.store.saveResponse({
-      response: this.emitter.response,
-      inputItems: this.p.input,
-      request: storableRequest(this.p.request),
-      approvals: this.approvals,
-    });
+    const stored = { response: this.emitter.response, inputItems: this.p.input, request: storableRequest(this.p.request), approvals: this.approvals };
+    this.deps.store.saveResponse(stored);
+    if (stored.response.status !== 'in_progress') this.histories.remember(stored, this.p.history.link);
   }
 
   async run(): Promise<ResponseObject> {

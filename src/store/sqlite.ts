@@ -27,6 +27,7 @@ export class SqliteStore implements Store {
   private readonly stmts: {
     save: StatementSync;
     get: StatementSync;
+    status: StatementSync;
     del: StatementSync;
     inProgress: StatementSync;
     markFailed: StatementSync;
@@ -46,6 +47,7 @@ export class SqliteStore implements Store {
          ON CONFLICT(id) DO UPDATE SET status = excluded.status, response = excluded.response, approvals = excluded.approvals`,
       ),
       get: db.prepare('SELECT request, input_items, response, approvals FROM responses WHERE id = ?'),
+      status: db.prepare('SELECT status FROM responses WHERE id = ?'),
       del: db.prepare('DELETE FROM responses WHERE id = ?'),
       inProgress: db.prepare("SELECT id, response FROM responses WHERE status IN ('in_progress', 'queued')"),
       markFailed: db.prepare("UPDATE responses SET status = 'failed', response = ? WHERE id = ?"),
@@ -81,6 +83,10 @@ export class SqliteStore implements Store {
     const row = this.stmts.get.get(id) as { request: string; input_items: string; response: string; approvals: string } | undefined;
     if (!row) return null;
     return { request: JSON.parse(row.request), inputItems: JSON.parse(row.input_items), response: JSON.parse(row.response), approvals: JSON.parse(row.approvals) };
+  }
+
+  responseStatus(id: string): string | null {
+    return (this.stmts.status.get(id) as { status: string } | undefined)?.status ?? null;
   }
 
   deleteResponse(id: string): boolean {

@@ -28,6 +28,8 @@ export interface Store {
   /** Inserts or replaces a response. */
   saveResponse(r: StoredResponse): void;
   getResponse(id: string): StoredResponse | null;
+  /** A response's status alone, or null when there is no such response. */
+  responseStatus(id: string): string | null;
   deleteResponse(id: string): boolean;
   listInputItems(id: string, opts: { after?: string; limit: number; order: 'asc' | 'desc' }): ItemPage | null;
   /** At startup: responses left in progress by a stopped process are marked failed. Returns how many. */
