@@ -19,6 +19,7 @@ import type { ModelEvent, ResponseObject, StreamEvent } from '../src/protocol/ev
 import type { ModelRequest } from '../src/protocol/model-request.ts';
 import { newResponseObject } from '../src/protocol/response-object.ts';
 import { ResponsesRequest } from '../src/protocol/responses.ts';
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 
 /** A recorded stream through a provider decoder, as the gateway reads it off the wire (first `limit` messages only, if given). */
 function decode(name: string, decoder: StreamDecoder, limit = Infinity): ModelEvent[] {
@@ -273,7 +274,7 @@ describe('canonical events to Chat output', () => {
       { type: 'response.function_call_arguments.delta', sequence_number: 3, output_index: 0, item_id: 'fc_1', delta: '1}' },
       { type: 'response.completed', sequence_number: 4, response: responseWith([{ id: 'fc_1', type: 'function_call', call_id: 'call_1', name: 'f', arguments: '{"a":1}' }]) },
     ];
-    const chunks = evs.flatMap((e) => enc.encode(e));
+    const chunks = evs.flatMap((e) => enc.encode(e).map((text) => JSON.parse(text) as ChatCompletionChunk));
     assert.equal(chunks.length, 5);
     assert.equal(chunks[0]!.id, 'chatcmpl-abc');
     assert.equal(chunks[0]!.choices[0]!.delta.role, 'assistant');

@@ -2,7 +2,7 @@
  * Server-Sent Events over a raw Node response. Writing is synchronous and reports backpressure: the
  * producer waits on `drain()` only when `send` said the socket is full. Comment keep-alives go out while
  * the producer is silent; the HTTP response starts only with the first event, so a failure before any
- * output can still be answered with a normal HTTP error. Events written in one tick go out in one write.
+ * output can still be answered with a normal HTTP error. Events sent in one turn of the event loop go out in one write.
  */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Context } from 'koa';
@@ -13,7 +13,8 @@ export class SseWriter {
   private readonly headers: () => OutgoingHttpHeaders;
   private timer: NodeJS.Timeout | undefined;
   private started = false;
-  private corked = false;
+  /** Frames of this turn of the event loop, written together once its I/O is handled (one socket write for everything that arrived). */
+  private pending = '';
   /** Something was written since the keep-alive timer last fired. */
   private wrote = false;
   private draining: Promise<void> | undefined;
@@ -53,23 +54,27 @@ export class SseWriter {
     this.timer.unref();
   }
 
-  /** Writes one event. Returns false when the socket is full: wait for `drain()` before sending more. */
+  /** Queues one event. Returns false when the socket is full: wait for `drain()` before sending more. */
   send(data: string, event?: string): boolean {
     if (!this.started) this.start();
-    const res = this.res;
     if (this.closed) return true;
-    this.wrote = true;
-    if (!this.corked) {
-      this.corked = true;
-      res.cork();
-      process.nextTick(() => this.uncork());
-    }
-    return res.write(event ? `event: ${event}\ndata: ${data}\n\n` : `data: ${data}\n\n`);
+    if (this.pending === '') setImmediate(this.flush);
+    this.pending += event ? `event: ${event}\ndata: ${data}\n\n` : `data: ${data}\n\n`;
+    return !this.res.writableNeedDrain;
   }
+
+  private readonly flush = (): void => {
+    const frames = this.pending;
+    if (frames === '') return;
+    this.pending = '';
+    this.wrote = true;
+    if (!this.closed) this.res.write(frames);
+  };
 
   /** Resolves when the socket takes writes again, or is gone. One pair of listeners, however often it is called. */
   drain(): Promise<void> {
     const res = this.res;
+    this.flush();
     if (this.closed || !res.writableNeedDrain) return Promise.resolve();
     return (this.draining ??= new Promise<void>((resolve) => {
       const done = () => {
@@ -83,15 +88,9 @@ export class SseWriter {
     }));
   }
 
-  private uncork(): void {
-    if (!this.corked) return;
-    this.corked = false;
-    this.res.uncork();
-  }
-
   end(): void {
     clearTimeout(this.timer);
-    this.uncork();
+    this.flush();
     if (this.started && !this.closed) this.res.end();
   }
 }

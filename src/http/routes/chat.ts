@@ -24,7 +24,7 @@ export function chatRoutes(deps: { agent: Agent; keepAliveMs: number }): Router 
         write(ev) {
           if (ev.type === 'response.failed') return sse.send(JSON.stringify(failedResponseError(ev.response).toBody()));
           let ok = true;
-          for (const chunk of encoder.encode(ev)) ok = sse.send(JSON.stringify(chunk));
+          for (const chunk of encoder.encode(ev)) ok = sse.send(chunk);
           if (ev.type === 'response.completed' || ev.type === 'response.incomplete') ok = sse.send('[DONE]');
           return ok;
         },

@@ -67,45 +67,44 @@ export function responseToChatCompletion(r: ResponseObject): ChatCompletion {
 }
 
 /**
- * Turns the gateway's Responses events into Chat chunks, one response at a time.
+ * Turns the gateway's Responses events into Chat chunks, one response at a time, as JSON text: the part
+ * every chunk shares is serialised once per response, so each event costs one small serialisation.
  * Returns the chunks each event produces (often none); the terminal event yields the finish chunk
  * and, when asked for, the usage chunk.
  */
-const NONE: readonly ChatCompletionChunk[] = [];
+const NONE: readonly string[] = [];
+
+type Delta = ChatCompletionChunk['choices'][number]['delta'];
 
 export class ChatChunkEncoder {
-  private id = '';
-  private created = 0;
-  private model = '';
-  private toolIndex = new Map<string, number>();
+  /** `{"id":...,"service_tier":"default",` : what every chunk of the response starts with. */
+  private head = '';
+  private readonly tail: string;
+  private readonly toolIndex = new Map<string, number>();
   private started = false;
   private readonly includeUsage: boolean;
   constructor(includeUsage: boolean) {
     this.includeUsage = includeUsage;
+    this.tail = includeUsage ? ',"usage":null}' : '}';
   }
 
-  encode(ev: StreamEvent): readonly ChatCompletionChunk[] {
+  encode(ev: StreamEvent): readonly string[] {
     switch (ev.type) {
-      case 'response.created':
-        this.id = chatIdOf(ev.response.id);
-        this.created = ev.response.created_at;
-        this.model = ev.response.model;
+      case 'response.created': {
+        const r = ev.response;
+        this.head = `{"id":${JSON.stringify(chatIdOf(r.id))},"object":"chat.completion.chunk","created":${r.created_at},"model":${JSON.stringify(r.model)},"service_tier":"default",`;
         return NONE;
+      }
       case 'response.output_text.delta':
         return [this.chunk({ content: ev.delta })];
       case 'response.refusal.delta':
         return [this.chunk({ refusal: ev.delta })];
-      case 'response.output_item.added':
+      case 'response.output_item.added': {
         if (ev.item.type !== 'function_call') return NONE;
-        {
-          const index = this.toolIndex.size;
-          this.toolIndex.set(ev.item.id ?? ev.item.call_id, index);
-          return [
-            this.chunk({
-              tool_calls: [{ index, id: ev.item.call_id, type: 'function', function: { name: ev.item.name, arguments: '' } }],
-            }),
-          ];
-        }
+        const index = this.toolIndex.size;
+        this.toolIndex.set(ev.item.id ?? ev.item.call_id, index);
+        return [this.chunk({ tool_calls: [{ index, id: ev.item.call_id, type: 'function', function: { name: ev.item.name, arguments: '' } }] })];
+      }
       case 'response.function_call_arguments.delta': {
         const index = this.toolIndex.get(ev.item_id);
         if (index === undefined) return NONE;
@@ -114,8 +113,7 @@ export class ChatChunkEncoder {
       case 'response.completed':
       case 'response.incomplete': {
         const out = [this.chunk({}, finishReasonOf(ev.response))];
-        if (this.includeUsage)
-          out.push({ ...this.base(), choices: [], usage: usageToChat(ev.response.usage ?? emptyUsage()) } as ChatCompletionChunk);
+        if (this.includeUsage) out.push(`${this.head}"choices":[],"usage":${JSON.stringify(usageToChat(ev.response.usage ?? emptyUsage()))}}`);
         return out;
       }
       default:
@@ -123,21 +121,12 @@ export class ChatChunkEncoder {
     }
   }
 
-  private base() {
-    return { id: this.id, object: 'chat.completion.chunk' as const, created: this.created, model: this.model, service_tier: 'default' as const };
-  }
-
-  private chunk(delta: ChatCompletionChunk['choices'][number]['delta'], finish: FinishReason | null = null): ChatCompletionChunk {
+  private chunk(delta: Delta, finish: FinishReason | null = null): string {
     if (!this.started) {
       // The first chunk carries the role, as OpenAI's do.
       this.started = true;
       delta = { role: 'assistant', content: delta.content ?? (delta.tool_calls || delta.refusal ? null : ''), ...delta };
     }
-    const c: ChatCompletionChunk = {
-      ...this.base(),
-      choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
-    };
-    if (this.includeUsage) c.usage = null;
-    return c;
+    return `${this.head}"choices":[{"index":0,"delta":${JSON.stringify(delta)},"finish_reason":${finish ? `"${finish}"` : 'null'},"logprobs":null}]${this.tail}`;
   }
 }
