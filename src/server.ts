@@ -53,7 +53,7 @@ export function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJS.Proc
   const pool = new McpPool(config.mcp_servers, config.mcp_settings, log);
   pool.warmUp();
   const masterKey = config.general_settings.master_key;
-  const agent = new Agent({ router, pool, store, settings: config.mcp_settings, masterKey });
+  const agent = new Agent({ router, pool, store, settings: config.mcp_settings, masterKey, dropParams: config.litellm_settings.drop_params });
   const calls = new ModelCalls(router);
   const mcp = new McpGateway({ agent, calls, router, pool, settings: config.mcp_settings, masterKey, log, uploadDir: config.mcp_settings.upload_dir, version: VERSION });
   return {

@@ -82,7 +82,7 @@ describe('requests to providers', () => {
     assert.equal(body.top_p, 0.9);
     assert.deepEqual(body.response_format, { type: 'json_schema', json_schema: { name: 'w', schema: { type: 'object' }, strict: true } });
     assert.deepEqual(body.stream_options, { include_usage: true });
-    assert.deepEqual(dropped, ["tool type 'web_search'"]);
+    assert.deepEqual(dropped, ['tools:web_search']);
   });
 
   test('to Anthropic: system blocks, alternation, tool_use/tool_result, images, tool_choice', () => {
@@ -111,9 +111,13 @@ describe('requests to providers', () => {
     ]);
     assert.equal(body.max_tokens, 100);
     assert.deepEqual(body.tool_choice, { type: 'tool', name: 'get_weather', disable_parallel_tool_use: true });
-    assert.deepEqual(body.tools, [{ name: 'get_weather', description: 'Weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } }, strict: true }]);
+    // OpenAI's web search becomes Anthropic's web search server tool
+    assert.deepEqual(body.tools, [
+      { name: 'get_weather', description: 'Weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } }, strict: true },
+      { type: 'web_search_20250305', name: 'web_search' },
+    ]);
     assert.deepEqual(body.output_config, { format: { type: 'json_schema', schema: { type: 'object' } } });
-    assert.deepEqual(dropped, ["tool type 'web_search'"]);
+    assert.deepEqual(dropped, []);
     const noMax = modelRequestToAnthropic({ ...base, max_output_tokens: undefined }, { defaultMaxTokens: 4096 });
     assert.equal(noMax.body.max_tokens, 4096);
   });

@@ -101,3 +101,20 @@ test('keep-alive comments only after a whole period without data', async () => {
   assert.ok(comments >= 2 && comments <= 5, `expected a few keep-alives, saw ${comments}`);
   sse.end();
 });
+
+test('a producer faster than the event loop is told to wait once a batch is large, before anything is written', async () => {
+  const res = new SlowResponse();
+  res.write = function (chunk: string) {
+    this.written.push(chunk);
+    return true;
+  };
+  const sse = writer(res);
+  let sent = 0;
+  while (sse.send(`{"delta":"${'x'.repeat(100)}"}`)) sent++;
+  assert.ok(sent > 10 && sent < 200, `asked to wait after ${sent} events`);
+  assert.equal(res.written.length, 0);
+  await sse.drain();
+  assert.equal(res.written.length, 1, 'the batch went out in one write when the producer waited');
+  assert.equal(sse.send('{}'), true);
+  sse.end();
+});

@@ -71,12 +71,6 @@ export function toModelInput(items: InputItem[], name: FunctionNamer): ModelInpu
   const call = (callId: string, label: string, tool: string, args: string, output: string) => out.push(...callWithOutput(callId, name(label, tool), args, output));
   for (const it of items) {
     switch (it.type) {
-      case 'message':
-      case 'function_call':
-      case 'function_call_output':
-      case 'reasoning':
-        out.push(it);
-        break;
       case 'mcp_call': {
         const error = it.error ? (typeof it.error === 'string' ? it.error : 'message' in it.error ? it.error.message : JSON.stringify(it.error)) : null;
         const output = error ? `Error: ${it.output ?? error}` : (it.output ?? '');
@@ -94,6 +88,10 @@ export function toModelInput(items: InputItem[], name: FunctionNamer): ModelInpu
       case 'mcp_list_tools':
       case 'item_reference':
         break;
+      default:
+        // messages, function and client tool calls and outputs, reasoning, hosted tools' items: each
+        // provider's converter maps them or leaves them out
+        out.push(it);
     }
   }
   return out;

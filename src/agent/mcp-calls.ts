@@ -29,7 +29,8 @@ function parseArguments(args: string): Record<string, unknown> | null {
 }
 
 export class McpCallRunner {
-  private readonly queue: PQueue;
+  /** Made with the first call: most responses make none. */
+  private queue: PQueue | undefined;
   private readonly o: McpCallOptions;
   private readonly emitter: ResponseEmitter;
   private count = 0;
@@ -37,7 +38,6 @@ export class McpCallRunner {
   constructor(emitter: ResponseEmitter, o: McpCallOptions) {
     this.emitter = emitter;
     this.o = o;
-    this.queue = new PQueue({ concurrency: o.concurrency });
   }
 
   /** Whether the response has used up its tool calls. */
@@ -70,6 +70,7 @@ export class McpCallRunner {
     const started = performance.now();
     const { log, signal } = this.o;
     try {
+      this.queue ??= new PQueue({ concurrency: this.o.concurrency });
       const result = await this.queue.add(() => t.server.callTool(t.tool.name, parsed, { signal, headers: t.binding.headers.get(t.server.name) }));
       log.info({ mcp_server: t.server.name, tool: t.tool.name, ms: Math.round(performance.now() - started), is_error: result.isError === true }, 'mcp tool call');
       return convertToolResult(result, this.o.maxOutputChars);

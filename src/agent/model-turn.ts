@@ -6,6 +6,7 @@
  */
 import type { ModelEnd, ModelEvent, ModelOutput } from '../protocol/events.ts';
 import type { ModelInputItem } from '../protocol/model-request.ts';
+import { isClientCall } from '../protocol/client-tools.ts';
 import type { OutputItem } from '../protocol/responses.ts';
 import type { ResponseEmitter } from './emitter.ts';
 
@@ -20,7 +21,7 @@ export class ModelTurn {
   reason: string | undefined;
   /** The model's own items that stay in the conversation (messages, reasoning, client function calls). */
   readonly items: ModelInputItem[] = [];
-  /** How many client-side function calls the model made (they end the response). */
+  /** How many calls the client runs itself the model made (functions, shell, custom tools, ...: they end the response). */
   clientCalls = 0;
   private readonly emitter: ResponseEmitter;
   private readonly isMcp: (functionName: string) => boolean;
@@ -80,7 +81,7 @@ export class ModelTurn {
       return;
     }
     this.items.push(item as ModelInputItem);
-    if (item.type === 'function_call') this.clientCalls++;
+    if (isClientCall(item)) this.clientCalls++;
   }
 
   private end(ev: ModelEnd): void {

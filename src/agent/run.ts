@@ -12,7 +12,8 @@ import { ApiError, modelNotFound } from '../protocol/errors.ts';
 import { UpstreamStreamError, type ModelOutput, type ResponseObject } from '../protocol/events.ts';
 import { newId } from '../protocol/ids.ts';
 import { newResponseObject } from '../protocol/response-object.ts';
-import type { ModelInputItem, ModelRequest, ModelTool } from '../protocol/model-request.ts';
+import { droppedForApis, droppedLabel, unsupportedParamError } from '../protocol/dropped-params.ts';
+import { modelParams, type ModelInputItem, type ModelRequest, type ModelTool } from '../protocol/model-request.ts';
 import type { FunctionTool, InputItem, ResponsesRequest } from '../protocol/responses.ts';
 import { ProviderError } from '../providers/types.ts';
 import type { Route, Router } from '../providers/router.ts';
@@ -53,6 +54,8 @@ export interface PreparedRun {
   input: (InputItem & { id: string })[];
   approvals: PendingApproval[];
   store: boolean;
+  /** Parameters, tool types and `include` values the route's providers will not receive (`x-toolgate-dropped-params`). */
+  dropped: string[];
 }
 
 export interface AgentDeps {
@@ -61,6 +64,8 @@ export interface AgentDeps {
   store: Store;
   settings: McpSettings;
   masterKey?: string;
+  /** `litellm_settings.drop_params`: false makes what a provider cannot take a 400 (default: dropped). */
+  dropParams?: boolean;
 }
 
 const ITEM_PREFIX = { message: 'msg', function_call: 'fc', function_call_output: 'fco', reasoning: 'rs', mcp_approval_response: 'mcpa' } as const;
@@ -108,7 +113,11 @@ export class Agent {
     const raw: InputItem[] = req.input === undefined ? [] : typeof req.input === 'string' ? [{ type: 'message', role: 'user', content: req.input }] : req.input;
     const known = new Map(history.items.filter((i) => 'id' in i && i.id).map((i) => [(i as { id: string }).id, i]));
     const input = raw.map((item, i) => {
-      if (item.type !== 'item_reference') return withId(item);
+      if (item.type !== 'item_reference') {
+        const own = withId(item);
+        known.set(own.id, own); // a reference may also name an item sent earlier in this input
+        return own;
+      }
       const found = known.get(item.id);
       if (!found) throw new ApiError(400, `Item with id '${item.id}' not found.`, { param: `input[${i}].id`, code: 'invalid_value' });
       return withId(found);
@@ -116,34 +125,24 @@ export class Agent {
     const approvals = matchApprovals(history.items, input);
     if (!input.length && !history.items.length)
       throw new ApiError(400, "Missing required parameter: 'input'.", { param: 'input', code: 'missing_required_parameter' });
+    const base = { instructions: req.instructions ?? null, ...modelParams(req), extras: req.extras, passthrough: req.passthrough };
+    const clientTools = tools.filter((t) => t.type !== 'mcp') as ModelTool[];
+    const dropped = droppedForApis({ ...base, tools: clientTools }, route.candidates.map((c) => c.deployment.provider.api));
+    if (dropped.length) {
+      if (this.deps.dropParams === false) throw unsupportedParamError(dropped[0]!, req.model);
+      ctx.log.debug({ dropped: dropped.map(droppedLabel) }, 'request params the provider cannot take are dropped');
+    }
     return {
       route,
       request: req,
-      base: {
-        instructions: req.instructions ?? null,
-        tool_choice: req.tool_choice,
-        parallel_tool_calls: req.parallel_tool_calls,
-        max_output_tokens: req.max_output_tokens,
-        temperature: req.temperature,
-        top_p: req.top_p,
-        top_logprobs: req.top_logprobs,
-        text: req.text,
-        reasoning: req.reasoning,
-        metadata: req.metadata,
-        include: req.include,
-        truncation: req.truncation,
-        user: req.user,
-        safety_identifier: req.safety_identifier,
-        prompt_cache_key: req.prompt_cache_key,
-        service_tier: req.service_tier,
-        extras: req.extras,
-      },
-      clientTools: tools.filter((t) => t.type !== 'mcp') as ModelTool[],
+      base,
+      clientTools,
       bindings,
       history,
       input,
       approvals,
       store: req.store ?? true,
+      dropped: dropped.map(droppedLabel),
     };
   }
 

@@ -82,6 +82,7 @@ export const RouterSettings = z.strictObject({
 });
 
 export const LitellmSettings = z.strictObject({
+  /** What a provider cannot take is dropped (default, listed in x-toolgate-dropped-params); false: a 400 naming it. */
   drop_params: z.boolean().optional(),
   request_timeout: seconds.optional(),
   num_retries: z.int().min(0).max(10).optional(),

@@ -7,6 +7,9 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Context } from 'koa';
 
+/** Characters queued for the next write beyond which the producer is asked to wait (as a socket's high-water mark). */
+const PENDING_LIMIT = 16 * 1024;
+
 export class SseWriter {
   private readonly res: ServerResponse;
   private readonly keepAliveMs: number;
@@ -60,7 +63,7 @@ export class SseWriter {
     if (this.closed) return true;
     if (this.pending === '') setImmediate(this.flush);
     this.pending += event ? `event: ${event}\ndata: ${data}\n\n` : `data: ${data}\n\n`;
-    return !this.res.writableNeedDrain;
+    return this.pending.length < PENDING_LIMIT && !this.res.writableNeedDrain;
   }
 
   private readonly flush = (): void => {

@@ -53,7 +53,9 @@ export type ItemEvent =
   | ({ type: 'response.mcp_call.completed' } & ItemScoped)
   | ({ type: 'response.mcp_call.failed' } & ItemScoped)
   | ({ type: 'response.mcp_call_arguments.delta'; delta: string } & ItemScoped)
-  | ({ type: 'response.mcp_call_arguments.done'; arguments: string } & ItemScoped);
+  | ({ type: 'response.mcp_call_arguments.done'; arguments: string } & ItemScoped)
+  | ({ type: 'response.custom_tool_call_input.delta'; delta: string } & ItemScoped)
+  | ({ type: 'response.custom_tool_call_input.done'; input: string } & ItemScoped);
 
 export type ResponseStatus = 'completed' | 'failed' | 'in_progress' | 'cancelled' | 'queued' | 'incomplete';
 

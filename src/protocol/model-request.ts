@@ -4,45 +4,71 @@
  * `conversation`, `background` and `mcp` tools never reach a provider.
  */
 import type { ChatExtras } from './chat.ts';
+import type { Passthrough } from './passthrough.ts';
 import type {
-  FunctionCallItem,
-  FunctionCallOutputItem,
-  FunctionTool,
+  InputItem,
+  ItemReference,
+  McpApprovalRequestItem,
+  McpApprovalResponseItem,
+  McpCallItem,
+  McpListToolsItem,
+  McpTool,
   MessageItem,
-  ReasoningItem,
   ResponsesRequest,
+  Tool,
 } from './responses.ts';
 
-export type ModelInputItem = MessageItem | FunctionCallItem | FunctionCallOutputItem | ReasoningItem;
+/** History as a model reads it: MCP items are already turned into function calls, references resolved. */
+export type ModelInputItem = Exclude<InputItem, McpListToolsItem | McpCallItem | McpApprovalRequestItem | McpApprovalResponseItem | ItemReference>;
 
-/** A tool the model sees: a function, or a hosted tool only an OpenAI Responses upstream can run. */
-export type ModelTool = FunctionTool | { type: string; [k: string]: unknown };
+/** A tool the model sees: a function, a tool the client runs, or a tool OpenAI hosts. */
+export type ModelTool = Exclude<Tool, McpTool>;
 
-export type ModelRequest = Pick<
-  ResponsesRequest,
-  | 'tool_choice'
-  | 'parallel_tool_calls'
-  | 'max_output_tokens'
-  | 'temperature'
-  | 'top_p'
-  | 'top_logprobs'
-  | 'text'
-  | 'reasoning'
-  | 'metadata'
-  | 'include'
-  | 'truncation'
-  | 'user'
-  | 'safety_identifier'
-  | 'prompt_cache_key'
-  | 'service_tier'
-> & {
+/** The request fields that reach a provider as they are (each converter maps or drops them). */
+export const MODEL_PARAMS = [
+  'tool_choice',
+  'parallel_tool_calls',
+  'max_output_tokens',
+  'temperature',
+  'top_p',
+  'top_logprobs',
+  'text',
+  'reasoning',
+  'metadata',
+  'include',
+  'truncation',
+  'user',
+  'safety_identifier',
+  'prompt_cache_key',
+  'prompt_cache_retention',
+  'prompt_cache_options',
+  'service_tier',
+  'prompt',
+  'context_management',
+  'moderation',
+  'access_programs',
+  'image',
+] as const satisfies readonly (keyof ResponsesRequest)[];
+
+export type ModelParams = Pick<ResponsesRequest, (typeof MODEL_PARAMS)[number]>;
+
+export type ModelRequest = ModelParams & {
   /** The provider's own model id. */
   model: string;
   instructions: string | null;
   input: ModelInputItem[];
   tools: ModelTool[];
   extras?: ChatExtras;
+  /** Top-level fields the gateway does not know, for an upstream of the client's own API. */
+  passthrough?: Passthrough;
 };
+
+/** The request's model-facing fields that are set. */
+export function modelParams(req: ModelParams): ModelParams {
+  const out: Record<string, unknown> = {};
+  for (const k of MODEL_PARAMS) if (req[k] != null) out[k] = req[k];
+  return out as ModelParams;
+}
 
 /** Text of a message's content, whatever its form. */
 export function contentText(content: MessageItem['content']): string {

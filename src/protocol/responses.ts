@@ -3,17 +3,25 @@
  * This is the canonical internal form: every other wire form converts to and from it.
  */
 import { z } from 'zod';
+import { dispatch, openUnion } from './open-union.ts';
+import { splitUnknown, type Passthrough } from './passthrough.ts';
 
 const nullish = <T extends z.ZodType>(t: T) => t.nullish();
 
+// Items, tools and config objects are loose: keys the gateway does not know are kept for an OpenAI
+// Responses upstream, and ignored by the converters to other APIs.
+
 // ---- content parts -------------------------------------------------------
 
-export const InputTextPart = z.object({ type: z.literal('input_text'), text: z.string() });
+const CacheBreakpoint = z.looseObject({ mode: z.string(), ttl: z.string().optional() }).optional();
+
+export const InputTextPart = z.object({ type: z.literal('input_text'), text: z.string(), prompt_cache_breakpoint: CacheBreakpoint });
 export const InputImagePart = z.object({
   type: z.literal('input_image'),
   image_url: nullish(z.string()),
   file_id: nullish(z.string()),
   detail: z.enum(['low', 'high', 'auto', 'original']).nullish(),
+  prompt_cache_breakpoint: CacheBreakpoint,
 });
 export const InputFilePart = z.object({
   type: z.literal('input_file'),
@@ -21,6 +29,13 @@ export const InputFilePart = z.object({
   file_id: nullish(z.string()),
   file_url: nullish(z.string()),
   filename: nullish(z.string()),
+  detail: nullish(z.enum(['low', 'high', 'auto'])),
+  prompt_cache_breakpoint: CacheBreakpoint,
+});
+/** Audio input: Chat's `input_audio` part, kept for upstreams that take it. */
+export const InputAudioPart = z.object({
+  type: z.literal('input_audio'),
+  input_audio: z.object({ data: z.string(), format: z.string() }),
 });
 export const OutputTextPart = z.object({
   type: z.literal('output_text'),
@@ -34,52 +49,182 @@ export const ContentPart = z.discriminatedUnion('type', [
   InputTextPart,
   InputImagePart,
   InputFilePart,
+  InputAudioPart,
   OutputTextPart,
   RefusalPart,
 ]);
 export type ContentPart = z.infer<typeof ContentPart>;
 
+/** What a tool's output may hold besides text. */
+export const ToolOutput = z.union([z.string(), z.array(z.discriminatedUnion('type', [InputTextPart, InputImagePart, InputFilePart]))]);
+export type ToolOutput = z.infer<typeof ToolOutput>;
+
 // ---- items ---------------------------------------------------------------
 
 export const Role = z.enum(['user', 'assistant', 'system', 'developer']);
+const ItemStatus = z.enum(['in_progress', 'completed', 'incomplete']);
 
-export const MessageItem = z.object({
+export const MessageItem = z.looseObject({
   type: z.literal('message'),
   id: nullish(z.string()),
   role: Role,
   content: z.union([z.string(), z.array(ContentPart)]),
-  status: nullish(z.enum(['in_progress', 'completed', 'incomplete'])),
+  status: nullish(ItemStatus),
 });
 export type MessageItem = z.infer<typeof MessageItem>;
 
-export const FunctionCallItem = z.object({
+export const FunctionCallItem = z.looseObject({
   type: z.literal('function_call'),
   id: nullish(z.string()),
   call_id: z.string().min(1),
   name: z.string().min(1),
   arguments: z.string(),
-  status: nullish(z.enum(['in_progress', 'completed', 'incomplete'])),
+  /** Set when the function belongs to a `namespace` tool: `name` is then the function's own name. */
+  namespace: z.string().optional(),
+  status: nullish(ItemStatus),
 });
 export type FunctionCallItem = z.infer<typeof FunctionCallItem>;
 
-export const FunctionCallOutputItem = z.object({
+export const FunctionCallOutputItem = z.looseObject({
   type: z.literal('function_call_output'),
   id: nullish(z.string()),
   call_id: z.string().min(1),
-  output: z.union([z.string(), z.array(z.discriminatedUnion('type', [InputTextPart, InputImagePart, InputFilePart]))]),
-  status: nullish(z.enum(['in_progress', 'completed', 'incomplete'])),
+  output: ToolOutput,
+  status: nullish(ItemStatus),
 });
 export type FunctionCallOutputItem = z.infer<typeof FunctionCallOutputItem>;
 
-export const ReasoningItem = z.object({
+export const ReasoningItem = z.looseObject({
   type: z.literal('reasoning'),
   id: nullish(z.string()),
   summary: z.array(z.object({ type: z.literal('summary_text'), text: z.string() })).default([]),
   content: nullish(z.array(z.object({ type: z.literal('reasoning_text'), text: z.string() }))),
+  /** Only the upstream that produced it can read it: replayed to OpenAI Responses upstreams alone. */
   encrypted_content: nullish(z.string()),
-  status: nullish(z.enum(['in_progress', 'completed', 'incomplete'])),
+  status: nullish(ItemStatus),
 });
 export type ReasoningItem = z.infer<typeof ReasoningItem>;
+
+// Calls of tools the client runs itself, and the client's outputs for them (openai-node's
+// ResponseCustomToolCall, ResponseInputItem.LocalShellCall, ShellCall, ApplyPatchCall, ...).
+
+export const CustomToolCallItem = z.looseObject({
+  type: z.literal('custom_tool_call'),
+  id: nullish(z.string()),
+  call_id: z.string().min(1),
+  name: z.string().min(1),
+  input: z.string(),
+  namespace: z.string().optional(),
+});
+export type CustomToolCallItem = z.infer<typeof CustomToolCallItem>;
+
+export const CustomToolCallOutputItem = z.looseObject({
+  type: z.literal('custom_tool_call_output'),
+  id: nullish(z.string()),
+  call_id: z.string().min(1),
+  output: ToolOutput,
+});
+export type CustomToolCallOutputItem = z.infer<typeof CustomToolCallOutputItem>;
+
+export const LocalShellCallItem = z.looseObject({
+  type: z.literal('local_shell_call'),
+  id: nullish(z.string()),
+  call_id: z.string().min(1),
+  action: z.looseObject({
+    type: z.literal('exec'),
+    command: z.array(z.string()),
+    env: z.record(z.string(), z.string()).default({}),
+    timeout_ms: nullish(z.int()),
+    user: nullish(z.string()),
+    working_directory: nullish(z.string()),
+  }),
+  status: nullish(ItemStatus),
+});
+export type LocalShellCallItem = z.infer<typeof LocalShellCallItem>;
+
+/** openai-node names the call by `id`; OpenAI's guide sends `call_id`: either is accepted. */
+export const LocalShellCallOutputItem = z
+  .looseObject({
+    type: z.literal('local_shell_call_output'),
+    id: nullish(z.string()),
+    call_id: nullish(z.string()),
+    output: z.string(),
+    status: nullish(ItemStatus),
+  })
+  .refine((i) => i.call_id || i.id, { message: 'a local_shell_call_output needs the call_id (or id) of its call', path: ['call_id'] });
+export type LocalShellCallOutputItem = z.infer<typeof LocalShellCallOutputItem>;
+
+export const ShellCallItem = z.looseObject({
+  type: z.literal('shell_call'),
+  id: nullish(z.string()),
+  call_id: z.string().min(1),
+  action: z.looseObject({ commands: z.array(z.string()), max_output_length: nullish(z.int()), timeout_ms: nullish(z.int()) }),
+  environment: nullish(z.looseObject({ type: z.string() })),
+  status: nullish(ItemStatus),
+});
+export type ShellCallItem = z.infer<typeof ShellCallItem>;
+
+export const ShellCallOutputItem = z.looseObject({
+  type: z.literal('shell_call_output'),
+  id: nullish(z.string()),
+  call_id: z.string().min(1),
+  output: z.array(
+    z.looseObject({
+      stdout: z.string(),
+      stderr: z.string(),
+      outcome: z.discriminatedUnion('type', [z.looseObject({ type: z.literal('timeout') }), z.looseObject({ type: z.literal('exit'), exit_code: z.int() })]),
+    }),
+  ),
+  max_output_length: nullish(z.int()),
+  status: nullish(ItemStatus),
+});
+export type ShellCallOutputItem = z.infer<typeof ShellCallOutputItem>;
+
+export const ApplyPatchCallItem = z.looseObject({
+  type: z.literal('apply_patch_call'),
+  id: nullish(z.string()),
+  call_id: z.string().min(1),
+  operation: z.discriminatedUnion('type', [
+    z.looseObject({ type: z.literal('create_file'), path: z.string(), diff: z.string() }),
+    z.looseObject({ type: z.literal('update_file'), path: z.string(), diff: z.string() }),
+    z.looseObject({ type: z.literal('delete_file'), path: z.string() }),
+  ]),
+  status: nullish(ItemStatus),
+});
+export type ApplyPatchCallItem = z.infer<typeof ApplyPatchCallItem>;
+
+export const ApplyPatchCallOutputItem = z.looseObject({
+  type: z.literal('apply_patch_call_output'),
+  id: nullish(z.string()),
+  call_id: z.string().min(1),
+  status: z.enum(['completed', 'failed']),
+  output: nullish(z.string()),
+});
+export type ApplyPatchCallOutputItem = z.infer<typeof ApplyPatchCallOutputItem>;
+
+const ComputerAction = z.looseObject({ type: z.string() });
+export const ComputerCallItem = z.looseObject({
+  type: z.literal('computer_call'),
+  id: nullish(z.string()),
+  call_id: z.string().min(1),
+  /** `computer_use_preview`: one action per call. */
+  action: ComputerAction.optional(),
+  /** `computer`: a batch of actions. */
+  actions: z.array(ComputerAction).optional(),
+  pending_safety_checks: z.array(z.unknown()).default([]),
+  status: nullish(ItemStatus),
+});
+export type ComputerCallItem = z.infer<typeof ComputerCallItem>;
+
+export const ComputerCallOutputItem = z.looseObject({
+  type: z.literal('computer_call_output'),
+  id: nullish(z.string()),
+  call_id: z.string().min(1),
+  output: z.looseObject({ type: z.literal('computer_screenshot'), image_url: z.string().optional(), file_id: z.string().optional() }),
+  acknowledged_safety_checks: nullish(z.array(z.unknown())),
+  status: nullish(ItemStatus),
+});
+export type ComputerCallOutputItem = z.infer<typeof ComputerCallOutputItem>;
 
 export const McpToolDescriptor = z.object({
   name: z.string(),
@@ -136,38 +281,78 @@ export const McpApprovalResponseItem = z.object({
 export type McpApprovalResponseItem = z.infer<typeof McpApprovalResponseItem>;
 
 export const ItemReference = z.object({ type: z.literal('item_reference'), id: z.string().min(1) });
+export type ItemReference = z.infer<typeof ItemReference>;
 
-/** An input item; a bare `{role, content}` is a message, as the API allows. */
-export const InputItem = z.preprocess(
-  (v) => (v && typeof v === 'object' && !('type' in v) && 'role' in v ? { ...v, type: 'message' } : v),
-  z.discriminatedUnion('type', [
-    MessageItem,
-    FunctionCallItem,
-    FunctionCallOutputItem,
-    ReasoningItem,
-    McpListToolsItem,
-    McpCallItem,
-    McpApprovalRequestItem,
-    McpApprovalResponseItem,
-    ItemReference,
-  ]),
-);
+/**
+ * Items of tools OpenAI runs (web search, file search, code interpreter, ...) and any item type newer
+ * than this list: carried as they are to OpenAI Responses upstreams, skipped for the others. The type
+ * names openai-node's current ones so that narrowing on `type` keeps working; any other type parses too.
+ */
+export type HostedItemType =
+  | 'file_search_call'
+  | 'web_search_call'
+  | 'image_generation_call'
+  | 'code_interpreter_call'
+  | 'tool_search_call'
+  | 'tool_search_output'
+  | 'additional_tools'
+  | 'configuration_update'
+  | 'compaction'
+  | 'compaction_trigger'
+  | 'program'
+  | 'program_output';
+export const HostedItem = z.looseObject({ type: z.string() as z.ZodType<HostedItemType>, id: nullish(z.string()) });
+export type HostedItem = z.infer<typeof HostedItem>;
+
+const KnownInputItem = z.discriminatedUnion('type', [
+  MessageItem,
+  FunctionCallItem,
+  FunctionCallOutputItem,
+  ReasoningItem,
+  CustomToolCallItem,
+  CustomToolCallOutputItem,
+  LocalShellCallItem,
+  LocalShellCallOutputItem,
+  ShellCallItem,
+  ShellCallOutputItem,
+  ApplyPatchCallItem,
+  ApplyPatchCallOutputItem,
+  ComputerCallItem,
+  ComputerCallOutputItem,
+  McpListToolsItem,
+  McpCallItem,
+  McpApprovalRequestItem,
+  McpApprovalResponseItem,
+  ItemReference,
+]);
+
+/** An input item; a bare `{role, content}` is a message and a bare `{id}` an item reference, as the API allows. */
+export const InputItem = z.preprocess((v) => {
+  if (!v || typeof v !== 'object' || (v as { type?: unknown }).type != null) return v;
+  if ('role' in v) return { ...v, type: 'message' };
+  if ('id' in v) return { ...v, type: 'item_reference' };
+  return v;
+}, openUnion(KnownInputItem, HostedItem));
 export type InputItem = z.infer<typeof InputItem>;
+
+/** Calls of tools the client runs: they end the response, and the client answers with their outputs. */
+export type ClientCallItem = FunctionCallItem | CustomToolCallItem | LocalShellCallItem | ShellCallItem | ApplyPatchCallItem | ComputerCallItem;
 
 /** Items that appear in `response.output`. */
 export type OutputItem =
   | MessageItem
-  | FunctionCallItem
   | ReasoningItem
+  | ClientCallItem
   | McpListToolsItem
   | McpCallItem
-  | McpApprovalRequestItem;
+  | McpApprovalRequestItem
+  | HostedItem;
 
 // ---- tools ---------------------------------------------------------------
 
 export const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
-export const FunctionTool = z.object({
+export const FunctionTool = z.looseObject({
   type: z.literal('function'),
   name: z.string().regex(FUNCTION_NAME, 'must match ^[a-zA-Z0-9_-]{1,64}$'),
   description: nullish(z.string()),
@@ -175,6 +360,52 @@ export const FunctionTool = z.object({
   strict: nullish(z.boolean()),
 });
 export type FunctionTool = z.infer<typeof FunctionTool>;
+
+/** A tool that takes free-form text (`input`) rather than JSON arguments. */
+export const CustomTool = z.looseObject({
+  type: z.literal('custom'),
+  name: z.string().min(1),
+  description: nullish(z.string()),
+  format: nullish(
+    z.discriminatedUnion('type', [
+      z.looseObject({ type: z.literal('text') }),
+      z.looseObject({ type: z.literal('grammar'), syntax: z.string(), definition: z.string() }),
+    ]),
+  ),
+});
+export type CustomTool = z.infer<typeof CustomTool>;
+
+/** A named group of functions (and custom tools); their calls come back with `namespace` set. */
+export const NamespaceTool = z.looseObject({
+  type: z.literal('namespace'),
+  name: z.string().min(1),
+  description: nullish(z.string()),
+  tools: z.array(
+    z.discriminatedUnion('type', [
+      z.looseObject({
+        type: z.literal('function'),
+        name: z.string().min(1),
+        description: nullish(z.string()),
+        parameters: nullish(z.record(z.string(), z.unknown())),
+        strict: nullish(z.boolean()),
+      }),
+      CustomTool,
+    ]),
+  ),
+});
+export type NamespaceTool = z.infer<typeof NamespaceTool>;
+
+export const LocalShellTool = z.looseObject({ type: z.literal('local_shell') });
+/** `environment` local (or none): the client runs the commands; a container: OpenAI does. */
+export const ShellTool = z.looseObject({ type: z.literal('shell'), environment: nullish(z.looseObject({ type: z.string() })) });
+export const ApplyPatchTool = z.looseObject({ type: z.literal('apply_patch') });
+export const ComputerUsePreviewTool = z.looseObject({
+  type: z.literal('computer_use_preview'),
+  display_width: z.number(),
+  display_height: z.number(),
+  environment: z.string(),
+});
+export const ComputerTool = z.looseObject({ type: z.literal('computer') });
 
 export const McpToolFilter = z.strictObject({
   tool_names: z.array(z.string()).optional(),
@@ -200,31 +431,57 @@ export const McpTool = z.object({
 });
 export type McpTool = z.infer<typeof McpTool>;
 
-/** Hosted tools (web_search, file_search, ...): only an OpenAI Responses upstream can serve them. */
-export const HostedTool = z
-  .object({ type: z.string().refine((t) => t !== 'function' && t !== 'mcp') })
-  .loose();
+/**
+ * Tools OpenAI runs (web_search, file_search, code_interpreter, image_generation, tool_search, ...) and
+ * any tool type newer than this list: only an OpenAI Responses upstream can serve them. The type names
+ * openai-node's current ones so that narrowing on `type` keeps working; any other type parses too.
+ */
+export type HostedToolType =
+  | 'file_search'
+  | 'web_search'
+  | 'web_search_2025_08_26'
+  | 'web_search_preview'
+  | 'web_search_preview_2025_03_11'
+  | 'code_interpreter'
+  | 'image_generation'
+  | 'programmatic_tool_calling'
+  | 'tool_search';
+export const HostedTool = z.looseObject({ type: z.string() as z.ZodType<HostedToolType> });
+export type HostedTool = z.infer<typeof HostedTool>;
 
-export const Tool = z.union([FunctionTool, McpTool, HostedTool]);
+const KnownTool = z.discriminatedUnion('type', [
+  FunctionTool,
+  McpTool,
+  CustomTool,
+  NamespaceTool,
+  LocalShellTool,
+  ShellTool,
+  ApplyPatchTool,
+  ComputerUsePreviewTool,
+  ComputerTool,
+]);
+export const Tool = openUnion(KnownTool, HostedTool);
 export type Tool = z.infer<typeof Tool>;
 
 export const ToolChoice = z.union([
   z.enum(['none', 'auto', 'required']),
   z.object({ type: z.literal('function'), name: z.string() }),
+  z.object({ type: z.literal('custom'), name: z.string() }),
   z.object({ type: z.literal('mcp'), server_label: z.string(), name: nullish(z.string()) }),
   z.object({
     type: z.literal('allowed_tools'),
     mode: z.enum(['auto', 'required']),
     tools: z.array(z.record(z.string(), z.unknown())),
   }),
+  // apply_patch, shell, hosted tool types, ...
   z.object({ type: z.string() }).loose(),
 ]);
 export type ToolChoice = z.infer<typeof ToolChoice>;
 
 export const TextFormat = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('text') }),
-  z.object({ type: z.literal('json_object') }),
-  z.object({
+  z.looseObject({ type: z.literal('text') }),
+  z.looseObject({ type: z.literal('json_object') }),
+  z.looseObject({
     type: z.literal('json_schema'),
     name: z.string().min(1),
     schema: z.record(z.string(), z.unknown()),
@@ -236,17 +493,18 @@ export type TextFormat = z.infer<typeof TextFormat>;
 
 // ---- request -------------------------------------------------------------
 
-export const ResponsesRequest = z.strictObject({
+/** Every field of openai-node's `ResponseCreateParams` (7.57). Fields not listed here are passed through. */
+const requestFields = {
   model: z.string().min(1),
-  input: z.union([z.string(), z.array(InputItem)]).optional(),
+  input: dispatch<string | InputItem[]>((v) => (typeof v === 'string' ? z.string() : z.array(InputItem))).optional(),
   instructions: nullish(z.string()),
   tools: nullish(z.array(Tool)),
   tool_choice: nullish(ToolChoice),
   parallel_tool_calls: nullish(z.boolean()),
   stream: nullish(z.boolean()),
-  stream_options: nullish(z.object({ include_obfuscation: z.boolean().optional() })),
+  stream_options: nullish(z.looseObject({ include_obfuscation: z.boolean().optional() })),
   previous_response_id: nullish(z.string()),
-  conversation: nullish(z.union([z.string(), z.object({ id: z.string() })])),
+  conversation: nullish(z.union([z.string(), z.looseObject({ id: z.string() })])),
   store: nullish(z.boolean()),
   background: nullish(z.boolean()),
   max_output_tokens: nullish(z.int().positive()),
@@ -255,15 +513,16 @@ export const ResponsesRequest = z.strictObject({
   top_p: nullish(z.number().min(0).max(1)),
   top_logprobs: nullish(z.int().min(0).max(20)),
   metadata: nullish(z.record(z.string().max(64), z.string().max(512))),
+  /** Every value is accepted (`reasoning.encrypted_content`, `message.output_text.logprobs`, ...). */
   include: nullish(z.array(z.string())),
-  text: nullish(
-    z.object({ format: nullish(TextFormat), verbosity: nullish(z.enum(['low', 'medium', 'high'])) }),
-  ),
+  text: nullish(z.looseObject({ format: nullish(TextFormat), verbosity: nullish(z.enum(['low', 'medium', 'high'])) })),
   reasoning: nullish(
-    z.object({
+    z.looseObject({
       effort: nullish(z.string()),
       summary: nullish(z.enum(['auto', 'concise', 'detailed'])),
       generate_summary: nullish(z.string()),
+      context: nullish(z.string()),
+      mode: nullish(z.string()),
     }),
   ),
   truncation: nullish(z.enum(['auto', 'disabled'])),
@@ -271,10 +530,22 @@ export const ResponsesRequest = z.strictObject({
   safety_identifier: nullish(z.string()),
   prompt_cache_key: nullish(z.string()),
   prompt_cache_retention: nullish(z.string()),
+  prompt_cache_options: nullish(z.looseObject({ mode: nullish(z.string()), ttl: nullish(z.string()), comparison_response_id: nullish(z.string()) })),
   service_tier: nullish(z.string()),
-  prompt: nullish(z.record(z.string(), z.unknown())),
-});
-export type ResponsesRequest = z.infer<typeof ResponsesRequest>;
+  prompt: nullish(z.looseObject({ id: z.string(), version: nullish(z.string()), variables: nullish(z.record(z.string(), z.unknown())) })),
+  context_management: nullish(z.array(z.looseObject({ type: z.string(), compact_threshold: nullish(z.number()) }))),
+  moderation: nullish(z.looseObject({ model: z.string(), policy: nullish(z.looseObject({})) })),
+  access_programs: nullish(z.looseObject({ cyber: nullish(z.string()) })),
+  image: nullish(z.looseObject({ context_compression: nullish(z.string()) })),
+};
+const KNOWN_REQUEST_FIELDS = new Set(Object.keys(requestFields));
+const RequestFields = z.object(requestFields);
+
+/** A Responses request; fields the gateway does not know are moved to `passthrough`. */
+export const ResponsesRequest = z
+  .looseObject(requestFields)
+  .transform((r) => splitUnknown<z.infer<typeof RequestFields>>(r, KNOWN_REQUEST_FIELDS, 'openai-responses'));
+export type ResponsesRequest = z.infer<typeof RequestFields> & { passthrough?: Passthrough };
 
 // ---- usage ---------------------------------------------------------------
 

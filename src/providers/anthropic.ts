@@ -3,6 +3,7 @@ import type { Message } from '@anthropic-ai/sdk/resources/messages/messages';
 import { modelRequestToAnthropic } from '../protocol/convert/anthropic.ts';
 import { AnthropicStreamDecoder, anthropicMessageToOutput } from '../protocol/convert/decode-anthropic.ts';
 import type { ModelRequest } from '../protocol/model-request.ts';
+import { mapDecoder, mapOutput } from '../protocol/client-tools.ts';
 import { Endpoint } from './endpoint.ts';
 import type { CallOptions, Provider } from './types.ts';
 
@@ -34,19 +35,16 @@ export class AnthropicProvider implements Provider {
     });
   }
 
-  private body(req: ModelRequest, opts: CallOptions) {
-    const { body, dropped } = modelRequestToAnthropic(req, { defaultMaxTokens: this.defaultMaxTokens });
-    if (dropped.length) opts.log.warn({ dropped, api: this.api }, 'request features the provider cannot serve were dropped');
-    return body;
-  }
-
   stream(req: ModelRequest, opts: CallOptions) {
-    return this.endpoint.stream('/messages', this.body(req, opts), new AnthropicStreamDecoder(), opts.signal);
+    const { body, calls } = modelRequestToAnthropic(req, { defaultMaxTokens: this.defaultMaxTokens });
+    const decoder = new AnthropicStreamDecoder();
+    return this.endpoint.stream('/messages', body, calls ? mapDecoder(decoder, calls) : decoder, opts.signal);
   }
 
   async complete(req: ModelRequest, opts: CallOptions) {
-    const body = { ...this.body(req, opts), stream: false };
-    return anthropicMessageToOutput(await this.endpoint.post<Message>('/messages', body, opts.signal));
+    const { body, calls } = modelRequestToAnthropic(req, { defaultMaxTokens: this.defaultMaxTokens });
+    const out = anthropicMessageToOutput(await this.endpoint.post<Message>('/messages', { ...body, stream: false }, opts.signal));
+    return calls ? mapOutput(out, calls) : out;
   }
 
   /** Every page of GET /v1/models. */

@@ -7,7 +7,8 @@ import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ProviderError } from './types.ts';
 
-const dispatcher = new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000, connections: 256 });
+// No cap on connections per origin: a cap would queue concurrent streams behind each other.
+const dispatcher = new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
 
 export interface SendOptions {
   method: 'GET' | 'POST';
@@ -32,6 +33,8 @@ export async function send(url: string, o: SendOptions): Promise<Dispatcher.Resp
       dispatcher,
       headersTimeout: o.timeoutMs,
       bodyTimeout: o.bodyTimeoutMs,
+      // What is read ahead of a slow client, per response: the socket waits beyond it.
+      highWaterMark: 16 * 1024,
     });
   } catch (e) {
     throw transportError(e, o.signal);

@@ -3,6 +3,7 @@ import { modelRequestToChat } from '../protocol/convert/chat-request.ts';
 import { ChatStreamDecoder, chatCompletionToOutput } from '../protocol/convert/decode-chat.ts';
 import type { ChatCompletion } from 'openai/resources/chat/completions';
 import type { ModelRequest } from '../protocol/model-request.ts';
+import { mapDecoder, mapOutput } from '../protocol/client-tools.ts';
 import { OpenAIProviderBase, type OpenAIClientOptions } from './openai-base.ts';
 import type { CallOptions, Provider } from './types.ts';
 
@@ -17,19 +18,16 @@ export class OpenAIChatProvider extends OpenAIProviderBase implements Provider {
     this.maxTokensField = new URL(o.baseURL).hostname === 'api.openai.com' ? 'max_completion_tokens' : 'max_tokens';
   }
 
-  private body(req: ModelRequest, opts: CallOptions) {
-    const { body, dropped } = modelRequestToChat(req, { maxTokensField: this.maxTokensField });
-    if (dropped.length) opts.log.warn({ dropped, api: this.api }, 'request features the provider cannot serve were dropped');
-    return body;
-  }
-
   stream(req: ModelRequest, opts: CallOptions) {
-    return this.endpoint.stream('/chat/completions', this.body(req, opts), new ChatStreamDecoder(), opts.signal);
+    const { body, calls } = modelRequestToChat(req, { maxTokensField: this.maxTokensField });
+    const decoder = new ChatStreamDecoder();
+    return this.endpoint.stream('/chat/completions', body, calls ? mapDecoder(decoder, calls) : decoder, opts.signal);
   }
 
   async complete(req: ModelRequest, opts: CallOptions) {
-    const { stream_options: _, ...streamed } = this.body(req, opts);
-    const body = { ...streamed, stream: false };
-    return chatCompletionToOutput(await this.endpoint.post<ChatCompletion>('/chat/completions', body, opts.signal));
+    const { body: streamed, calls } = modelRequestToChat(req, { maxTokensField: this.maxTokensField });
+    const { stream_options: _, ...body } = streamed;
+    const out = chatCompletionToOutput(await this.endpoint.post<ChatCompletion>('/chat/completions', { ...body, stream: false }, opts.signal));
+    return calls ? mapOutput(out, calls) : out;
   }
 }

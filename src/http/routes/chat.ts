@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Agent } from '../../agent/run.ts';
 import { ChatRequest } from '../../protocol/chat.ts';
+import { droppedHeader } from '../../protocol/dropped-params.ts';
 import type { EventSink } from '../../agent/emitter.ts';
 import { chatToResponses } from '../../protocol/convert/chat-request.ts';
 import { ChatChunkEncoder, responseToChatCompletion } from '../../protocol/convert/chat-output.ts';
@@ -17,6 +18,7 @@ export function chatRoutes(deps: { agent: Agent; keepAliveMs: number }): Router 
     const req = chatToResponses(chat);
     const run = runContext(ctx);
     const prepared = await deps.agent.prepare(req, run, { approvals: false });
+    ctx.set(droppedHeader(prepared.dropped));
     if (chat.stream) {
       const sse = sseFor(ctx, deps.keepAliveMs);
       const encoder = new ChatChunkEncoder(chat.stream_options?.include_usage === true);

@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Agent } from '../../agent/run.ts';
 import { ApiError } from '../../protocol/errors.ts';
+import { droppedHeader } from '../../protocol/dropped-params.ts';
 import { ResponsesRequest } from '../../protocol/responses.ts';
 import type { Store } from '../../store/types.ts';
 import { failedResponseError, parseBody } from '../errors.ts';
@@ -28,6 +29,7 @@ export function responsesRoutes(deps: { agent: Agent; store: Store; keepAliveMs:
     const req = parseBody(ResponsesRequest, ctx.request.body);
     const run = runContext(ctx);
     const prepared = await deps.agent.prepare(req, run);
+    ctx.set(droppedHeader(prepared.dropped));
     if (req.stream) {
       const sse = sseFor(ctx, deps.keepAliveMs);
       try {

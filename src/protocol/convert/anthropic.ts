@@ -11,10 +11,14 @@ import type {
   Tool as AnthropicTool,
   ToolChoice as AnthropicToolChoice,
   ToolResultBlockParam,
+  ToolUnion,
+  WebSearchTool20250305,
 } from '@anthropic-ai/sdk/resources/messages/messages';
-import { contentText, type ModelRequest } from '../model-request.ts';
+import { providerTools, type ToolNames } from '../client-tools.ts';
+import { droppedLabel, droppedParams, isWebSearchTool } from '../dropped-params.ts';
+import { contentText, type ModelRequest, type ModelTool } from '../model-request.ts';
 import type { ContentPart } from '../responses.ts';
-import type { DroppedFeature } from './chat-request.ts';
+import type { ConvertedRequest } from './chat-request.ts';
 
 const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
 
@@ -38,6 +42,8 @@ function partToBlock(p: ContentPart): ContentBlockParam | null {
       return { type: 'text', text: p.refusal };
     case 'input_image':
       return p.image_url ? imageBlock(p.image_url) : null;
+    case 'input_audio':
+      return null;
     case 'input_file': {
       const m = p.file_data ? DATA_URL.exec(p.file_data) : null;
       if (m && m[1] === 'application/pdf')
@@ -68,11 +74,22 @@ export interface AnthropicRequestOptions {
   defaultMaxTokens: number;
 }
 
-export function modelRequestToAnthropic(
-  req: ModelRequest,
-  opts: AnthropicRequestOptions,
-): { body: MessageCreateParamsStreaming; dropped: DroppedFeature[] } {
-  const dropped: DroppedFeature[] = [];
+/** OpenAI's web search tool as Anthropic's web search server tool. */
+function webSearchTool(t: ModelTool): WebSearchTool20250305 {
+  const w = t as { filters?: { allowed_domains?: string[] | null } | null; user_location?: Record<string, unknown> | null };
+  const tool: WebSearchTool20250305 = { type: 'web_search_20250305', name: 'web_search' };
+  if (w.filters?.allowed_domains?.length) tool.allowed_domains = w.filters.allowed_domains;
+  const loc = w.user_location;
+  if (loc) {
+    const { city, country, region, timezone } = loc as Record<string, string | undefined>;
+    tool.user_location = { type: 'approximate', city, country, region, timezone };
+  }
+  return tool;
+}
+
+export function modelRequestToAnthropic(req: ModelRequest, opts: AnthropicRequestOptions): ConvertedRequest<MessageCreateParamsStreaming> {
+  const { functions, hosted, names } = providerTools(req.tools);
+  const history = names.history();
   const system: TextBlockParam[] = [];
   if (req.instructions) system.push({ type: 'text', text: req.instructions });
   const messages: MessageParam[] = [];
@@ -83,8 +100,9 @@ export function modelRequestToAnthropic(
     if (last && last.role === role) (last.content as ContentBlockParam[]).push(...blocks);
     else messages.push({ role, content: [...blocks] });
   };
-  for (const item of req.input) {
-    switch (item.type) {
+  for (const original of req.input) {
+    const item = history.map(original);
+    switch (item?.type) {
       case 'message':
         if (item.role === 'system' || item.role === 'developer') {
           const text = contentText(item.content);
@@ -104,25 +122,19 @@ export function modelRequestToAnthropic(
         push('user', [{ type: 'tool_result', tool_use_id: item.call_id, content }]);
         break;
       }
-      case 'reasoning':
-        break; // reasoning from another model cannot be replayed to Claude
+      // reasoning from another model, and items of tools OpenAI hosts, cannot be replayed to Claude
     }
   }
 
-  const tools: AnthropicTool[] = [];
-  for (const t of req.tools) {
-    if (t.type !== 'function') {
-      dropped.push(`tool type '${t.type}'`);
-      continue;
-    }
-    const f = t as Extract<ModelRequest['tools'][number], { type: 'function'; name: string }>;
-    tools.push({
+  const tools: ToolUnion[] = functions.map(
+    (f): AnthropicTool => ({
       name: f.name,
       ...(f.description ? { description: f.description } : {}),
-      input_schema: (f.parameters ?? { type: 'object', properties: {} }) as AnthropicTool['input_schema'],
+      input_schema: f.parameters as AnthropicTool['input_schema'],
       ...(f.strict ? { strict: true } : {}),
-    });
-  }
+    }),
+  );
+  for (const t of hosted) if (isWebSearchTool(t)) tools.push(webSearchTool(t));
 
   const body: MessageCreateParamsStreaming = {
     model: req.model,
@@ -133,7 +145,7 @@ export function modelRequestToAnthropic(
   if (system.length) body.system = system;
   if (tools.length) {
     body.tools = tools;
-    const tc = toolChoiceToAnthropic(req.tool_choice, req.parallel_tool_calls);
+    const tc = toolChoiceToAnthropic(req.tool_choice, req.parallel_tool_calls, names, tools.length > functions.length);
     if (tc) body.tool_choice = tc;
   }
   // Current SDK types no longer list sampling knobs; older Claude models still honour them when sent.
@@ -144,19 +156,19 @@ export function modelRequestToAnthropic(
   if (stop != null) body.stop_sequences = Array.isArray(stop) ? stop : [stop];
   const fmt = req.text?.format;
   if (fmt?.type === 'json_schema') body.output_config = { format: { type: 'json_schema', schema: fmt.schema } };
-  else if (fmt?.type === 'json_object') dropped.push('text.format json_object');
-  if (req.user) body.metadata = { user_id: req.user };
-  for (const k of ['seed', 'presence_penalty', 'frequency_penalty', 'logit_bias'] as const)
-    if (req.extras?.[k] != null) dropped.push(k);
-  return { body, dropped };
+  const userId = req.user ?? req.safety_identifier;
+  if (userId) body.metadata = { user_id: userId };
+  if (req.service_tier === 'auto' || req.service_tier === 'default') body.service_tier = req.service_tier === 'auto' ? 'auto' : 'standard_only';
+  return { body, dropped: droppedParams(req, 'anthropic').map(droppedLabel), calls: names.calls() };
 }
 
-function toolChoiceToAnthropic(tc: ModelRequest['tool_choice'], parallel: boolean | null | undefined): AnthropicToolChoice | undefined {
+function toolChoiceToAnthropic(tc: ModelRequest['tool_choice'], parallel: boolean | null | undefined, names: ToolNames, webSearch: boolean): AnthropicToolChoice | undefined {
   const disable = parallel === false ? { disable_parallel_tool_use: true } : {};
   if (tc == null || tc === 'auto') return parallel === false ? { type: 'auto', ...disable } : undefined;
   if (tc === 'none') return { type: 'none' };
   if (tc === 'required') return { type: 'any', ...disable };
-  if (tc.type === 'function' && 'name' in tc && typeof tc.name === 'string') return { type: 'tool', name: tc.name, ...disable };
   if (tc.type === 'allowed_tools' && 'mode' in tc) return { type: tc.mode === 'required' ? 'any' : 'auto', ...disable };
-  return undefined;
+  const name = webSearch && isWebSearchTool(tc as ModelTool) ? 'web_search' : names.forced(tc);
+  if (name) return { type: 'tool', name, ...disable };
+  return parallel === false ? { type: 'auto', ...disable } : undefined;
 }

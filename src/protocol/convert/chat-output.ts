@@ -4,6 +4,7 @@
  */
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { ChatUsage, FinishReason } from '../chat.ts';
+import { isClientCall } from '../client-tools.ts';
 import type { ResponseObject, StreamEvent } from '../events.ts';
 import { emptyUsage, type Usage } from '../responses.ts';
 
@@ -20,8 +21,8 @@ export function usageToChat(u: Usage): ChatUsage {
 export function finishReasonOf(r: ResponseObject): FinishReason {
   if (r.status === 'incomplete')
     return r.incomplete_details?.reason === 'content_filter' ? 'content_filter' : 'length';
-  // A client-side function call ends the turn; MCP calls the gateway ran itself do not.
-  return r.output.some((i) => i.type === 'function_call') ? 'tool_calls' : 'stop';
+  // A call the client runs ends the turn; MCP calls the gateway ran itself do not.
+  return r.output.some(isClientCall) ? 'tool_calls' : 'stop';
 }
 
 function chatIdOf(responseId: string): string {
@@ -40,6 +41,8 @@ export function responseToChatCompletion(r: ResponseObject): ChatCompletion {
       }
     } else if (item.type === 'function_call') {
       toolCalls.push({ id: item.call_id, type: 'function', function: { name: item.name, arguments: item.arguments } });
+    } else if (item.type === 'custom_tool_call') {
+      toolCalls.push({ id: item.call_id, type: 'custom', custom: { name: item.name, input: item.input } });
     }
   }
   return {
@@ -100,15 +103,22 @@ export class ChatChunkEncoder {
       case 'response.refusal.delta':
         return [this.chunk({ refusal: ev.delta })];
       case 'response.output_item.added': {
-        if (ev.item.type !== 'function_call') return NONE;
+        const item = ev.item;
+        if (item.type !== 'function_call' && item.type !== 'custom_tool_call') return NONE;
         const index = this.toolIndex.size;
-        this.toolIndex.set(ev.item.id ?? ev.item.call_id, index);
-        return [this.chunk({ tool_calls: [{ index, id: ev.item.call_id, type: 'function', function: { name: ev.item.name, arguments: '' } }] })];
+        this.toolIndex.set(item.id ?? item.call_id, index);
+        const call = item.type === 'function_call' ? { type: 'function', function: { name: item.name, arguments: '' } } : { type: 'custom', custom: { name: item.name, input: '' } };
+        return [this.chunk({ tool_calls: [{ index, id: item.call_id, ...call }] } as Delta)];
       }
       case 'response.function_call_arguments.delta': {
         const index = this.toolIndex.get(ev.item_id);
         if (index === undefined) return NONE;
         return [this.chunk({ tool_calls: [{ index, function: { arguments: ev.delta } }] })];
+      }
+      case 'response.custom_tool_call_input.delta': {
+        const index = this.toolIndex.get(ev.item_id);
+        if (index === undefined) return NONE;
+        return [this.chunk({ tool_calls: [{ index, custom: { input: ev.delta } }] } as Delta)];
       }
       case 'response.completed':
       case 'response.incomplete': {

@@ -12,10 +12,21 @@ import type {
   ChatCompletionToolChoiceOption,
 } from 'openai/resources/chat/completions';
 import type { ChatContentPart, ChatMessage, ChatRequest } from '../chat.ts';
-import { contentText, type ModelInputItem, type ModelRequest } from '../model-request.ts';
-import type { ContentPart, InputItem, ResponsesRequest } from '../responses.ts';
+import { providerTools, type ClientToolCalls, type FunctionHistoryItem, type HistoryMapper, type ToolNames } from '../client-tools.ts';
+import { droppedLabel, droppedParams } from '../dropped-params.ts';
+import { newCallId } from '../ids.ts';
+import { contentText, type ModelRequest } from '../model-request.ts';
+import type { ContentPart, InputItem, ResponsesRequest, Tool, ToolChoice } from '../responses.ts';
 
+/** What a converter could not send, for the provider's log (the same labels as `x-toolgate-dropped-params`). */
 export type DroppedFeature = string;
+
+/** A provider request, what it leaves out, and how to map the model's calls back (null: nothing to map). */
+export interface ConvertedRequest<B> {
+  body: B;
+  dropped: DroppedFeature[];
+  calls: ClientToolCalls | null;
+}
 
 // ---- inbound ------------------------------------------------------------------
 
@@ -27,6 +38,8 @@ function chatPartToInput(p: ChatContentPart): ContentPart {
       return { type: 'input_image', image_url: p.image_url.url, detail: p.image_url.detail ?? 'auto' };
     case 'file':
       return { type: 'input_file', file_data: p.file.file_data, file_id: p.file.file_id, filename: p.file.filename };
+    case 'input_audio':
+      return { type: 'input_audio', input_audio: p.input_audio };
     case 'refusal':
       return { type: 'refusal', refusal: p.refusal };
   }
@@ -38,6 +51,10 @@ function textOf(content: string | { text: string }[]): string {
 
 export function chatMessagesToItems(messages: ChatMessage[]): InputItem[] {
   const items: InputItem[] = [];
+  // Tool results answer a custom tool's call with custom_tool_call_output; a deprecated `function`
+  // message answers the last deprecated `function_call` of its name.
+  const customCalls = new Set<string>();
+  const legacyCalls = new Map<string, string>();
   for (const m of messages) {
     switch (m.role) {
       case 'system':
@@ -59,38 +76,89 @@ export function chatMessagesToItems(messages: ChatMessage[]): InputItem[] {
             parts.push(p.type === 'text' ? { type: 'output_text', text: p.text, annotations: [] } : { type: 'refusal', refusal: p.refusal });
         if (m.refusal) parts.push({ type: 'refusal', refusal: m.refusal });
         if (parts.length) items.push({ type: 'message', role: 'assistant', content: parts });
-        for (const tc of m.tool_calls ?? [])
-          items.push({ type: 'function_call', call_id: tc.id, name: tc.function.name, arguments: tc.function.arguments });
+        for (const tc of m.tool_calls ?? []) {
+          if (tc.type === 'custom') {
+            customCalls.add(tc.id);
+            items.push({ type: 'custom_tool_call', call_id: tc.id, name: tc.custom.name, input: tc.custom.input });
+          } else items.push({ type: 'function_call', call_id: tc.id, name: tc.function.name, arguments: tc.function.arguments });
+        }
+        if (m.function_call) {
+          const call_id = newCallId();
+          legacyCalls.set(m.function_call.name, call_id);
+          items.push({ type: 'function_call', call_id, name: m.function_call.name, arguments: m.function_call.arguments });
+        }
         break;
       }
       case 'tool':
-        items.push({ type: 'function_call_output', call_id: m.tool_call_id, output: textOf(m.content) });
+        items.push({ type: customCalls.has(m.tool_call_id) ? 'custom_tool_call_output' : 'function_call_output', call_id: m.tool_call_id, output: textOf(m.content) });
+        break;
+      case 'function':
+        items.push({ type: 'function_call_output', call_id: legacyCalls.get(m.name) ?? newCallId(), output: m.content ?? '' });
         break;
     }
   }
   return items;
 }
 
+type ChatTool = NonNullable<ChatRequest['tools']>[number];
+
+function chatToolToTool(t: ChatTool): Tool {
+  switch (t.type) {
+    case 'mcp':
+      return t;
+    case 'function':
+      return { type: 'function', name: t.function.name, description: t.function.description, parameters: t.function.parameters, strict: t.function.strict };
+    case 'custom': {
+      const f = t.custom.format;
+      return {
+        type: 'custom',
+        name: t.custom.name,
+        description: t.custom.description,
+        format: f?.type === 'grammar' ? { type: 'grammar', syntax: f.grammar.syntax, definition: f.grammar.definition } : f,
+      };
+    }
+  }
+}
+
+/** A Chat tool reference (`{type:"function",function:{name}}`, `{type:"custom",custom:{name}}`) in the Responses form. */
+function chatToolRef(t: Record<string, unknown>): Record<string, unknown> {
+  const inner = t[t.type as string] as { name?: unknown } | undefined;
+  return inner && typeof inner.name === 'string' ? { type: t.type, name: inner.name } : t;
+}
+
+function chatToolChoice(req: ChatRequest): ToolChoice | null | undefined {
+  const tc = req.tool_choice;
+  if (tc == null) {
+    const legacy = req.function_call;
+    return legacy == null || typeof legacy === 'string' ? legacy : { type: 'function', name: legacy.name };
+  }
+  if (typeof tc === 'string') return tc;
+  switch (tc.type) {
+    case 'function':
+      return { type: 'function', name: tc.function.name };
+    case 'custom':
+      return { type: 'custom', name: tc.custom.name };
+    case 'allowed_tools':
+      return { type: 'allowed_tools', mode: tc.allowed_tools.mode, tools: tc.allowed_tools.tools.map(chatToolRef) };
+  }
+}
+
 /** A Chat request in canonical form, plus the Chat-only knobs that have no Responses field. */
 export function chatToResponses(req: ChatRequest): ResponsesRequest & { extras: ModelRequest['extras'] } {
   const rf = req.response_format;
+  const tools = [...(req.tools ?? []).map(chatToolToTool), ...(req.functions ?? []).map((f): Tool => ({ type: 'function', name: f.name, description: f.description, parameters: f.parameters }))];
   return {
     model: req.model,
     input: chatMessagesToItems(req.messages),
-    tools: req.tools?.map((t) =>
-      t.type === 'mcp'
-        ? t
-        : { type: 'function' as const, name: t.function.name, description: t.function.description, parameters: t.function.parameters, strict: t.function.strict },
-    ),
-    tool_choice:
-      req.tool_choice == null || typeof req.tool_choice === 'string'
-        ? req.tool_choice
-        : { type: 'function', name: req.tool_choice.function.name },
+    tools: req.tools || req.functions ? tools : undefined,
+    tool_choice: chatToolChoice(req),
     parallel_tool_calls: req.parallel_tool_calls,
     stream: req.stream,
     max_output_tokens: req.max_completion_tokens ?? req.max_tokens,
     temperature: req.temperature,
     top_p: req.top_p,
+    top_logprobs: req.logprobs ? req.top_logprobs : undefined,
+    include: req.logprobs ? ['message.output_text.logprobs'] : undefined,
     text:
       rf || req.verbosity
         ? {
@@ -106,7 +174,10 @@ export function chatToResponses(req: ChatRequest): ResponsesRequest & { extras: 
     user: req.user,
     safety_identifier: req.safety_identifier,
     prompt_cache_key: req.prompt_cache_key,
+    prompt_cache_retention: req.prompt_cache_retention,
+    prompt_cache_options: req.prompt_cache_options,
     service_tier: req.service_tier,
+    moderation: req.moderation,
     store: false,
     extras: {
       stop: req.stop,
@@ -114,7 +185,14 @@ export function chatToResponses(req: ChatRequest): ResponsesRequest & { extras: 
       presence_penalty: req.presence_penalty,
       frequency_penalty: req.frequency_penalty,
       logit_bias: req.logit_bias,
+      prediction: req.prediction,
+      web_search_options: req.web_search_options,
+      store: req.store,
+      n: req.n,
+      audio: req.audio,
+      modalities: req.modalities,
     },
+    passthrough: req.passthrough,
   };
 }
 
@@ -129,12 +207,14 @@ function inputPartToChat(p: ContentPart): ChatCompletionContentPart | null {
       return p.image_url ? { type: 'image_url', image_url: { url: p.image_url, detail: p.detail === 'original' ? 'high' : (p.detail ?? 'auto') } } : null;
     case 'input_file':
       return { type: 'file', file: { file_data: p.file_data ?? undefined, file_id: p.file_id ?? undefined, filename: p.filename ?? undefined } };
+    case 'input_audio':
+      return { type: 'input_audio', input_audio: p.input_audio as { data: string; format: 'wav' | 'mp3' } };
     case 'refusal':
       return { type: 'text', text: p.refusal };
   }
 }
 
-export function itemsToChatMessages(instructions: string | null, input: ModelInputItem[]): ChatCompletionMessageParam[] {
+export function itemsToChatMessages(instructions: string | null, input: ModelRequest['input'], history: HistoryMapper): ChatCompletionMessageParam[] {
   const out: ChatCompletionMessageParam[] = [];
   if (instructions) out.push({ role: 'system', content: instructions });
   // Consecutive assistant text and function calls form one assistant message, as Chat models produce them.
@@ -148,7 +228,9 @@ export function itemsToChatMessages(instructions: string | null, input: ModelInp
     });
     assistant = null;
   };
-  for (const item of input) {
+  for (const original of input) {
+    const item: FunctionHistoryItem | null = history.map(original);
+    if (!item) continue; // items of tools OpenAI hosts have no Chat form
     if (item.type === 'message' && item.role === 'assistant') {
       if (assistant?.tool_calls.length) flush();
       assistant ??= { content: null, tool_calls: [] };
@@ -189,12 +271,12 @@ export function itemsToChatMessages(instructions: string | null, input: ModelInp
   return out;
 }
 
-function toolChoiceToChat(tc: ModelRequest['tool_choice']): ChatCompletionToolChoiceOption | undefined {
+function toolChoiceToChat(tc: ModelRequest['tool_choice'], names: ToolNames): ChatCompletionToolChoiceOption | undefined {
   if (tc == null) return undefined;
   if (typeof tc === 'string') return tc;
-  if (tc.type === 'function' && 'name' in tc && typeof tc.name === 'string') return { type: 'function', function: { name: tc.name } };
   if (tc.type === 'allowed_tools' && 'mode' in tc) return tc.mode === 'required' ? 'required' : 'auto';
-  return undefined;
+  const name = names.forced(tc);
+  return name ? { type: 'function', function: { name } } : undefined;
 }
 
 export interface ChatRequestOptions {
@@ -202,37 +284,25 @@ export interface ChatRequestOptions {
   maxTokensField: 'max_tokens' | 'max_completion_tokens';
 }
 
+/** Fields a Chat server takes as they are. */
+const CHAT_FIELDS = ['metadata', 'user', 'safety_identifier', 'prompt_cache_key', 'prompt_cache_retention', 'prompt_cache_options', 'service_tier', 'moderation'] as const;
+const CHAT_EXTRAS = ['stop', 'seed', 'presence_penalty', 'frequency_penalty', 'logit_bias', 'prediction', 'web_search_options', 'store'] as const;
+
 /** The Chat request for a provider; `dropped` names what Chat cannot carry. */
-export function modelRequestToChat(
-  req: ModelRequest,
-  opts: ChatRequestOptions,
-): { body: ChatCompletionCreateParamsStreaming; dropped: DroppedFeature[] } {
-  const dropped: DroppedFeature[] = [];
-  const tools: ChatCompletionTool[] = [];
-  for (const t of req.tools) {
-    if (t.type === 'function') {
-      const f = t as Extract<ModelRequest['tools'][number], { type: 'function'; name: string }>;
-      tools.push({
-        type: 'function',
-        function: {
-          name: f.name,
-          ...(f.description ? { description: f.description } : {}),
-          parameters: f.parameters ?? { type: 'object', properties: {} },
-          ...(f.strict != null ? { strict: f.strict } : {}),
-        },
-      });
-    } else dropped.push(`tool type '${t.type}'`);
-  }
+export function modelRequestToChat(req: ModelRequest, opts: ChatRequestOptions): ConvertedRequest<ChatCompletionCreateParamsStreaming> {
+  const { functions, names } = providerTools(req.tools);
   const fmt = req.text?.format;
   const body: ChatCompletionCreateParamsStreaming = {
     model: req.model,
-    messages: itemsToChatMessages(req.instructions, req.input),
+    messages: itemsToChatMessages(req.instructions, req.input, names.history()),
     stream: true,
     stream_options: { include_usage: true },
   };
-  if (tools.length) {
-    body.tools = tools;
-    const tc = toolChoiceToChat(req.tool_choice);
+  if (functions.length) {
+    body.tools = functions.map(
+      (f): ChatCompletionTool => ({ type: 'function', function: { name: f.name, ...(f.description ? { description: f.description } : {}), parameters: f.parameters, ...(f.strict != null ? { strict: f.strict } : {}) } }),
+    );
+    const tc = toolChoiceToChat(req.tool_choice, names);
     if (tc) body.tool_choice = tc;
     if (req.parallel_tool_calls != null) body.parallel_tool_calls = req.parallel_tool_calls;
   }
@@ -247,17 +317,12 @@ export function modelRequestToChat(
   else if (fmt?.type === 'json_object') body.response_format = { type: 'json_object' };
   if (req.text?.verbosity) body.verbosity = req.text.verbosity;
   if (req.reasoning?.effort) body.reasoning_effort = req.reasoning.effort as ChatCompletionCreateParamsStreaming['reasoning_effort'];
-  if (req.metadata) body.metadata = req.metadata;
-  if (req.user) body.user = req.user;
-  if (req.safety_identifier) body.safety_identifier = req.safety_identifier;
-  if (req.prompt_cache_key) body.prompt_cache_key = req.prompt_cache_key;
+  const fields = body as unknown as Record<string, unknown>;
+  for (const k of CHAT_FIELDS) if (req[k] != null) fields[k] = req[k];
   const x = req.extras;
-  if (x?.stop != null) body.stop = x.stop;
-  if (x?.seed != null) body.seed = x.seed;
-  if (x?.presence_penalty != null) body.presence_penalty = x.presence_penalty;
-  if (x?.frequency_penalty != null) body.frequency_penalty = x.frequency_penalty;
-  if (x?.logit_bias != null) body.logit_bias = x.logit_bias;
-  if (req.include?.length) dropped.push('include');
-  if (req.truncation === 'auto') dropped.push('truncation');
-  return { body, dropped };
+  if (x) for (const k of CHAT_EXTRAS) if (x[k] != null) fields[k] = x[k];
+  // Fields a Chat client sent that the gateway does not know; never over what the gateway set.
+  const p = req.passthrough;
+  if (p?.api === 'openai-chat') for (const k in p.fields) if (!(k in fields)) fields[k] = p.fields[k];
+  return { body, dropped: droppedParams(req, 'openai-chat').map(droppedLabel), calls: names.calls() };
 }

@@ -4,16 +4,16 @@
  */
 import type { ResponseCreateParamsStreaming, ResponseInputItem } from 'openai/resources/responses/responses';
 import { newId } from '../ids.ts';
-import type { ModelRequest } from '../model-request.ts';
+import { MODEL_PARAMS, type ModelRequest } from '../model-request.ts';
 
 export function modelRequestToResponses(req: ModelRequest): ResponseCreateParamsStreaming {
   const input: ResponseInputItem[] = [];
   for (const item of req.input) {
-    // Gateway ids mean nothing upstream (and make a stateless upstream look them up), so they are not sent.
-    const { id: _id, ...rest } = item;
+    // Gateway ids mean nothing upstream (and make a stateless upstream look them up), so they are not sent;
+    // a reasoning item keeps its own: without stored state upstream it is replayed by its encrypted content.
+    const { id, ...rest } = item;
     if (item.type === 'reasoning') {
-      // Without stored state upstream, a reasoning item can only be replayed with its encrypted content.
-      if (item.encrypted_content) input.push({ ...rest, id: item.id ?? newId('rs') } as ResponseInputItem);
+      if (item.encrypted_content) input.push({ ...rest, id: id ?? newId('rs') } as ResponseInputItem);
       continue;
     }
     if (item.type === 'message' && item.role === 'assistant' && Array.isArray(item.content)) {
@@ -29,29 +29,16 @@ export function modelRequestToResponses(req: ModelRequest): ResponseCreateParams
     stream: true,
     store: false,
   };
+  const fields = body as unknown as Record<string, unknown>;
   if (req.instructions) body.instructions = req.instructions;
   if (req.tools.length) body.tools = req.tools as ResponseCreateParamsStreaming['tools'];
-  const copy = [
-    'tool_choice',
-    'parallel_tool_calls',
-    'max_output_tokens',
-    'temperature',
-    'top_p',
-    'top_logprobs',
-    'text',
-    'reasoning',
-    'metadata',
-    'include',
-    'truncation',
-    'user',
-    'safety_identifier',
-    'prompt_cache_key',
-    'service_tier',
-  ] as const;
-  for (const k of copy) if (req[k] != null) (body as unknown as Record<string, unknown>)[k] = req[k];
+  for (const k of MODEL_PARAMS) if (req[k] != null) fields[k] = req[k];
   if (!req.tools.length) {
     delete body.tool_choice;
     delete body.parallel_tool_calls;
   }
+  // Fields a Responses client sent that the gateway does not know; never over what the gateway set.
+  const p = req.passthrough;
+  if (p?.api === 'openai-responses') for (const k in p.fields) if (!(k in fields)) fields[k] = p.fields[k];
   return body;
 }
