@@ -99,11 +99,11 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     process.stderr.write(`toolgate: cannot start: ${why}\n`);
     process.exit(1);
   }
+  logger.flush(); // the startup line goes out at once
   const stop = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
     await server.close();
-    logger.flush();
-    process.exit(0);
+    logger.flush(() => process.exit(0));
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
@@ -120,8 +120,7 @@ async function serveStdio(gw: import('./server.ts').Gateway, logger: import('pin
     close?.();
     await server.close().catch(() => {});
     await gw.close();
-    logger.flush();
-    process.exit(0);
+    logger.flush(() => process.exit(0));
   };
   transport.onclose = () => void stop();
   process.stdin.once('end', () => void stop());

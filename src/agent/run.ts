@@ -165,9 +165,10 @@ class AgentRun {
   private readonly emitter: ResponseEmitter;
   private readonly ctx: RunContext;
   private readonly log: Logger;
-  private readonly signal: AbortSignal;
-  private readonly deadline = new AbortController();
-  private deadlineTimer: NodeJS.Timeout | undefined;
+  /** Aborts everything the run started: when the client goes, at the deadline, or when the run ends early. */
+  private readonly abort = new AbortController();
+  private readonly signal = this.abort.signal;
+  private timedOut = false;
   private readonly catalog: ToolCatalog;
   private readonly mcpCalls: McpCallRunner;
   private readonly approvals: StoredResponse['approvals'] = {};
@@ -179,9 +180,6 @@ class AgentRun {
     this.emitter = emitter;
     this.ctx = ctx;
     this.log = ctx.log;
-    // A plain timer, cleared when the run ends: AbortSignal.timeout would keep every run's state alive
-    // until its deadline passed.
-    this.signal = AbortSignal.any([ctx.signal, this.deadline.signal]);
     this.catalog = new ToolCatalog(ctx.log);
     this.mcpCalls = new McpCallRunner(emitter, {
       concurrency: deps.settings.tool_concurrency,
@@ -200,11 +198,20 @@ class AgentRun {
   }
 
   async run(): Promise<ResponseObject> {
-    this.deadlineTimer = setTimeout(() => this.deadline.abort(), this.deps.settings.run_timeout_seconds * 1000);
+    // A plain timer and listener, both removed when the run ends (AbortSignal.timeout and AbortSignal.any
+    // would keep every run's state alive until its deadline passed, and cost more per run).
+    const deadline = setTimeout(() => {
+      this.timedOut = true;
+      this.abort.abort();
+    }, this.deps.settings.run_timeout_seconds * 1000);
+    const clientGone = () => this.abort.abort();
+    this.ctx.signal.addEventListener('abort', clientGone);
+    if (this.ctx.signal.aborted) clientGone();
     try {
       return await this.runLoop();
     } finally {
-      clearTimeout(this.deadlineTimer);
+      clearTimeout(deadline);
+      this.ctx.signal.removeEventListener('abort', clientGone);
     }
   }
 
@@ -260,7 +267,7 @@ class AgentRun {
       return await this.fail(e);
     } finally {
       // A model stream opened but never read (the run failed first) is cancelled, not left open.
-      if (first) this.deadline.abort();
+      if (first) this.abort.abort();
       for (const b of p.bindings) if (b.ephemeral) for (const s of b.servers) void s.close();
     }
   }
@@ -331,7 +338,7 @@ class AgentRun {
     // Before the first event, the caller answers with an HTTP error.
     if (!this.emitter.isStarted) throw e;
     let r: ResponseObject;
-    if (this.deadline.signal.aborted && !this.ctx.signal.aborted) {
+    if (this.timedOut && !this.ctx.signal.aborted) {
       this.log.warn({ limit_s: this.deps.settings.run_timeout_seconds }, 'run deadline reached');
       r = this.emitter.finish('incomplete', { reason: 'run_timeout' });
     } else if (this.ctx.signal.aborted) {
