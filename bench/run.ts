@@ -1,251 +1,173 @@
 /**
- * `npm run bench`: load through the gateway and directly at the mock provider, in the same run, and
- * the ratio between them. The mock and the gateway each run in their own process; this process only
- * drives load (keep-alive HTTP, fixed concurrency) and measures.
+ * `npm run bench`: the gateway against the direct path in the same run, as ratios and added latency,
+ * plus its memory at idle and under 1,000 concurrent streams. The mock provider (bench/model-server.ts),
+ * the fixture MCP server and each gateway run in their own processes (the gateway as a user runs it:
+ * `node bin/toolgate.js serve --config FILE` with the flags of its `#!` line, default store, in a
+ * temporary working directory); this process only drives load and measures. Every answer is read to
+ * its end and checked; failures are counted and shown, and a target with any is INVALID. Results are
+ * printed and written as JSON to the OS temp directory.
  *
- *   BENCH_SECONDS=3 BENCH_CONCURRENCY=1,10,50 npm run bench
+ *   BENCH_SECONDS=3 BENCH_REPEATS=3 BENCH_ONLY=http.chat,mcp,streams,idle npm run bench
+ *
+ * Cell ids for BENCH_ONLY (an entry selects every id it begins): http.{chat,responses}.{nonstream,stream}.c{1,32},
+ * mcp.call, mcp.round, mcp.list, streams, idle. Other knobs: BENCH_WARMUP_SECONDS, BENCH_STREAMS, BENCH_STREAM_FRAME_MS.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { availableParallelism } from 'node:os';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { CONNECTION_LEVELS, GATEWAY_PREFIX, LONG_MODEL, longAnswerCellId, longAnswerCells, longAnswerTarget, type Endpoints } from './cells-http.ts';
+import { connectMcp, measureToolRound, measureToolsList, toolsCallCell } from './cells-mcp.ts';
+import { measureConcurrentStreams, measureIdleRss } from './cells-memory.ts';
+import { loadHttp } from './http-load.ts';
+import { mergeErrorReasons, type Sample, type Timing, type Watched } from './measure.ts';
+import { runPairedCells, type PairedResult } from './pairs.ts';
+import { assertRunning, gatewayConfig, gatewayLaunch, startFixture, startGateway, type Service } from './processes.ts';
+import {
+  errorLines, evaluateTargets, idleLine, pairTable, streamsLines, targetLines, toolRoundLine, toolsListLine, trustLines, writeResultsFile, type BenchResults,
+} from './report.ts';
+import { isSelected, readSettings, type Settings } from './settings.ts';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
-const LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,10,50').split(',').map(Number);
-const root = fileURLToPath(new URL('..', import.meta.url));
+const print = (...lines: string[]) => lines.forEach((line) => console.log(line));
 
-function startProcess(args: string[], match: (line: string) => string | undefined, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; value: string }> {
-  const child = spawn(process.execPath, ['--experimental-strip-types', '--no-warnings=ExperimentalWarning', ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
-    rl.on('line', (line) => {
-      const v = match(line);
-      if (v) {
-        rl.removeAllListeners('line');
-        child.stdout!.resume();
-        resolve({ child, value: v });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}`)));
-  });
+/** Ids of the cells that share one gateway. */
+const SHARED_GATEWAY_CELLS = [
+  ...(['chat', 'responses'] as const).flatMap((api) => [false, true].flatMap((stream) => CONNECTION_LEVELS.map((c) => longAnswerCellId(api, stream, c)))),
+  'mcp.call',
+  'mcp.round',
+  'mcp.list',
+];
+
+/** Everything one shared gateway's cells need. */
+interface Bench {
+  settings: Settings;
+  timing: Timing;
+  endpoints: Endpoints;
+  watched: Watched[];
+  /** The processes under test, checked after every sample. */
+  services: Service[];
+  mcpDirect: Client;
+  mcpViaGateway: Client;
 }
 
-function rssMb(pid: number | undefined): number {
-  try {
-    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : NaN;
-  } catch {
-    return NaN;
-  }
-}
-
-interface Result {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-}
-
-/** Runs `one` from `concurrency` workers for SECONDS (after a warm-up round) and measures each call. */
-async function measure(one: () => Promise<boolean>, concurrency: number): Promise<Result> {
-  await Promise.all(Array.from({ length: concurrency }, one));
-  const latencies: number[] = [];
-  let errors = 0;
-  const start = performance.now();
-  const end = start + SECONDS * 1000;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) {
-        const t0 = performance.now();
-        const ok = await one().catch(() => false);
-        latencies.push(performance.now() - t0);
-        if (!ok) errors++;
-      }
-    }),
-  );
-  const elapsed = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
-  return { rps: latencies.length / elapsed, p50: q(0.5), p99: q(0.99), errors };
-}
-
-/** Sends `body` to `url` from `concurrency` workers for SECONDS; reads every response to the end. */
-async function load(url: string, body: object, concurrency: number): Promise<Result> {
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  const payload = JSON.stringify(body);
-  const u = new URL(url);
-  const one = () =>
-    new Promise<boolean>((resolve) => {
-      const req = request(
-        { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
-        (res) => {
-          res.on('data', () => {});
-          res.on('end', () => resolve(res.statusCode === 200));
-          res.on('error', () => resolve(false));
-        },
-      );
-      req.on('error', () => resolve(false));
-      req.end(payload);
-    });
-  const r = await measure(one, concurrency);
-  agent.destroy();
-  return r;
-}
-
-const f1 = (n: number) => n.toFixed(1).padStart(8);
-const f2 = (n: number) => n.toFixed(2).padStart(7);
-
-async function main() {
-  const mock = await startProcess(['fixtures/mock-provider.ts', '--port', '0'], (l) => (l.startsWith('http://') ? l : undefined));
-  const mcp = await startProcess(['fixtures/mcp-server.ts', 'http', '--port', '0'], (l) => (l.startsWith('http://') ? l : undefined));
-  const dir = mkdtempSync(join(tmpdir(), 'toolgate-bench-'));
-  const config = join(dir, 'toolgate.yaml');
-  writeFileSync(
-    config,
-    [
-      'model_list:',
-      `  - {model_name: "c/*", litellm_params: {model: "openai/*", api_base: "${mock.value}/v1", api_key: sk-bench, api_mode: chat}}`,
-      `  - {model_name: "r/*", litellm_params: {model: "openai/*", api_base: "${mock.value}/v1", api_key: sk-bench, api_mode: responses}}`,
-      'general_settings: {database_url: "sqlite::memory:"}',
-      `mcp_servers: {fixture: {url: "${mcp.value}"}}`,
-      '',
-    ].join('\n'),
-  );
-  const gw = await startProcess(['bin/toolgate.js', 'serve', '--config', config, '--port', '0'], (l) => {
-    try {
-      return JSON.parse(l).url;
-    } catch {
-      return undefined;
+/** Both APIs, both modes at 32 connections for a second, each way: the JIT's turn before anything counts. */
+async function warmUp(endpoints: Endpoints, watched: Watched[]): Promise<void> {
+  const timing = { seconds: 1, warmupSeconds: 0 };
+  const samples: Sample[] = [];
+  for (const api of ['chat', 'responses'] as const)
+    for (const stream of [false, true]) {
+      samples.push(await loadHttp(longAnswerTarget(api, stream, endpoints.mockUrl, LONG_MODEL), 32, timing, watched));
+      samples.push(await loadHttp(longAnswerTarget(api, stream, endpoints.gatewayUrl, `${GATEWAY_PREFIX[api]}${LONG_MODEL}`), 32, timing, watched));
     }
+  const calls = samples.reduce((n, s) => n + s.ok + s.errors, 0);
+  print(`warm-up: ${calls} calls`, ...errorLines([{ label: 'warm-up', reasons: mergeErrorReasons(samples) }]));
+}
+
+function reasonsOf(results: PairedResult[]) {
+  return results.map((r) => ({ label: r.label, connections: r.connections, reasons: r.summary.errorReasons }));
+}
+
+/** The long answer over HTTP and tools/call through /mcp, in rounds; prints their tables. */
+async function runPaired(bench: Bench, results: BenchResults): Promise<void> {
+  const { settings, timing, endpoints, watched } = bench;
+  const cells = [...longAnswerCells(endpoints, timing, watched), toolsCallCell(bench.mcpDirect, bench.mcpViaGateway, timing, watched)].filter((c) => isSelected(settings, c.id));
+  if (cells.length === 0) return;
+  await warmUp(endpoints, watched);
+  assertRunning(bench.services);
+  const started = performance.now();
+  const paired = await runPairedCells(cells, settings.repeats, {
+    afterSample: () => assertRunning(bench.services),
+    afterRound: (round) => print(`round ${round}/${settings.repeats} of ${cells.length} cells done (${((performance.now() - started) / 1000).toFixed(0)} s)`),
   });
-  const messages = [{ role: 'user', content: 'Tell me something short.' }];
-  const scenarios = [
-    { name: 'chat, non-stream', gw: ['/v1/chat/completions', { model: 'c/bench', messages }], direct: ['/v1/chat/completions', { model: 'bench', messages }] },
-    { name: 'chat, stream', gw: ['/v1/chat/completions', { model: 'c/bench', messages, stream: true }], direct: ['/v1/chat/completions', { model: 'bench', messages, stream: true }] },
-    { name: 'responses, non-stream', gw: ['/v1/responses', { model: 'r/bench', input: 'Tell me something short.' }], direct: ['/v1/responses', { model: 'bench', input: 'Tell me something short.' }] },
-    { name: 'responses, stream', gw: ['/v1/responses', { model: 'r/bench', input: 'Tell me something short.', stream: true }], direct: ['/v1/responses', { model: 'bench', input: 'Tell me something short.', stream: true }] },
-  ] as const;
-
-  console.log(`toolgate bench: ${SECONDS}s per cell, node ${process.version}; gateway -> mock vs client -> mock directly`);
-  console.log('scenario                 conc |  direct rps   p50ms   p99ms | gateway rps   p50ms   p99ms | rps ratio  +p50ms  +p99ms  errors');
-  for (const s of scenarios) {
-    for (const c of LEVELS) {
-      const d = await load(`${mock.value}${s.direct[0]}`, s.direct[1], c);
-      const g = await load(`${gw.value}${s.gw[0]}`, s.gw[1], c);
-      console.log(
-        `${s.name.padEnd(24)} ${String(c).padStart(4)} | ${f1(d.rps)} ${f2(d.p50)} ${f2(d.p99)} | ${f1(g.rps)}    ${f2(d.p50 >= 0 ? g.p50 : NaN)} ${f2(g.p99)} | ${f2(g.rps / d.rps)}  ${f2(g.p50 - d.p50)} ${f2(g.p99 - d.p99)}  ${d.errors + g.errors}`,
-      );
-    }
-  }
-  await mcpRound(mock.value, mcp.value, gw.value);
-  await mcpEndpoint(mcp.value, gw.value, config);
-  console.log(`rss after the run: gateway ${rssMb(gw.child.pid)} MB, mock ${rssMb(mock.child.pid)} MB, fixture MCP server ${rssMb(mcp.child.pid)} MB`);
-  gw.child.kill('SIGTERM');
-  mock.child.kill('SIGTERM');
-  mcp.child.kill('SIGTERM');
+  results.longAnswer = paired.filter((r) => r.id.startsWith('http.'));
+  results.mcpCall = paired.find((r) => r.id === 'mcp.call');
+  if (results.longAnswer.length) print('', ...pairTable('long answer (924 chars, 231 chunks)', results.longAnswer), ...errorLines(reasonsOf(results.longAnswer)));
+  if (results.mcpCall) print('', ...pairTable('MCP endpoint /mcp', [results.mcpCall]), ...errorLines(reasonsOf([results.mcpCall])));
 }
 
-/**
- * One MCP tool round through the gateway (model call -> tools/call -> model call, auto-executed)
- * against its parts made directly: two model calls to the mock and one tools/call with the MCP SDK.
- * The added cost is what the gateway spends on top of those parts.
- */
-async function mcpRound(mockUrl: string, mcpUrl: string, gwUrl: string) {
-  const client = new Client({ name: 'bench', version: '1' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl)));
-  const tools = [{ type: 'mcp', server_label: 'fx', server_url: 'litellm_proxy/mcp/fixture', require_approval: 'never' }];
-  console.log('');
-  console.log('MCP tool round           conc | direct: model p50 x2 + tools/call p50 = sum | gateway round p50   p99    rps | added p50ms');
-  for (const c of LEVELS.filter((x) => x <= 10)) {
-    const model = await load(`${mockUrl}/v1/responses`, { model: 'bench', input: 'x' }, c);
-    const tool = await measure(async () => {
-      const r = await client.callTool({ name: 'echo', arguments: { text: 'bench' } });
-      return !r.isError;
-    }, c);
-    const round = await load(`${gwUrl}/v1/responses`, { model: 'r/call:fixture-echo', input: 'x', tools }, c);
-    const direct = 2 * model.p50 + tool.p50;
-    console.log(
-      `${'one round, non-stream'.padEnd(24)} ${String(c).padStart(4)} |        ${f2(model.p50)}       ${f2(tool.p50)}  ${f2(direct)} |       ${f2(round.p50)} ${f2(round.p99)} ${f1(round.rps)} |   ${f2(round.p50 - direct)}   errors ${model.errors + tool.errors + round.errors}`,
-    );
-  }
-  await client.close();
+async function runToolRound(bench: Bench, results: BenchResults): Promise<void> {
+  const round = await measureToolRound(bench.endpoints.mockUrl, bench.endpoints.gatewayUrl, bench.mcpDirect, bench.timing, bench.watched);
+  results.toolRound = round;
+  print('', toolRoundLine(round), ...errorLines([{ label: 'tool round', reasons: mergeErrorReasons([round.modelCall, round.toolCall, round.round]) }]));
 }
 
-/**
- * The gateway as an MCP server: tools/call through /mcp against the same call made directly to the
- * upstream; and tools/list on /mcp with 10 upstreams, from the cache and cold (a new gateway process).
- */
-async function mcpEndpoint(mcpUrl: string, gwUrl: string, baseConfig: string) {
-  const connect = async (url: string) => {
-    const c = new Client({ name: 'bench', version: '1' });
-    await c.connect(new StreamableHTTPClientTransport(new URL(url)));
-    return c;
+/** The cells that share one gateway, started for them: the long answer over HTTP and the MCP cells. */
+async function runSharedGatewayCells(settings: Settings, timing: Timing, mock: Service, mcp: Service, results: BenchResults): Promise<void> {
+  const gateway = await startGateway(gatewayConfig({ mockUrl: mock.url, mcpServers: { fixture: mcp.url } }));
+  const mcpDirect = await connectMcp(mcp.url);
+  const mcpViaGateway = await connectMcp(`${gateway.url}/mcp`);
+  const bench: Bench = {
+    settings,
+    timing,
+    endpoints: { mockUrl: mock.url, gatewayUrl: gateway.url },
+    watched: [{ name: 'mock', pid: mock.pid }, { name: 'gateway', pid: gateway.pid }, { name: 'mcp', pid: mcp.pid }],
+    services: [mock, mcp, gateway],
+    mcpDirect,
+    mcpViaGateway,
   };
-  const direct = await connect(mcpUrl);
-  const via = await connect(`${gwUrl}/mcp`);
-  console.log('');
-  console.log('MCP endpoint             conc |  direct rps   p50ms   p99ms | gateway rps   p50ms   p99ms | rps ratio  +p50ms  +p99ms  errors');
-  const row = (name: string, c: number, d: Result, g: Result) =>
-    console.log(`${name.padEnd(24)} ${String(c).padStart(4)} | ${f1(d.rps)} ${f2(d.p50)} ${f2(d.p99)} | ${f1(g.rps)}    ${f2(g.p50)} ${f2(g.p99)} | ${f2(g.rps / d.rps)}  ${f2(g.p50 - d.p50)} ${f2(g.p99 - d.p99)}  ${d.errors + g.errors}`);
-  for (const c of LEVELS.filter((x) => x <= 10)) {
-    const d = await measure(async () => !(await direct.callTool({ name: 'echo', arguments: { text: 'x' } })).isError, c);
-    const g = await measure(async () => !(await via.callTool({ name: 'fixture-echo', arguments: { text: 'x' } })).isError, c);
-    row('tools/call', c, d, g);
-  }
-  await direct.close();
-  await via.close();
-
-  // 10 upstreams: the fixture (paginated, 3 pages) registered ten times.
-  const dir = mkdtempSync(join(tmpdir(), 'toolgate-bench10-'));
-  const config = join(dir, 'toolgate.yaml');
-  const servers = Array.from({ length: 10 }, (_, i) => `  fx${i}: {url: "${mcpUrl}"}`).join('\n');
-  writeFileSync(config, `${readFileSync(baseConfig, 'utf8').replace(/^mcp_servers:.*$/m, '')}mcp_servers:\n${servers}\nmcp_settings: {tools_cache_seconds: 3600}\n`);
-  const cold: number[] = [];
-  let toolCount = 0;
-  for (let i = 0; i < 3; i++) {
-    const g = await startProcess(['bin/toolgate.js', 'serve', '--config', config, '--port', '0'], (l) => {
-      try {
-        return JSON.parse(l).url;
-      } catch {
-        return undefined;
-      }
-    });
-    const c = await connect(`${g.value}/mcp`);
-    const t0 = performance.now();
-    let cursor: string | undefined;
-    toolCount = 0;
-    do {
-      const page = await c.listTools(cursor ? { cursor } : {});
-      toolCount += page.tools.length;
-      cursor = page.nextCursor;
-    } while (cursor);
-    cold.push(performance.now() - t0);
-    if (i === 2) {
-      const listAll = async () => {
-        let n = 0;
-        let cur: string | undefined;
-        do {
-          const page = await c.listTools(cur ? { cursor: cur } : {});
-          n += page.tools.length;
-          cur = page.nextCursor;
-        } while (cur);
-        return n === toolCount;
-      };
-      const warm = await measure(listAll, 1);
-      console.log(`tools/list, 10 upstreams (${toolCount} tools, all pages): cold first listing ${cold.map((x) => x.toFixed(1)).join(' / ')} ms (one per new gateway); cached p50 ${f2(warm.p50)} ms, p99 ${f2(warm.p99)} ms, ${f1(warm.rps)} listings/s`);
+  try {
+    await runPaired(bench, results);
+    if (isSelected(settings, 'mcp.round')) {
+      await runToolRound(bench, results);
+      assertRunning(bench.services);
     }
-    await c.close();
-    g.child.kill('SIGTERM');
+  } finally {
+    await mcpDirect.close();
+    await mcpViaGateway.close();
+    await gateway.stop();
+  }
+  if (isSelected(settings, 'mcp.list')) {
+    results.toolsList = await measureToolsList(mock.url, mcp.url, timing, 3);
+    print(toolsListLine(results.toolsList));
   }
 }
 
-await main();
+/** The cells that start gateways of their own: the concurrent streams and idle memory. */
+async function runFreshGatewayCells(settings: Settings, mock: Service, mcp: Service, results: BenchResults): Promise<void> {
+  const config = gatewayConfig({ mockUrl: mock.url, mcpServers: { fixture: mcp.url } });
+  if (isSelected(settings, 'streams')) {
+    const streams = await measureConcurrentStreams(config, settings.streams, settings.streamFrameMs, settings.repeats);
+    assertRunning([mock, mcp]);
+    results.streams = streams;
+    print('', ...streamsLines(streams), ...errorLines(streams.runs.map((r) => ({ label: 'streams', reasons: r.errorReasons }))));
+  }
+  if (isSelected(settings, 'idle')) {
+    results.idle = await measureIdleRss(config, settings.repeats);
+    print(idleLine(results.idle));
+  }
+}
+
+function allPairedSamples(results: BenchResults): Sample[] {
+  const paired = [...results.longAnswer, ...(results.mcpCall ? [results.mcpCall] : [])];
+  return paired.flatMap((r) => r.samples.flatMap((s) => [s.direct, s.gateway]));
+}
+
+async function main(): Promise<void> {
+  const settings = readSettings();
+  const timing: Timing = { seconds: settings.seconds, warmupSeconds: settings.warmupSeconds };
+  const started = performance.now();
+  const results: BenchResults = {
+    startedAt: new Date().toISOString(), node: process.version, cpus: availableParallelism(), gatewayLaunch: gatewayLaunch(), settings, longAnswer: [], targets: [], totalSeconds: 0,
+  };
+  print(
+    `toolgate bench: node ${results.node}, ${results.cpus} cpus; ${settings.seconds} s per sample after ${settings.warmupSeconds} s warm-up, ` +
+      `median of ${settings.repeats}; ratios and +ms are gateway against direct${settings.only.length ? `; only ${settings.only.join(',')}` : ''}`,
+    `gateway: ${results.gatewayLaunch}`,
+  );
+  const mock = await startFixture('mock provider', 'bench/model-server.ts', []);
+  const mcp = await startFixture('fixture MCP server', 'fixtures/mcp-server.ts', ['http', '--port', '0']);
+  try {
+    if (SHARED_GATEWAY_CELLS.some((id) => isSelected(settings, id))) await runSharedGatewayCells(settings, timing, mock, mcp, results);
+    await runFreshGatewayCells(settings, mock, mcp, results);
+  } finally {
+    await mock.stop();
+    await mcp.stop();
+  }
+  results.targets = evaluateTargets(results);
+  results.totalSeconds = (performance.now() - started) / 1000;
+  print('', 'acceptance targets', ...targetLines(results.targets), '', ...trustLines(allPairedSamples(results)));
+  print(`total ${results.totalSeconds.toFixed(0)} s; results as JSON: ${writeResultsFile(results)}`);
+}
+
+await main().catch((e: unknown) => {
+  console.error(`\nbench stopped: ${e instanceof Error ? e.message : String(e)}`);
+  process.exitCode = 1;
+});
