@@ -73,7 +73,10 @@ export function createApp(deps: AppDeps): Koa {
       },
     }),
   );
-  for (const r of buildRoutes(deps)) app.use(r.routes());
+  // One router holding every route: a request is matched once, not once per route module.
+  const routes = new Router();
+  for (const r of buildRoutes(deps)) routes.use(r.routes());
+  app.use(routes.routes());
   app.use(async (ctx) => {
     throw new ApiError(404, `Invalid URL (${ctx.method} ${ctx.path})`, { code: 'unknown_url' });
   });
