@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { MockRequest } from '../fixtures/mock-provider.ts';
 import { describeRun, runCodex } from './support/codex.ts';
-import { startTestGateway, type TestGateway } from './support/gateway.ts';
+import { startTestGateway, type TestGateway, PROVIDER_KINDS } from './support/gateway.ts';
 
 const KEY = 'sk-toolgate-codex';
 let t: TestGateway;
@@ -17,11 +17,7 @@ before(async () => {
 });
 after(() => t.close());
 
-const KINDS = [
-  { prefix: 'r', api: 'responses' },
-  { prefix: 'c', api: 'chat' },
-  { prefix: 'a', api: 'anthropic' },
-] as const;
+const KINDS = PROVIDER_KINDS;
 
 /** The JSON schema of the function `name` as the provider was offered it, in its own wire form. */
 function offeredSchema(req: MockRequest, name: string): any {

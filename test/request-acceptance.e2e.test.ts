@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import type { ResponseCreateParamsNonStreaming, ResponseInputItem } from 'openai/resources/responses/responses';
 import type { MockRequest } from '../fixtures/mock-provider.ts';
-import { openaiClients, parseSse, startTestGateway, type TestGateway } from './support/gateway.ts';
+import { openaiClients, parseSse, startTestGateway, type TestGateway, PROVIDER_KINDS } from './support/gateway.ts';
 import { validateResponseStream } from './support/validate-stream.ts';
 
 const HEADER = 'x-toolgate-dropped-params';
@@ -49,10 +49,8 @@ async function stream(body: Record<string, unknown>) {
   return { dropped: r.headers.get(HEADER), events, final: events.at(-1).response };
 }
 
-const KINDS = [
-  { prefix: 'c', api: 'chat' },
-  { prefix: 'a', api: 'anthropic' },
-] as const;
+/** The provider kinds that need client tools mapped to functions and back. */
+const KINDS = PROVIDER_KINDS.filter((k) => k.api !== 'responses');
 
 describe('unknown fields', () => {
   test('reach an OpenAI Responses upstream as they were sent; nothing is reported dropped', async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import OpenAI6 from 'openai6';
-import { openaiClients, parseSse, startTestGateway, type TestGateway } from './support/gateway.ts';
+import { openaiClients, parseSse, startTestGateway, type TestGateway, PROVIDER_KINDS } from './support/gateway.ts';
 import { validateResponseStream } from './support/validate-stream.ts';
 
 let t: TestGateway;
@@ -18,11 +18,7 @@ before(async () => {
 });
 after(() => t.close());
 
-const KINDS = [
-  { prefix: 'r', api: 'responses' },
-  { prefix: 'c', api: 'chat' },
-  { prefix: 'a', api: 'anthropic' },
-] as const;
+const KINDS = PROVIDER_KINDS;
 
 const weatherTool = {
   type: 'function' as const,

@@ -22,6 +22,13 @@ export interface TestGateway {
 }
 
 /** Routes: `r/<name>` to the mock as OpenAI Responses, `c/<name>` as an OpenAI-compatible Chat server, `a/<name>` as Anthropic. */
+/** The model-name prefix `mockRoutes` gives each provider kind, and the API the mock sees it as. */
+export const PROVIDER_KINDS = [
+  { prefix: 'r', api: 'responses' },
+  { prefix: 'c', api: 'chat' },
+  { prefix: 'a', api: 'anthropic' },
+] as const;
+
 export function mockRoutes(mock: MockProvider) {
   return [
     { model_name: 'r/*', litellm_params: { model: 'openai/*', api_base: mock.openaiBase, api_key: 'sk-mock-responses', api_mode: 'responses', max_retries: 1 } },
