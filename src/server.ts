@@ -7,6 +7,7 @@ import { ModelCalls } from './agent/model-calls.ts';
 import { Agent } from './agent/run.ts';
 import type { LoadedConfig } from './config/load.ts';
 import { createApp } from './http/app.ts';
+import { answerClientError } from './http/errors.ts';
 import { McpPool } from './mcp/pool.ts';
 import { McpGateway } from './mcp/server/gateway.ts';
 import { buildDeployments } from './providers/deployments.ts';
@@ -92,6 +93,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     configSource: source,
   });
   const server = app.listen(opts.port, opts.host);
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

@@ -205,7 +205,7 @@ function modelRequest(req: ResponsesRequest & { extras?: ModelRequest['extras'] 
 function parseError(schema: { safeParse: (v: unknown, o: object) => { success: boolean; error?: any } }, body: unknown) {
   const r = schema.safeParse(body, { reportInput: true });
   assert.equal(r.success, false, 'expected a validation error');
-  return validationError(r.error);
+  return validationError(r.error, body);
 }
 
 describe('what the schemas accept', () => {

@@ -11,8 +11,10 @@ import type { McpGateway } from '../mcp/server/gateway.ts';
 import type { Router as ModelRouter } from '../providers/router.ts';
 import type { Store } from '../store/types.ts';
 import { requireKey } from './auth.ts';
-import { errorMiddleware, isMcpPath } from './errors.ts';
+import { checkParsedBody } from './body-checks.ts';
+import { bodyError, errorMiddleware, isMcpPath } from './errors.ts';
 import { browserGuard } from './guard.ts';
+import { isPlainJsonPost, readJsonBody } from './json-body.ts';
 import { requestContext } from './request-context.ts';
 import { chatRoutes } from './routes/chat.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -60,19 +62,29 @@ export function createApp(deps: AppDeps): Koa {
   app.use(browserGuard({ keyRequired: deps.masterKey !== undefined, bindHost: deps.bindHost, isMcpPath }));
   const needsKey = (path: string) => path.startsWith('/v1/') || path === '/v1' || isMcpPath(path);
   app.use(async (ctx, next) => (needsKey(ctx.path) ? auth(ctx, next) : next()));
-  app.use(
-    koaBody({
-      json: true,
-      urlencoded: false,
-      text: false,
-      multipart: false,
-      jsonStrict: true,
-      jsonLimit: deps.maxRequestBytes,
-      onError: (err) => {
-        throw err;
-      },
-    }),
-  );
+  const parseBody = koaBody({
+    json: true,
+    urlencoded: false,
+    text: false,
+    multipart: false,
+    jsonStrict: true,
+    jsonLimit: deps.maxRequestBytes,
+  });
+  // MCP messages, plain JSON, take the lean reader (an MCP tool call through the gateway is quick enough for koa-body's cost to show).
+  // Whatever either reader throws is the client's body at fault: a 4xx (bodyError), never a 500.
+  app.use(async (ctx, next) => {
+    // Content codings are case-insensitive (RFC 9110 §8.4.1); the decoders know them in lower case.
+    const encoding = ctx.get('content-encoding').trim().toLowerCase();
+    if (encoding) ctx.req.headers['content-encoding'] = encoding;
+    try {
+      if (isMcpPath(ctx.path) && isPlainJsonPost(ctx.req)) ctx.request.body = (await readJsonBody(ctx.req, deps.maxRequestBytes)) as typeof ctx.request.body;
+      else await parseBody(ctx, async () => {});
+    } catch (e) {
+      throw bodyError(e, encoding);
+    }
+    checkParsedBody(ctx.request.body);
+    return next();
+  });
   // One router holding every route: a request is matched once, not once per route module.
   const routes = new Router();
   for (const r of buildRoutes(deps)) routes.use(r.routes());

@@ -47,6 +47,9 @@ export function browserGuard(opts: { keyRequired: boolean; bindHost: string; isM
     }
     if (ctx.method === 'POST' && !ctx.is('application/json', '+json'))
       throw new ApiError(415, `Request bodies must be JSON (Content-Type: application/json); got '${ctx.get('content-type') || 'none'}'.`, { code: 'unsupported_media_type' });
+    // Bodies are decoded as UTF-8, JSON's only interchange encoding (RFC 8259 §8.1): another charset would be misread.
+    if (ctx.method === 'POST' && ctx.request.charset && !/^utf-?8$/i.test(ctx.request.charset))
+      throw new ApiError(415, `Request bodies must be UTF-8; got charset '${ctx.request.charset}'.`, { code: 'unsupported_media_type' });
     await next();
   };
 }

@@ -29,6 +29,7 @@ import {
 import type { Logger } from 'pino';
 import type { McpServerEntry } from '../config/schema.ts';
 import { providerFetch } from '../providers/fetch.ts';
+import { useLeanSseReader } from './sse-reader.ts';
 
 export type { CallToolResult, Tool };
 
@@ -162,7 +163,9 @@ export class Upstream extends EventEmitter<{ tools_changed: [] }> {
     const url = new URL(c.url!);
     const requestInit = { headers: configuredHeaders(c) };
     if (kind === 'sse') return new SSEClientTransport(url, { requestInit, fetch: fetchWithRequestHeaders });
-    return new StreamableHTTPClientTransport(url, { requestInit, fetch: fetchWithRequestHeaders });
+    const transport = new StreamableHTTPClientTransport(url, { requestInit, fetch: fetchWithRequestHeaders });
+    useLeanSseReader(transport);
+    return transport;
   }
 
   private async open(kind: 'http' | 'sse' | 'stdio'): Promise<Client> {

@@ -413,13 +413,24 @@ export const McpToolFilter = z.strictObject({
 });
 export type McpToolFilter = z.infer<typeof McpToolFilter>;
 
+/** What may go upstream as an HTTP header: a field name (RFC 9110 token), a value without CR, LF or NUL. */
+const HeaderValue = z.string().regex(/^[^\r\n\0]*$/, 'a header value cannot hold CR, LF or NUL');
+const HeaderMap = z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/), HeaderValue, {
+  error: (issue) => (issue.code === 'invalid_key' ? 'not a valid HTTP header name' : undefined),
+});
+/** Credentials belong in `headers` or `authorization`: fetch refuses URLs holding them, and the URL is stored and logged. */
+const hasNoCredentials = (url: string) => {
+  const u = URL.parse(url);
+  return !u || (!u.username && !u.password);
+};
+
 export const McpTool = z.object({
   type: z.literal('mcp'),
   server_label: z.string().min(1),
-  server_url: z.string().min(1).optional(),
+  server_url: z.string().min(1).refine(hasNoCredentials, 'credentials go in headers or authorization, not in the URL').optional(),
   connector_id: z.string().optional(),
-  authorization: z.string().optional(),
-  headers: nullish(z.record(z.string(), z.string())),
+  authorization: HeaderValue.optional(),
+  headers: nullish(HeaderMap),
   server_description: nullish(z.string()),
   allowed_tools: nullish(z.union([z.array(z.string()), McpToolFilter])),
   require_approval: nullish(

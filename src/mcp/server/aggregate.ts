@@ -6,7 +6,6 @@
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
-  CallToolRequestSchema,
   ErrorCode,
   GetPromptRequestSchema,
   GetPromptResultSchema,
@@ -30,7 +29,8 @@ import { forwardedHeaders } from '../../agent/mcp-bindings.ts';
 import { functionName } from '../naming.ts';
 import type { McpPool } from '../pool.ts';
 import { relayProgress, toMcpError, toUpstreamError, type Upstream } from '../upstream.ts';
-import { callGatewayTool, GATEWAY_TOOLS, type GatewayToolDeps } from './gateway-tools.ts';
+import { callGatewayTool, GATEWAY_TOOLS, isGatewayTool, type GatewayToolDeps } from './gateway-tools.ts';
+import { setToolCallHandler } from './tool-call-handler.ts';
 
 export interface AggregateDeps extends GatewayToolDeps {
   pool: McpPool;
@@ -40,6 +40,8 @@ export interface AggregateDeps extends GatewayToolDeps {
 }
 
 const PAGE_SIZE = 50;
+
+type UpstreamTool = { u: Upstream; item: Tool };
 
 function pageOf<T>(items: T[], cursor: string | undefined): { page: T[]; nextCursor?: string } {
   const start = cursor ? Number(Buffer.from(cursor, 'base64url').toString()) : 0;
@@ -94,6 +96,23 @@ export function buildAggregateServer(deps: AggregateDeps, scope: { servers?: str
   }
 
   const upstreamTools = () => gather('tools', (u) => u.listTools());
+  /** Upstream tools by their name here, built once per set of listings (each upstream caches its own). */
+  let toolIndex: { listings: Promise<Tool[]>[]; byName: Promise<Map<string, UpstreamTool>> } | undefined;
+  const upstreamTool = async (name: string): Promise<UpstreamTool | undefined> => {
+    const listings = upstreams.map((u) => u.listTools());
+    if (!toolIndex || listings.some((l, i) => l !== toolIndex!.listings[i])) {
+      const byName = upstreamTools().then((hits) => {
+        const index = new Map<string, UpstreamTool>();
+        for (const hit of hits) {
+          const key = functionName(hit.u.name, hit.item.name);
+          if (!index.has(key)) index.set(key, hit);
+        }
+        return index;
+      });
+      toolIndex = { listings, byName };
+    }
+    return (await toolIndex.byName).get(name);
+  };
   const upstreamPrompts = () => gather<Prompt>('prompts', (u) => allPages(u, 'prompts/list', 'prompts', ListPromptsResultSchema));
   const upstreamResources = () => gather<Resource>('resources', (u) => allPages(u, 'resources/list', 'resources', ListResourcesResultSchema));
   const upstreamTemplates = () => gather<ResourceTemplate>('resources', (u) => allPages(u, 'resources/templates/list', 'resourceTemplates', ListResourceTemplatesResultSchema));
@@ -107,12 +126,14 @@ export function buildAggregateServer(deps: AggregateDeps, scope: { servers?: str
     return { tools: page, ...(nextCursor ? { nextCursor } : {}) };
   });
 
-  server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+  setToolCallHandler(server, async (req, extra) => {
     const name = req.params.name;
-    const ctx = { signal: extra.signal, log: deps.log, headers: { ...scope.headers, ...extra.requestInfo?.headers } };
-    const own = await callGatewayTool(deps, name, req.params.arguments, ctx);
-    if (own) return own;
-    const hit = (await upstreamTools()).find(({ u, item }) => functionName(u.name, item.name) === name);
+    if (isGatewayTool(name)) {
+      const ctx = { signal: extra.signal, log: deps.log, headers: { ...scope.headers, ...extra.requestInfo?.headers } };
+      const own = await callGatewayTool(deps, name, req.params.arguments, ctx);
+      if (own) return own;
+    }
+    const hit = await upstreamTool(name);
     if (!hit) throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`);
     try {
       return await hit.u.callTool(hit.item.name, req.params.arguments ?? {}, {

@@ -110,6 +110,12 @@ export const GATEWAY_TOOLS: Tool[] = [
   },
 ];
 
+const GATEWAY_TOOL_NAMES = new Set(GATEWAY_TOOLS.map((t) => t.name));
+
+export function isGatewayTool(name: string): boolean {
+  return GATEWAY_TOOL_NAMES.has(name);
+}
+
 export interface GatewayToolDeps {
   agent: Agent;
   calls: ModelCalls;

@@ -40,10 +40,14 @@ import {
   type InitializeRequest,
   type Notification,
   type RequestId,
+  type ServerNotification,
+  type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Logger } from 'pino';
 import type { McpServerEntry, McpSettings } from '../../config/schema.ts';
 import { relayProgress, toMcpError, Upstream } from '../upstream.ts';
+import { setToolCallHandler, type ToolCallHandler } from './tool-call-handler.ts';
 
 type RequestSchema = typeof ListToolsRequestSchema;
 
@@ -130,7 +134,7 @@ export async function openPassthrough(name: string, config: McpServerEntry, init
 
   for (const f of FORWARDED) {
     if (!offered[f.capability]) continue;
-    server.setRequestHandler(f.request, async (req, extra) => {
+    const forward = async (req: { params?: object }, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
       const entry = { id: extra.requestId, notify: (n: Notification) => extra.sendNotification(n as never) };
       inflight.push(entry);
       try {
@@ -146,7 +150,9 @@ export async function openPassthrough(name: string, config: McpServerEntry, init
       } finally {
         inflight.splice(inflight.indexOf(entry), 1);
       }
-    });
+    };
+    if (f.method === 'tools/call') setToolCallHandler(server, forward as ToolCallHandler);
+    else server.setRequestHandler(f.request, forward);
   }
   return { server, close: () => upstream.close() };
 }

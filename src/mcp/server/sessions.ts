@@ -1,15 +1,17 @@
 /**
  * Downstream MCP sessions over HTTP: Streamable HTTP (one SDK `Server` and transport per session, an
  * idle timeout, a cap, resumable streams) and the legacy HTTP+SSE transport. Unknown or expired session
- * ids get 404 (so clients re-initialize), a missing one 400.
+ * ids get 404 (so clients re-initialize), a missing one 400. Streamable HTTP uses the SDK's
+ * web-standard transport through a bridge of our own (see web-bridge.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { isInitializeRequest, type InitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { SessionEventStore } from './event-store.ts';
+import { sendWebResponse, toWebRequest } from './web-bridge.ts';
 
 /** A JSON-RPC error the transport layer answers with (no request id is known). */
 export class McpHttpError extends Error {
@@ -32,7 +34,7 @@ export type SessionFactory = (init: InitializeRequest) => Promise<SessionServer>
 
 interface Session {
   id: string;
-  transport: StreamableHTTPServerTransport | SSEServerTransport;
+  transport: WebStandardStreamableHTTPServerTransport | SSEServerTransport;
   lastSeen: number;
   /** Requests in flight and streams held open (SSE GET, the legacy stream): while any, the session is not idle. */
   open: number;
@@ -81,25 +83,33 @@ export class McpSessions {
     });
   }
 
-  /** One Streamable HTTP request (POST, GET or DELETE). The transport writes the response itself. */
+  /** One Streamable HTTP request (POST, GET or DELETE), answered on `res`. */
   async handleStreamable(req: IncomingMessage, res: ServerResponse, body: unknown, factory: SessionFactory): Promise<void> {
     // Clients that accept only JSON get JSON answers; the transport wants both types listed.
     const accept = req.headers.accept ?? '';
     const jsonOnly = accept.includes('application/json') && !accept.includes('text/event-stream') && req.method === 'POST';
-    if (jsonOnly) req.headers.accept = `${accept}, text/event-stream`;
+    let request: Request;
+    try {
+      request = toWebRequest(req, jsonOnly ? { accept: `${accept}, text/event-stream` } : {});
+    } catch {
+      throw new McpHttpError(400, -32600, 'Bad Request: the request URL or Host header is malformed');
+    }
+    const parsedBody = req.method === 'POST' ? body : undefined;
+    // JSON-RPC 2.0 §6: an empty batch is an invalid request (the SDK transport would accept it with 202).
+    if (Array.isArray(parsedBody) && parsedBody.length === 0) throw new McpHttpError(400, -32600, 'Invalid Request: empty batch');
     const sid = req.headers['mcp-session-id'];
     if (typeof sid === 'string') {
       const s = this.sessions.get(sid);
-      if (!s || !(s.transport instanceof StreamableHTTPServerTransport)) throw new McpHttpError(404, -32001, 'Session not found');
+      if (!s || !(s.transport instanceof WebStandardStreamableHTTPServerTransport)) throw new McpHttpError(404, -32001, 'Session not found');
       this.track(s, res);
-      await s.transport.handleRequest(req, res, body);
+      await sendWebResponse(res, await s.transport.handleRequest(request, { parsedBody }));
       return;
     }
     if (req.method !== 'POST' || !isInitializeRequest(body)) throw new McpHttpError(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
     this.admit();
     const built = await factory(body);
     let session: Session | undefined;
-    const transport = new StreamableHTTPServerTransport({
+    const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       enableJsonResponse: jsonOnly,
       eventStore: new SessionEventStore(),
@@ -114,7 +124,7 @@ export class McpSessions {
       void built.server.close().catch(() => {});
     };
     await built.server.connect(transport);
-    await transport.handleRequest(req, res, body);
+    await sendWebResponse(res, await transport.handleRequest(request, { parsedBody }));
     if (session) session.lastSeen = Date.now();
     else await transport.close(); // initialize failed: nothing to keep
   }
