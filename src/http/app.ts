@@ -70,14 +70,15 @@ export function createApp(deps: AppDeps): Koa {
     jsonStrict: true,
     jsonLimit: deps.maxRequestBytes,
   });
-  // MCP messages, plain JSON, take the lean reader (an MCP tool call through the gateway is quick enough for koa-body's cost to show).
+  // Plain JSON, the body of almost every request, takes the lean reader (koa-body's cost shows on a
+  // quick MCP tool call or model answer); koa-body reads the rest (content encodings).
   // Whatever either reader throws is the client's body at fault: a 4xx (bodyError), never a 500.
   app.use(async (ctx, next) => {
     // Content codings are case-insensitive (RFC 9110 §8.4.1); the decoders know them in lower case.
     const encoding = ctx.get('content-encoding').trim().toLowerCase();
     if (encoding) ctx.req.headers['content-encoding'] = encoding;
     try {
-      if (isMcpPath(ctx.path) && isPlainJsonPost(ctx.req)) ctx.request.body = (await readJsonBody(ctx.req, deps.maxRequestBytes)) as typeof ctx.request.body;
+      if (isPlainJsonPost(ctx.req)) ctx.request.body = (await readJsonBody(ctx.req, deps.maxRequestBytes)) as typeof ctx.request.body;
       else await parseBody(ctx, async () => {});
     } catch (e) {
       throw bodyError(e, encoding);

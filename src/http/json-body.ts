@@ -1,7 +1,7 @@
 /**
  * A lean reader for plain JSON request bodies that does what koa-body does with them (strict: an object
  * or an array, empty as `{}`; `__proto__` keys refused; the size limit; the same errors) at a fraction
- * of its cost. The MCP endpoints use it: a proxied tool call is quick enough for that cost to show.
+ * of its cost. Every plain JSON body goes through it; koa-body reads encoded ones.
  */
 import type { IncomingMessage } from 'node:http';
 
