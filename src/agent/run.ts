@@ -227,9 +227,11 @@ class AgentRun {
       await first;
     }
     try {
-      emitter.start();
-      // A streamed response is stored as in progress at once, so a client that has its id can read it.
+      // A streamed response is stored as in progress before its first event is queued: the store commits
+      // before the writer sends (both at the end of this event-loop turn, in that order), so a client
+      // that has the id can always read it, even after a crash.
       if (emitter.streaming) this.persist();
+      emitter.start();
       conversation ??= await this.startConversation();
       const functionTools = [...p.clientTools, ...this.catalog.functionDefs()];
       for (let rounds = 0; ; rounds++) {

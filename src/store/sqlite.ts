@@ -24,6 +24,12 @@ const INTERRUPTED = { code: 'server_error', message: 'The gateway stopped while 
 export class SqliteStore implements Store {
   readonly description: string;
   private db: DatabaseSync | null;
+  /**
+   * Responses saved in this turn of the event loop, committed together at its end (one transaction, and
+   * one row write for a response saved twice in the turn): the answer goes out before its row is
+   * written. Every read commits them first, so the store always reads its own writes.
+   */
+  private readonly pending = new Map<string, StoredResponse>();
   private readonly stmts: {
     save: StatementSync;
     get: StatementSync;
@@ -75,21 +81,43 @@ export class SqliteStore implements Store {
   }
 
   saveResponse(r: StoredResponse): void {
-    const res = r.response;
-    this.stmts.save.run(res.id, res.created_at, res.status, res.previous_response_id, JSON.stringify(r.request), JSON.stringify(r.inputItems), JSON.stringify(res), JSON.stringify(r.approvals));
+    if (this.pending.size === 0) setImmediate(this.commit);
+    this.pending.set(r.response.id, r);
   }
 
+  /** Writes what was saved in this turn, as it is now. */
+  private readonly commit = (): void => {
+    if (this.pending.size === 0 || !this.db) return;
+    const db = this.db;
+    db.exec('BEGIN');
+    try {
+      for (const r of this.pending.values()) {
+        const res = r.response;
+        this.stmts.save.run(res.id, res.created_at, res.status, res.previous_response_id, JSON.stringify(r.request), JSON.stringify(r.inputItems), JSON.stringify(res), JSON.stringify(r.approvals));
+      }
+      db.exec('COMMIT');
+    } catch (e) {
+      db.exec('ROLLBACK');
+      throw e;
+    } finally {
+      this.pending.clear();
+    }
+  };
+
   getResponse(id: string): StoredResponse | null {
+    this.commit();
     const row = this.stmts.get.get(id) as { request: string; input_items: string; response: string; approvals: string } | undefined;
     if (!row) return null;
     return { request: JSON.parse(row.request), inputItems: JSON.parse(row.input_items), response: JSON.parse(row.response), approvals: JSON.parse(row.approvals) };
   }
 
   responseStatus(id: string): string | null {
+    this.commit();
     return (this.stmts.status.get(id) as { status: string } | undefined)?.status ?? null;
   }
 
   deleteResponse(id: string): boolean {
+    this.commit();
     return Number(this.stmts.del.run(id).changes) > 0;
   }
 
@@ -107,6 +135,7 @@ export class SqliteStore implements Store {
   }
 
   failInterrupted(): number {
+    this.commit();
     const rows = this.stmts.inProgress.all() as { id: string; response: string }[];
     for (const row of rows) {
       const response = { ...JSON.parse(row.response), status: 'failed', error: INTERRUPTED };
@@ -116,6 +145,7 @@ export class SqliteStore implements Store {
   }
 
   close(): void {
+    this.commit();
     this.db?.close();
     this.db = null;
   }

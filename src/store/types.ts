@@ -25,7 +25,7 @@ export interface Store {
   readonly description: string;
   /** True once opened and migrated, false after close. */
   ready(): boolean;
-  /** Inserts or replaces a response. */
+  /** Inserts or replaces a response. It may be written a little later (the SQLite store commits at the end of the event-loop turn), but every read sees it. */
   saveResponse(r: StoredResponse): void;
   getResponse(id: string): StoredResponse | null;
   /** A response's status alone, or null when there is no such response. */
