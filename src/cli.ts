@@ -1,7 +1,8 @@
 /** `toolgate [serve] [--config FILE] [--port N] [--host H]`, `--help`, `--version`. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load.ts';
+import { VERSION } from './version.ts';
 
 const USAGE = `Usage: toolgate [serve] [options]
 
@@ -22,11 +23,6 @@ Without a config file, OPENAI_API_KEY routes every model name to OpenAI and
 ANTHROPIC_API_KEY routes claude-* names to Anthropic.`;
 
 class UsageError extends Error {}
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 export interface CliArgs {
   command: 'serve' | 'mcp' | 'help' | 'version';
@@ -76,7 +72,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     process.exit(2);
   }
   if (args.command === 'help') return void process.stdout.write(`${USAGE}\n`);
-  if (args.command === 'version') return void process.stdout.write(`${version()}\n`);
+  if (args.command === 'version') return void process.stdout.write(`${VERSION}\n`);
   // Loaded only to serve, so --help and flag errors answer at once.
   const [{ createLogger }, { startServer, buildGateway }] = await Promise.all([import('./log.ts'), import('./server.ts')]);
   // Over stdio, stdout carries only protocol messages: logs go to stderr.

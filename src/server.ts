@@ -1,5 +1,4 @@
 /** Wires config, store, providers, agent and HTTP app together, and listens. */
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
@@ -13,8 +12,8 @@ import { McpGateway } from './mcp/server/gateway.ts';
 import { buildDeployments } from './providers/deployments.ts';
 import { Router } from './providers/router.ts';
 import { openStore } from './store/sqlite.ts';
+import { VERSION } from './version.ts';
 
-export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface RunningServer {
   url: string;

@@ -29,6 +29,7 @@ import {
 import type { Logger } from 'pino';
 import type { McpServerEntry } from '../config/schema.ts';
 import { providerFetch } from '../providers/fetch.ts';
+import { VERSION } from '../version.ts';
 import { useLeanSseReader } from './sse-reader.ts';
 
 export type { CallToolResult, Tool };
@@ -170,7 +171,7 @@ export class Upstream extends EventEmitter<{ tools_changed: [] }> {
 
   private async open(kind: 'http' | 'sse' | 'stdio'): Promise<Client> {
     // The shared session cannot relay sampling or elicitation, so unless told otherwise it declares neither.
-    const client = new Client(this.opts.clientInfo ?? { name: 'toolgate', version: '0.1.0' }, { capabilities: this.opts.clientCapabilities ?? {} });
+    const client = new Client(this.opts.clientInfo ?? { name: 'toolgate', version: VERSION }, { capabilities: this.opts.clientCapabilities ?? {} });
     this.opts.configure?.(client);
     client.setNotificationHandler(ToolListChangedNotificationSchema, async (n) => {
       this.tools = null;
