@@ -1,7 +1,7 @@
 /**
  * Unit tests of src/protocol/client-tools.ts: the client's own tools offered as functions to Chat and
  * Anthropic providers, their calls mapped back to OpenAI's item shapes (whole items and streams, which
- * must stay valid per openai-wire.md §3.5), and the client's earlier calls and outputs replayed as
+ * must stay valid per the ordering rules of test/support/validate-stream.ts), and the client's earlier calls and outputs replayed as
  * function calls and outputs.
  */
 import assert from 'node:assert/strict';

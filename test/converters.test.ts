@@ -167,7 +167,7 @@ describe('requests to providers', () => {
 });
 
 describe('recorded provider streams to canonical events', () => {
-  test('Chat tool-call chunks (openai-wire.md §5.3)', () => {
+  test('Chat tool-call chunks (as OpenAI documents them)', () => {
     const events = decode('openai-chat-tool-call.sse', new ChatStreamDecoder());
     assert.deepEqual(events.map((e) => e.type), [
       'response.output_item.added',
@@ -194,7 +194,7 @@ describe('recorded provider streams to canonical events', () => {
     assert.deepEqual(end.usage, { input_tokens: 19, input_tokens_details: { cached_tokens: 3 }, output_tokens: 4, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 23 });
   });
 
-  test('Anthropic text then tool (openai-wire.md §7.2)', () => {
+  test('Anthropic text then tool (as Anthropic documents it)', () => {
     const events = decode('anthropic-text-then-tool.sse', new AnthropicStreamDecoder());
     const items = events.filter((e) => e.type === 'response.output_item.done').map((e) => (e as { item: { type: string } }).item);
     assert.deepEqual(items.map((i) => i.type), ['message', 'function_call']);

@@ -40,7 +40,7 @@ async function post(path: string, body: unknown, base = t.gw.url) {
   return { status: res.status, headers: res.headers, text, json: res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined };
 }
 
-/** A streamed /v1/responses call: its dropped-params header and its events, checked against openai-wire.md §3.5. */
+/** A streamed /v1/responses call: its dropped-params header and its events, checked against the ordering rules (support/validate-stream.ts). */
 async function stream(body: Record<string, unknown>) {
   const r = await post('/v1/responses', { ...body, stream: true });
   assert.equal(r.status, 200, r.text);

@@ -1,5 +1,5 @@
 /**
- * Zod schemas of the OpenAI Chat Completions request (openai-wire.md §5), as the gateway accepts it.
+ * Zod schemas of the OpenAI Chat Completions request (OpenAI API reference; the field list is openai-node's `ChatCompletionCreateParams`), as the gateway accepts it.
  */
 import { z } from 'zod';
 import { splitUnknown, type Passthrough } from './passthrough.ts';

@@ -1,7 +1,7 @@
 /**
  * Builds well-formed Responses item events from the pieces a provider stream delivers
  * (text deltas, tool-call fragments, ...). Chat and Anthropic stream decoders both use it,
- * so the ordering rules of openai-wire.md §3.5 live in one place.
+ * so the ordering rules (checked by test/support/validate-stream.ts) live in one place.
  * Every method appends the events it makes to `out`: one array per network chunk, no copies.
  */
 import type { ModelEvent, OutputPart } from './events.ts';

@@ -1,4 +1,4 @@
-/** OpenAI's error shape: `{"error": {"message", "type", "param", "code"}}` (openai-wire.md §4.6). */
+/** OpenAI's error shape: `{"error": {"message", "type", "param", "code"}}` (OpenAI API reference: error codes). */
 
 export interface ErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };

@@ -1,5 +1,5 @@
 /**
- * Responses API stream events (openai-wire.md §3.2), the gateway's canonical event form.
+ * Responses API stream events (OpenAI API reference: Responses streaming), the gateway's canonical event form.
  * Providers yield `ModelEvent`s: the item-scoped events of one model call, indexed from 0 for that call.
  * Each event is built once, in its wire form (`type` and `sequence_number` first, as OpenAI writes them);
  * the agent re-bases `output_index` and sets `sequence_number` in place as it emits it.
@@ -59,7 +59,7 @@ export type ItemEvent =
 
 export type ResponseStatus = 'completed' | 'failed' | 'in_progress' | 'cancelled' | 'queued' | 'incomplete';
 
-/** The Response object as the API returns it (openai-wire.md §2.1). */
+/** The Response object as the API returns it (OpenAI API reference: the response object). */
 export interface ResponseObject {
   id: string;
   object: 'response';

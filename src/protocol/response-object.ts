@@ -14,7 +14,7 @@ function echoTool(t: Tool): unknown {
   };
 }
 
-/** A new Response in progress, with every field the API returns (openai-wire.md §2.1). */
+/** A new Response in progress, with every field the API returns (OpenAI API reference: the response object). */
 export function newResponseObject(id: string, req: ResponsesRequest, opts: { model: string; store: boolean }): ResponseObject {
   return {
     id,

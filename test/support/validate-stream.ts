@@ -1,6 +1,8 @@
 /**
- * A Responses event-stream validator written from openai-wire.md §3.5 (ordering rules) and §3.1
- * (framing). Returns the list of violations; an empty list means the stream is well-formed.
+ * A Responses event-stream validator: the framing of OpenAI's streams (`event:` equal to `type`,
+ * `sequence_number` from 0) and the ordering rules openai-node's stream accumulator relies on
+ * (`lib/responses/ResponseStream`: an item is added before any event names it, parts within items,
+ * one terminal event last). Returns the list of violations; an empty list means the stream is well-formed.
  */
 export interface Frame {
   event?: string;

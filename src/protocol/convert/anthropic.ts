@@ -1,6 +1,6 @@
 /**
  * Canonical Responses request -> Anthropic Messages request
- * (openai-wire.md §7).
+ * (docs.anthropic.com, Messages API).
  */
 import type {
   ContentBlockParam,

@@ -1,6 +1,6 @@
 /**
  * The gateway's answer to a /v1/chat/completions client: a finished response as a chat completion, and
- * the response's events as chunks (openai-wire.md §5.2, §5.3).
+ * the response's events as chunks (OpenAI API reference: the chat completion object and its chunks).
  */
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { ChatUsage, FinishReason } from '../chat.ts';

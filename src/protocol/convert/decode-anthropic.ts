@@ -1,5 +1,5 @@
 /**
- * An Anthropic Messages answer (openai-wire.md §7.2) in canonical form: a stream of events becomes item
+ * An Anthropic Messages answer (docs.anthropic.com, Messages API and its streaming events) in canonical form: a stream of events becomes item
  * events, a whole message becomes output items.
  */
 import type { Message, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages/messages';

@@ -1,5 +1,5 @@
 /**
- * A Chat Completions answer (openai-wire.md §5.2, §5.3) in canonical form: a stream of chunks becomes
+ * A Chat Completions answer (OpenAI API reference, the chat completion object and its chunks) in canonical form: a stream of chunks becomes
  * item events, a whole completion becomes output items.
  */
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
