@@ -14,7 +14,7 @@ export interface McpBinding {
   label: string;
   entry: McpTool;
   servers: Upstream[];
-  /** Upstreams made for this request alone (remote URLs), closed when it ends. */
+  /** A remote server named by URL (pooled per label, URL and headers; its session closes when idle). */
   ephemeral: boolean;
   /** Headers to send with this binding's calls to one server. */
   headers: Map<string, Record<string, string>>;

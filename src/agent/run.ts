@@ -270,7 +270,6 @@ class AgentRun {
     } finally {
       // A model stream opened but never read (the run failed first) is cancelled, not left open.
       if (first) this.abort.abort();
-      for (const b of p.bindings) if (b.ephemeral) for (const s of b.servers) void s.close();
     }
   }
 

@@ -1,7 +1,8 @@
 /**
  * One upstream MCP server and its one live session, reused across requests. It connects lazily (or
  * when the pool warms it up), reconnects after the session is lost, restarts a crashed stdio process,
- * caches `tools/list` (every page) until `notifications/tools/list_changed` or the TTL, and calls tools
+ * caches the tool, prompt, resource and template listings (every page) until the matching
+ * `notifications/.../list_changed` or the TTL, and calls tools
  * with a timeout and cancellation. Per-request headers ride along through AsyncLocalStorage, so the
  * shared session can still carry one caller's `x-mcp-<server>-*` headers on that caller's calls.
  */
@@ -18,12 +19,20 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CallToolResultSchema,
   ErrorCode,
+  ListPromptsResultSchema,
+  ListResourcesResultSchema,
+  ListResourceTemplatesResultSchema,
   ListToolsResultSchema,
   McpError,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
   ToolListChangedNotificationSchema,
   type CallToolResult,
   type ClientCapabilities,
   type Progress,
+  type Prompt,
+  type Resource,
+  type ResourceTemplate,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
@@ -111,6 +120,20 @@ export function configuredHeaders(c: McpServerEntry): Record<string, string> {
 
 export type UpstreamState = 'idle' | 'connecting' | 'ready' | 'error' | 'closed';
 
+type Listing = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
+
+/** Every page of a list request (`tools/list`, `prompts/list`, ...). */
+async function allPages<T>(client: Client, method: string, key: string, schema: AnySchema, timeout: number): Promise<T[]> {
+  const all: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = (await client.request({ method, params: cursor ? { cursor } : {} }, schema, { timeout })) as Record<string, unknown> & { nextCursor?: string };
+    all.push(...(page[key] as T[]));
+    cursor = page.nextCursor;
+  } while (cursor);
+  return all;
+}
+
 export interface UpstreamOptions {
   name: string;
   config: McpServerEntry;
@@ -125,18 +148,22 @@ export interface UpstreamOptions {
   clientCapabilities?: ClientCapabilities;
   /** Installs request and notification handlers on a new client before it connects. */
   configure?: (client: Client) => void;
+  /** Closes the session after this long without a request (it reopens on the next one). Default: never. */
+  idleMs?: number;
 }
 
-export class Upstream extends EventEmitter<{ tools_changed: [] }> {
+export class Upstream extends EventEmitter<{ tools_changed: []; list_changed: [kind: 'prompts' | 'resources'] }> {
   readonly name: string;
   readonly config: McpServerEntry;
   private readonly log: Logger;
   private readonly opts: UpstreamOptions;
   private client: Client | null = null;
   private connecting: Promise<Client> | null = null;
-  private tools: { at: number; list: Promise<Tool[]> } | null = null;
+  private readonly lists = new Map<Listing, { at: number; list: Promise<unknown[]> }>();
   private closed = false;
   private restartTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private busy = 0;
   private restarts = 0;
   state: UpstreamState = 'idle';
   lastError: string | undefined;
@@ -174,9 +201,20 @@ export class Upstream extends EventEmitter<{ tools_changed: [] }> {
     const client = new Client(this.opts.clientInfo ?? { name: 'toolgate', version: VERSION }, { capabilities: this.opts.clientCapabilities ?? {} });
     this.opts.configure?.(client);
     client.setNotificationHandler(ToolListChangedNotificationSchema, async (n) => {
-      this.tools = null;
+      this.lists.delete('tools');
       this.log.info('tools/list_changed: tool cache dropped');
       this.emit('tools_changed');
+      await client.fallbackNotificationHandler?.(n);
+    });
+    client.setNotificationHandler(PromptListChangedNotificationSchema, async (n) => {
+      this.lists.delete('prompts');
+      this.emit('list_changed', 'prompts');
+      await client.fallbackNotificationHandler?.(n);
+    });
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, async (n) => {
+      this.lists.delete('resources');
+      this.lists.delete('resourceTemplates');
+      this.emit('list_changed', 'resources');
       await client.fallbackNotificationHandler?.(n);
     });
     const transport = this.makeTransport(kind);
@@ -226,7 +264,7 @@ export class Upstream extends EventEmitter<{ tools_changed: [] }> {
   private onClientClosed(client: Client): void {
     if (this.client !== client) return;
     this.client = null;
-    this.tools = null;
+    this.lists.clear();
     if (this.closed) return;
     this.state = 'error';
     this.lastError = `${this.name}: the connection closed`;
@@ -243,51 +281,85 @@ export class Upstream extends EventEmitter<{ tools_changed: [] }> {
   private drop(client: Client): void {
     if (this.client === client) {
       this.client = null;
-      this.tools = null;
+      this.lists.clear();
     }
     void client.close().catch(() => {});
   }
 
   /** Runs `fn` on the session; a lost session (HTTP 404) is re-initialized and `fn` tried once more. */
   private async withSession<T>(fn: (c: Client) => Promise<T>): Promise<T> {
-    const client = await this.connect();
+    this.busy++;
+    clearTimeout(this.idleTimer);
     try {
-      return await fn(client);
-    } catch (e) {
-      if (e instanceof StreamableHTTPError && e.code === 404) {
-        this.log.info('upstream session expired; re-initializing');
-        this.drop(client);
-        return fn(await this.connect());
+      const client = await this.connect();
+      try {
+        return await fn(client);
+      } catch (e) {
+        if (e instanceof StreamableHTTPError && e.code === 404) {
+          this.log.info('upstream session expired; re-initializing');
+          this.drop(client);
+          return await fn(await this.connect());
+        }
+        throw e;
       }
-      throw e;
+    } finally {
+      if (--this.busy === 0 && this.opts.idleMs !== undefined) {
+        this.idleTimer = setTimeout(() => void this.closeSession(), this.opts.idleMs);
+        this.idleTimer.unref();
+      }
     }
   }
 
-  /** Every tool, all pages, with the server's allowed/disallowed filters and without task-only tools. */
+  /** Ends the session (telling an HTTP server so); the next request opens a new one. */
+  async closeSession(): Promise<void> {
+    clearTimeout(this.idleTimer);
+    const client = this.client;
+    if (!client || this.busy) return;
+    this.client = null;
+    this.lists.clear();
+    this.state = 'idle';
+    const transport = client.transport;
+    if (transport instanceof StreamableHTTPClientTransport) await transport.terminateSession().catch(() => {});
+    await client.close().catch(() => {});
+    this.log.info('upstream session closed');
+  }
+
+  /** A listing from the cache, or listed (every page) and cached until its list_changed or the TTL. */
+  private cached<T>(kind: Listing, load: (client: Client) => Promise<T[]>): Promise<T[]> {
+    const hit = this.lists.get(kind);
+    if (hit && Date.now() - hit.at < this.opts.toolsCacheMs) return hit.list as Promise<T[]>;
+    const list = this.withSession(load).catch((e) => {
+      throw toUpstreamError(e, this.name);
+    });
+    const entry = { at: Date.now(), list };
+    this.lists.set(kind, entry);
+    list.catch(() => {
+      if (this.lists.get(kind) === entry) this.lists.delete(kind);
+    });
+    return list;
+  }
+
+  /** Every tool, with the server's allowed/disallowed filters and without task-only tools. */
   listTools(): Promise<Tool[]> {
-    const ttl = this.opts.toolsCacheMs;
-    if (this.tools && Date.now() - this.tools.at < ttl) return this.tools.list;
-    const list = this.withSession(async (client) => {
-      const all: Tool[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await client.request({ method: 'tools/list', params: cursor ? { cursor } : {} }, ListToolsResultSchema, { timeout: this.opts.toolTimeoutMs });
-        all.push(...page.tools);
-        cursor = page.nextCursor;
-      } while (cursor);
+    return this.cached('tools', async (client) => {
+      const all = await allPages<Tool>(client, 'tools/list', 'tools', ListToolsResultSchema, this.opts.toolTimeoutMs);
       const { allowed_tools: allow, disallowed_tools: deny } = this.config;
       return all.filter(
         (t) => t.execution?.taskSupport !== 'required' && (!allow || allow.includes(t.name)) && (allow || !deny?.includes(t.name)),
       );
-    }).catch((e) => {
-      throw toUpstreamError(e, this.name);
     });
-    const entry = { at: Date.now(), list };
-    this.tools = entry;
-    list.catch(() => {
-      if (this.tools === entry) this.tools = null;
-    });
-    return list;
+  }
+
+  listPrompts(): Promise<Prompt[]> {
+    return this.cached('prompts', (client) => allPages(client, 'prompts/list', 'prompts', ListPromptsResultSchema, this.opts.toolTimeoutMs));
+  }
+
+  listResources(): Promise<Resource[]> {
+    return this.cached('resources', (client) => allPages(client, 'resources/list', 'resources', ListResourcesResultSchema, this.opts.toolTimeoutMs));
+  }
+
+  listResourceTemplates(): Promise<ResourceTemplate[]> {
+    return this.cached('resourceTemplates', (client) => allPages(client, 'resources/templates/list', 'resourceTemplates', ListResourceTemplatesResultSchema, this.opts.toolTimeoutMs));
   }
 
   async callTool(
@@ -325,6 +397,7 @@ export class Upstream extends EventEmitter<{ tools_changed: [] }> {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.restartTimer);
+    clearTimeout(this.idleTimer);
     this.state = 'closed';
     const c = this.client ?? (await this.connecting?.catch(() => null));
     this.client = null;

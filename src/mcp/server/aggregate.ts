@@ -2,7 +2,7 @@
  * The aggregated `/mcp` server (one SDK `Server` per downstream session): the gateway's own tools plus
  * every upstream's tools and prompts, namespaced `<server>-<name>` as the bridge names them, and their
  * resources and templates under their own URIs (reads are routed by URI). Upstream calls go through the
- * shared pool, one live session per upstream.
+ * shared pool, one live session per upstream; listings come from each upstream's cache.
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
@@ -10,11 +10,8 @@ import {
   GetPromptRequestSchema,
   GetPromptResultSchema,
   ListPromptsRequestSchema,
-  ListPromptsResultSchema,
   ListResourcesRequestSchema,
-  ListResourcesResultSchema,
   ListResourceTemplatesRequestSchema,
-  ListResourceTemplatesResultSchema,
   ListToolsRequestSchema,
   McpError,
   ReadResourceRequestSchema,
@@ -84,17 +81,6 @@ export function buildAggregateServer(deps: AggregateDeps, scope: { servers?: str
     return lists.flat();
   }
 
-  async function allPages<K extends string, T>(u: Upstream, method: string, key: K, schema: Parameters<Upstream['request']>[1]): Promise<T[]> {
-    const out: T[] = [];
-    let cursor: string | undefined;
-    do {
-      const r = (await u.request({ method, params: cursor ? { cursor } : {} }, schema)) as Record<K, T[]> & { nextCursor?: string };
-      out.push(...r[key]);
-      cursor = r.nextCursor;
-    } while (cursor);
-    return out;
-  }
-
   const upstreamTools = () => gather('tools', (u) => u.listTools());
   /** Upstream tools by their name here, built once per set of listings (each upstream caches its own). */
   let toolIndex: { listings: Promise<Tool[]>[]; byName: Promise<Map<string, UpstreamTool>> } | undefined;
@@ -113,9 +99,10 @@ export function buildAggregateServer(deps: AggregateDeps, scope: { servers?: str
     }
     return (await toolIndex.byName).get(name);
   };
-  const upstreamPrompts = () => gather<Prompt>('prompts', (u) => allPages(u, 'prompts/list', 'prompts', ListPromptsResultSchema));
-  const upstreamResources = () => gather<Resource>('resources', (u) => allPages(u, 'resources/list', 'resources', ListResourcesResultSchema));
-  const upstreamTemplates = () => gather<ResourceTemplate>('resources', (u) => allPages(u, 'resources/templates/list', 'resourceTemplates', ListResourceTemplatesResultSchema));
+  // From each upstream's listing cache, which prompts/get and resources/read route by too.
+  const upstreamPrompts = () => gather<Prompt>('prompts', (u) => u.listPrompts());
+  const upstreamResources = () => gather<Resource>('resources', (u) => u.listResources());
+  const upstreamTemplates = () => gather<ResourceTemplate>('resources', (u) => u.listResourceTemplates());
 
   server.setRequestHandler(ListToolsRequestSchema, async (req) => {
     const namespaced: Tool[] = (await upstreamTools()).map(({ u, item }) => {
@@ -192,6 +179,17 @@ export function buildAggregateServer(deps: AggregateDeps, scope: { servers?: str
   const onToolsChanged = (name: string) => {
     if (upstreams.some((u) => u.name === name)) void server.sendToolListChanged().catch(() => {});
   };
+  const onListChanged = (name: string, kind: 'prompts' | 'resources') => {
+    if (!upstreams.some((u) => u.name === name)) return;
+    void (kind === 'prompts' ? server.sendPromptListChanged() : server.sendResourceListChanged()).catch(() => {});
+  };
   deps.pool.on('tools_changed', onToolsChanged);
-  return { server, close: () => deps.pool.off('tools_changed', onToolsChanged) };
+  deps.pool.on('list_changed', onListChanged);
+  return {
+    server,
+    close: () => {
+      deps.pool.off('tools_changed', onToolsChanged);
+      deps.pool.off('list_changed', onListChanged);
+    },
+  };
 }
