@@ -1,12 +1,14 @@
 /**
- * The `fetch` the provider SDKs use: undici's `request` on a shared keep-alive pool, wrapped in a
- * WHATWG Response. It does what the SDKs need of fetch at about three quarters of the global fetch's
- * cost per call (measured against the mock provider), which matters on every model call.
+ * The `fetch` the MCP SDK's client transports use for upstream servers: undici's `request` on a shared
+ * keep-alive pool, wrapped in a WHATWG Response, at about three quarters of the global fetch's cost per
+ * call. (Model providers use `http.ts` directly.)
  */
 import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 
-const dispatcher = new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000, connections: 256 });
+// No cap on connections per origin: each MCP session's GET stream holds one, and a cap would queue every
+// later request to that server behind them.
+const dispatcher = new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
 
 function plainHeaders(init: RequestInit["headers"]): Record<string, string> {
   const out: Record<string, string> = {};
