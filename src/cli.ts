@@ -1,7 +1,8 @@
 /** `toolgate [serve] [--config FILE] [--port N] [--host H]`, `--help`, `--version`. */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from './config/load.ts';
+import { ConfigError, hasProviderKey, loadConfig } from './config/load.ts';
+import { discoverOllama } from './config/ollama.ts';
 import { VERSION } from './version.ts';
 
 const USAGE = `Usage: toolgate [serve] [options]
@@ -20,7 +21,8 @@ Options:
   -v, --version       show the version
 
 Without a config file, OPENAI_API_KEY routes every model name to OpenAI and
-ANTHROPIC_API_KEY routes claude-* names to Anthropic.`;
+ANTHROPIC_API_KEY routes claude-* names to Anthropic; with neither, the models of
+the Ollama at OLLAMA_HOST (default 127.0.0.1:11434) are served.`;
 
 class UsageError extends Error {}
 
@@ -73,13 +75,15 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   }
   if (args.command === 'help') return void process.stdout.write(`${USAGE}\n`);
   if (args.command === 'version') return void process.stdout.write(`${VERSION}\n`);
+  // With nothing configured, the models at OLLAMA_HOST are looked for while the server modules load.
+  const discovery = args.config === undefined && !hasProviderKey(env) ? discoverOllama(env) : undefined;
   // Loaded only to serve, so --help and flag errors answer at once.
-  const [{ createLogger }, { startServer, buildGateway }] = await Promise.all([import('./log.ts'), import('./server.ts')]);
+  const [{ createLogger }, { startServer, buildGateway }, ollama] = await Promise.all([import('./log.ts'), import('./server.ts'), discovery]);
   // Over stdio, stdout carries only protocol messages: logs go to stderr.
   const logger = args.command === 'mcp' ? createLogger({ destination: 2, pretty: false }) : createLogger();
   let loaded;
   try {
-    loaded = loadConfig({ path: args.config, env });
+    loaded = loadConfig({ path: args.config, env, ollama });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     process.stderr.write(`toolgate: ${e.message}\n`);

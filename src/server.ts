@@ -103,7 +103,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const { port } = server.address() as AddressInfo;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const url = `http://${host}:${port}`;
-  log.info({ url, models: router.modelNames, mcp_servers: pool.names, store: store.description, config: source, auth: masterKey ? 'master_key' : 'none' }, `toolgate listening on ${url}`);
+  log.info({ url, models: router.modelNames, mcp_servers: pool.names, store: store.description, config: source, auth: masterKey ? 'master_key' : 'none', hint: opts.loaded.hint }, `toolgate listening on ${url}`);
   if (!masterKey) log.warn('no general_settings.master_key: the gateway is open to anyone who can reach it; serving local clients only');
   return {
     url,

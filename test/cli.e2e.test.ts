@@ -1,11 +1,13 @@
 /**
  * The `toolgate` command as a user runs it: flags, errors, a real server process with a config file,
- * zero-config from the environment, and a clean shutdown.
+ * zero-config from the environment, the first run (no key, no file: a local Ollama's models), and a
+ * clean shutdown.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,6 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { startMockProvider, type MockProvider } from '../fixtures/mock-provider.ts';
+import { ollamaBase } from '../src/config/ollama.ts';
 
 const BIN = fileURLToPath(new URL('../bin/toolgate.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'toolgate-cli-'));
@@ -135,6 +138,81 @@ describe('serving', () => {
     } finally {
       child.kill('SIGTERM');
       await once(child, 'exit');
+    }
+  });
+});
+
+describe('first run: no provider key, no config file', () => {
+  const startupLine = (lines: string[]) => lines.map((l) => JSON.parse(l)).find((l) => l.url);
+  const assertHint = (hint: unknown) => {
+    assert.equal(typeof hint, 'string');
+    for (const way of [/OPENAI_API_KEY/, /ANTHROPIC_API_KEY/, /toolgate\.yaml/, /OLLAMA_HOST/]) assert.match(hint as string, way);
+  };
+
+  test('OLLAMA_HOST is read as Ollama reads it: host[:port] without a scheme, or a URL', () => {
+    assert.equal(ollamaBase(undefined), 'http://127.0.0.1:11434/v1');
+    assert.equal(ollamaBase(' '), 'http://127.0.0.1:11434/v1');
+    assert.equal(ollamaBase('0.0.0.0'), 'http://127.0.0.1:11434/v1');
+    assert.equal(ollamaBase(':8080'), 'http://127.0.0.1:8080/v1');
+    assert.equal(ollamaBase('gpu-box:8080'), 'http://gpu-box:8080/v1');
+    assert.equal(ollamaBase('https://ollama.example.com'), 'https://ollama.example.com/v1');
+    assert.equal(ollamaBase('http://127.0.0.1:11434/'), 'http://127.0.0.1:11434/v1');
+    assert.equal(ollamaBase('http://proxy.local/ollama'), 'http://proxy.local/ollama/v1');
+    assert.equal(ollamaBase('http://'), undefined);
+  });
+
+  test('the models of the server at OLLAMA_HOST are listed and served; the startup line says how to add a model', { timeout: 30_000 }, async () => {
+    const ollama = await startMockProvider();
+    ollama.models = ['llama3.2:latest', 'qwen3:8b'];
+    // Ollama's own form of the variable: host:port, no scheme
+    const { url, child, lines } = await serve([], { OLLAMA_HOST: new URL(ollama.url).host }, mkdtempSync(join(tmpdir(), 'toolgate-first-')));
+    try {
+      const startup = startupLine(lines);
+      assertHint(startup.hint);
+      assert.deepEqual(startup.models, ['llama3.2:latest', 'qwen3:8b']);
+      const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'x', maxRetries: 0 });
+      const models = (await client.models.list()).data;
+      assert.deepEqual(models.map((m) => [m.id, m.owned_by]), [['llama3.2:latest', 'ollama'], ['qwen3:8b', 'ollama']]);
+      const r = await client.chat.completions.create({ model: 'qwen3:8b', messages: [{ role: 'user', content: 'hello ollama' }] });
+      assert.equal(r.choices[0]!.message.content, 'echo: hello ollama');
+      assert.deepEqual(ollama.requests.map((q) => [q.path, q.model]), [['/v1/chat/completions', 'qwen3:8b']]);
+      // names the server does not list are not sent to it
+      await assert.rejects(client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }), OpenAI.NotFoundError);
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+      await ollama.close();
+    }
+  });
+
+  test('with nothing answering at OLLAMA_HOST it starts all the same, with the hint and no model', { timeout: 30_000 }, async () => {
+    // A port nobody listens on, and a server that takes connections but never answers (discovery must time out).
+    const closed = createServer().listen(0, '127.0.0.1');
+    await once(closed, 'listening');
+    const closedPort = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const sockets: Socket[] = [];
+    const silent = createServer((s) => void sockets.push(s)).listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    try {
+      for (const host of [`127.0.0.1:${closedPort}`, `http://127.0.0.1:${(silent.address() as AddressInfo).port}`]) {
+        const { url, child, lines } = await serve([], { OLLAMA_HOST: host }, mkdtempSync(join(tmpdir(), 'toolgate-first-')));
+        try {
+          const startup = startupLine(lines);
+          assertHint(startup.hint);
+          assert.deepEqual(startup.models, []);
+          const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'x', maxRetries: 0 });
+          assert.deepEqual((await client.models.list()).data, []);
+          await assert.rejects(client.chat.completions.create({ model: 'llama3.2', messages: [{ role: 'user', content: 'x' }] }), OpenAI.NotFoundError);
+        } finally {
+          child.kill('SIGTERM');
+          await once(child, 'exit');
+        }
+      }
+      assert.ok(sockets.length > 0, 'discovery reached the silent server');
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
     }
   });
 });

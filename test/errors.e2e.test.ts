@@ -20,13 +20,14 @@ before(async () => {
     model_list: [
       { model_name: 'down', litellm_params: { model: 'openai/down', api_base: DEAD, api_key: 'sk-dead', max_retries: 0 } },
       { model_name: 'slow/*', litellm_params: { model: 'openai/*', api_base: 'MOCK', api_key: 'sk-slow', timeout: 0.3, max_retries: 0 } },
-      { model_name: 'grp', litellm_params: { model: 'openai/grp-dead', api_base: DEAD, api_key: 'sk-dead', max_retries: 0 } },
+      { model_name: 'grp', litellm_params: { model: 'openai/grp-dead', api_base: 'MOCK', api_key: 'sk-dead', max_retries: 0 } },
       { model_name: 'grp', litellm_params: { model: 'openai/grp-live', api_base: 'MOCK', api_key: 'sk-live' } },
       { model_name: 'pair', litellm_params: { model: 'openai/pair-1', api_base: 'MOCK', api_key: 'sk-1' } },
       { model_name: 'pair', litellm_params: { model: 'openai/pair-2', api_base: 'MOCK', api_key: 'sk-2' } },
     ],
     general_settings: { max_request_size_mb: 1, sse_keepalive_seconds: 0.05 },
   });
+  t.mock.always('grp-dead', { error: { status: 500, message: 'dead' } });
   client = new OpenAI({ baseURL: `${t.gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
   keyed = await startTestGateway({ general_settings: { master_key: MASTER } });
 });
@@ -127,11 +128,14 @@ describe('upstream failures', () => {
     await t.mock.waitFor((r) => r.model === m && r.aborted);
   });
 
-  test('a group fails over from a dead deployment to a live one', async () => {
-    for (let i = 0; i < 3; i++) {
+  test('a group fails over from a failing deployment to a live one', async () => {
+    // The group's order rotates per request, so one of two requests in a row tries the failing one first.
+    for (let i = 0; i < 2; i++) {
       const r = await client.responses.create({ model: 'grp', input: `try ${i}` });
       assert.equal(r.output_text, `echo: try ${i}`);
     }
+    assert.equal(t.mock.requestsFor('grp-dead').length, 1, 'the failing deployment was tried');
+    assert.equal(t.mock.requestsFor('grp-live').length, 2, 'the live deployment served both');
   });
 
   test('a group balances load across its deployments', async () => {
@@ -316,8 +320,11 @@ describe('auth with a master key', () => {
   });
 
   test('the gateway key is never forwarded upstream', async () => {
-    const seen = keyed.mock.requestsFor('keyed');
-    assert.ok(seen.length > 0);
+    for (const route of ['c', 'r', 'a'])
+      for (const h of [{ authorization: `Bearer ${MASTER}` }, { 'x-api-key': MASTER }, { 'x-litellm-api-key': MASTER }] as Record<string, string>[])
+        assert.equal((await post('/v1/responses', { model: `${route}/keyed-forward`, input: 'hi' }, h, keyed.gw.url)).status, 200);
+    const seen = keyed.mock.requestsFor('keyed-forward');
+    assert.equal(seen.length, 9);
     for (const r of seen) assert.doesNotMatch(JSON.stringify(r.headers), new RegExp(MASTER));
   });
 
@@ -327,8 +334,19 @@ describe('auth with a master key', () => {
   });
 });
 
-test('no credentials in any log line', () => {
+test('no credentials in any log line', async () => {
+  // Traffic of its own, failures included (their log lines carry upstream errors), so that it proves something run alone.
+  const m = uniq('creds');
+  for (const route of ['c', 'r', 'a']) {
+    t.mock.enqueue(`${m}-${route}`, { error: { status: 500, message: 'boom' } });
+    assert.equal((await post('/v1/responses', { model: `${route}/${m}-${route}`, input: 'x' })).status, 200);
+  }
+  assert.equal((await post('/v1/responses', { model: 'down', input: 'x' })).status, 502);
+  t.mock.enqueue(`${m}-slow`, { delayMs: 1000, text: 'late' });
+  assert.equal((await post('/v1/responses', { model: `slow/${m}-slow`, input: 'x' })).status, 504);
+  for (const key of [MASTER, 'wrong']) await post('/v1/responses', { model: 'c/x', input: 'x' }, { authorization: `Bearer ${key}` }, keyed.gw.url);
   const all = [...t.rawLogs, ...keyed.rawLogs].join('\n');
-  for (const secret of ['sk-mock-chat', 'sk-mock-responses', 'sk-ant-mock', 'sk-dead', 'sk-slow', MASTER]) assert.doesNotMatch(all, new RegExp(secret));
+  assert.match(all, /model call failed; retrying/);
+  for (const secret of ['sk-mock-chat', 'sk-mock-responses', 'sk-ant-mock', 'sk-dead', 'sk-live', 'sk-slow', MASTER]) assert.doesNotMatch(all, new RegExp(secret));
   assert.doesNotMatch(all, /\n\s+at /);
 });

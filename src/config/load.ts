@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import type { OllamaModels } from './ollama.ts';
 import { ConfigFile, type Config } from './schema.ts';
 
 export class ConfigError extends Error {}
@@ -14,6 +15,8 @@ export interface LoadedConfig {
   warnings: string[];
   /** The file it came from, or a description of the zero-config source. */
   source: string;
+  /** How to add a model, when nothing configures one. */
+  hint?: string;
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -72,8 +75,17 @@ export function parseLenient<S extends z.ZodType>(schema: S, raw: unknown): { da
   return { data: undefined as z.infer<S>, warnings, errors: ['(root): could not be parsed'] };
 }
 
-/** With no config file: route by the provider keys found in the environment. */
-export function zeroConfig(env: NodeJS.ProcessEnv): unknown {
+export function hasProviderKey(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env.OPENAI_API_KEY || env.ANTHROPIC_API_KEY);
+}
+
+export const FIRST_RUN_HINT =
+  'to add a model: set OPENAI_API_KEY or ANTHROPIC_API_KEY, write a toolgate.yaml (see README), or run Ollama (at OLLAMA_HOST, default 127.0.0.1:11434) before starting';
+
+/** With no config file: route by the provider keys found in the environment; with none, to the models found at OLLAMA_HOST. */
+export function zeroConfig(env: NodeJS.ProcessEnv, ollama?: OllamaModels): unknown {
+  if (!hasProviderKey(env))
+    return { model_list: ollama ? ollama.models.map((id) => ({ model_name: id, litellm_params: { model: `ollama/${id}`, api_base: ollama.base } })) : [] };
   const model_list: unknown[] = [];
   if (env.ANTHROPIC_API_KEY)
     model_list.push({
@@ -88,10 +100,12 @@ export function zeroConfig(env: NodeJS.ProcessEnv): unknown {
   return { model_list };
 }
 
-export function loadConfig(opts: { path?: string; env?: NodeJS.ProcessEnv; raw?: unknown }): LoadedConfig {
+/** `ollama`: the models found at OLLAMA_HOST, served when there is neither a file nor a provider key. */
+export function loadConfig(opts: { path?: string; env?: NodeJS.ProcessEnv; raw?: unknown; ollama?: OllamaModels }): LoadedConfig {
   const env = opts.env ?? process.env;
   let raw: unknown;
   let source: string;
+  let hint: string | undefined;
   if (opts.raw !== undefined) {
     raw = opts.raw;
     source = '(inline)';
@@ -110,8 +124,9 @@ export function loadConfig(opts: { path?: string; env?: NodeJS.ProcessEnv; raw?:
     }
     source = opts.path;
   } else {
-    raw = zeroConfig(env);
+    raw = zeroConfig(env, opts.ollama);
     source = 'environment (no config file)';
+    if (!hasProviderKey(env)) hint = FIRST_RUN_HINT;
   }
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${source}: the config must be a mapping`);
 
@@ -125,5 +140,5 @@ export function loadConfig(opts: { path?: string; env?: NodeJS.ProcessEnv; raw?:
   const { data, warnings, errors } = parseLenient(ConfigFile, resolved);
   const all = [...envErrors, ...errors];
   if (all.length) throw new ConfigError(`invalid config (${source}):\n  ${all.join('\n  ')}`);
-  return { config: data, warnings, source };
+  return { config: data, warnings, source, hint };
 }
