@@ -594,8 +594,9 @@ export class ClientToolCalls {
   }
 }
 
-/** A stream decoder whose events come out mapped by `calls`: the provider's decoder, unchanged, inside. */
-export function mapDecoder(inner: StreamDecoder, calls: ClientToolCalls): StreamDecoder {
+/** A stream decoder whose events come out mapped by `calls`: the provider's decoder, unchanged, inside (itself when there is nothing to map). */
+export function mapDecoder(inner: StreamDecoder, calls: ClientToolCalls | null): StreamDecoder {
+  if (!calls) return inner;
   const batch: ModelEvent[] = [];
   const flush = (out: ModelEvent[]) => {
     for (const ev of batch) calls.mapEvent(ev, out);
@@ -614,6 +615,7 @@ export function mapDecoder(inner: StreamDecoder, calls: ClientToolCalls): Stream
 }
 
 /** A whole answer (not streamed) as the client sees it. */
-export function mapOutput(out: ModelOutput, calls: ClientToolCalls): ModelOutput {
+export function mapOutput(out: ModelOutput, calls: ClientToolCalls | null): ModelOutput {
+  if (!calls) return out;
   return { items: out.items.map((item) => calls.mapItem(item)), end: out.end };
 }

@@ -37,14 +37,13 @@ export class AnthropicProvider implements Provider {
 
   stream(req: ModelRequest, opts: CallOptions) {
     const { body, calls } = modelRequestToAnthropic(req, { defaultMaxTokens: this.defaultMaxTokens });
-    const decoder = new AnthropicStreamDecoder();
-    return this.endpoint.stream('/messages', body, calls ? mapDecoder(decoder, calls) : decoder, opts.signal);
+    return this.endpoint.stream('/messages', body, mapDecoder(new AnthropicStreamDecoder(), calls), opts.signal);
   }
 
   async complete(req: ModelRequest, opts: CallOptions) {
     const { body, calls } = modelRequestToAnthropic(req, { defaultMaxTokens: this.defaultMaxTokens });
     const out = anthropicMessageToOutput(await this.endpoint.post<Message>('/messages', { ...body, stream: false }, opts.signal));
-    return calls ? mapOutput(out, calls) : out;
+    return mapOutput(out, calls);
   }
 
   /** Every page of GET /v1/models. */

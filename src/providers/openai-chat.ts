@@ -20,14 +20,13 @@ export class OpenAIChatProvider extends OpenAIProviderBase implements Provider {
 
   stream(req: ModelRequest, opts: CallOptions) {
     const { body, calls } = modelRequestToChat(req, { maxTokensField: this.maxTokensField });
-    const decoder = new ChatStreamDecoder();
-    return this.endpoint.stream('/chat/completions', body, calls ? mapDecoder(decoder, calls) : decoder, opts.signal);
+    return this.endpoint.stream('/chat/completions', body, mapDecoder(new ChatStreamDecoder(), calls), opts.signal);
   }
 
   async complete(req: ModelRequest, opts: CallOptions) {
     const { body: streamed, calls } = modelRequestToChat(req, { maxTokensField: this.maxTokensField });
     const { stream_options: _, ...body } = streamed;
     const out = chatCompletionToOutput(await this.endpoint.post<ChatCompletion>('/chat/completions', { ...body, stream: false }, opts.signal));
-    return calls ? mapOutput(out, calls) : out;
+    return mapOutput(out, calls);
   }
 }
