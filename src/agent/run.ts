@@ -190,9 +190,12 @@ class AgentRun {
     });
   }
 
+  /** What the store keeps of this response. Its parts are the live objects, so it is built once and saved as often as needed. */
+  private stored: StoredResponse | undefined;
+
   private persist(): void {
     if (!this.p.store) return;
-    const stored = { response: this.emitter.response, inputItems: this.p.input, request: storableRequest(this.p.request), approvals: this.approvals };
+    const stored = (this.stored ??= { response: this.emitter.response, inputItems: this.p.input, request: storableRequest(this.p.request), approvals: this.approvals });
     this.deps.store.saveResponse(stored);
     if (stored.response.status !== 'in_progress') this.histories.remember(stored, this.p.history.link);
   }
