@@ -15,7 +15,7 @@ if (major < 22 || (major === 22 && minor < 13)) {
 }
 
 const root = new URL('..', import.meta.url);
-const dist = new URL('dist/cli.js', root);
+const dist = new URL('dist/cli/main.js', root);
 
 /** The newest modification time under a folder, in ms. */
 function newest(dir) {
@@ -28,7 +28,7 @@ if (existsSync(dist) && statSync(dist).mtimeMs >= newest(new URL('src', root))) 
   const { main } = await import(dist.href);
   await main();
 } else if (process.features.typescript) {
-  const { main } = await import('../src/cli.ts');
+  const { main } = await import('../src/cli/main.ts');
   await main();
 } else {
   // Node 22.13 to 22.17 strips types only when asked.

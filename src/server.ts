@@ -2,13 +2,13 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
-import { ModelCalls } from './agent/model-calls.ts';
+import { ModelCalls } from './providers/media.ts';
 import { Agent } from './agent/run.ts';
 import type { LoadedConfig } from './config/load.ts';
 import { createApp } from './http/app.ts';
 import { answerClientError } from './http/errors.ts';
-import { McpPool } from './mcp/pool.ts';
-import { McpGateway } from './mcp/server/gateway.ts';
+import { McpPool } from './mcp-client/pool.ts';
+import { McpGateway } from './mcp-server/gateway.ts';
 import { buildDeployments } from './providers/deployments.ts';
 import { Router } from './providers/router.ts';
 import { openStore } from './store/sqlite.ts';

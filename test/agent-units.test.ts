@@ -8,7 +8,7 @@ import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { ResponseEmitter, type EventSink } from '../src/agent/emitter.ts';
 import { ModelTurn, type ModelCall } from '../src/agent/model-turn.ts';
-import { ChatStreamDecoder } from '../src/protocol/convert/decode-chat.ts';
+import { ChatStreamDecoder } from '../src/providers/openai-chat/decode.ts';
 import type { LifecycleEvent, ModelEvent, StreamEvent } from '../src/protocol/events.ts';
 import { newResponseObject } from '../src/protocol/response-object.ts';
 import { decodeSse } from '../src/providers/sse.ts';

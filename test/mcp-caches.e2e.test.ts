@@ -29,7 +29,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { pino } from 'pino';
 import { McpSettings } from '../src/config/schema.ts';
-import { McpPool } from '../src/mcp/pool.ts';
+import { McpPool } from '../src/mcp-client/pool.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { callThenAnswer } from './support/scripts.ts';
 

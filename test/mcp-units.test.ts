@@ -4,8 +4,8 @@ import { describe, test } from 'node:test';
 import { deniedOutput, matchApprovals, toModelInput } from '../src/agent/conversation.ts';
 import { forwardedHeaders, isAllowed, needsApproval } from '../src/agent/mcp-bindings.ts';
 import { convertToolFailure, convertToolResult, truncate } from '../src/agent/tool-results.ts';
-import { functionName, ToolNameMap } from '../src/mcp/naming.ts';
-import { UpstreamError, type Tool } from '../src/mcp/upstream.ts';
+import { functionName, ToolNameMap } from '../src/mcp-client/naming.ts';
+import { UpstreamError, type Tool } from '../src/mcp-client/upstream.ts';
 import type { McpTool } from '../src/protocol/responses.ts';
 
 const tool = (name: string, readOnly?: boolean): Tool => ({ name, inputSchema: { type: 'object' }, ...(readOnly === undefined ? {} : { annotations: { readOnlyHint: readOnly } }) });

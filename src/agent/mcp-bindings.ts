@@ -5,8 +5,8 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import type { McpSettings } from '../config/schema.ts';
-import type { McpPool } from '../mcp/pool.ts';
-import type { Tool, Upstream } from '../mcp/upstream.ts';
+import type { McpPool } from '../mcp-client/pool.ts';
+import type { Tool, Upstream } from '../mcp-client/upstream.ts';
 import { ApiError } from '../protocol/errors.ts';
 import type { McpTool, McpToolFilter } from '../protocol/responses.ts';
 

@@ -4,7 +4,7 @@
  */
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
-import { toUpstreamError, UpstreamError } from '../mcp/upstream.ts';
+import { toUpstreamError, UpstreamError } from '../mcp-client/upstream.ts';
 import { newId } from '../protocol/ids.ts';
 import type { McpCallItem } from '../protocol/responses.ts';
 import type { ResponseEmitter } from './emitter.ts';

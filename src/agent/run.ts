@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { McpSettings } from '../config/schema.ts';
-import type { McpPool } from '../mcp/pool.ts';
+import type { McpPool } from '../mcp-client/pool.ts';
 import { ApiError, modelNotFound } from '../protocol/errors.ts';
 import { UpstreamStreamError, type ModelOutput, type ResponseObject } from '../protocol/events.ts';
 import { newId } from '../protocol/ids.ts';

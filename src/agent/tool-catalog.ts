@@ -4,8 +4,8 @@
  * and named for the model.
  */
 import type { Logger } from 'pino';
-import { functionName, ToolNameMap } from '../mcp/naming.ts';
-import { toUpstreamError, type Tool, type Upstream } from '../mcp/upstream.ts';
+import { functionName, ToolNameMap } from '../mcp-client/naming.ts';
+import { toUpstreamError, type Tool, type Upstream } from '../mcp-client/upstream.ts';
 import { newId } from '../protocol/ids.ts';
 import type { FunctionTool, InputItem, McpListToolsItem } from '../protocol/responses.ts';
 import type { ResponseEmitter } from './emitter.ts';

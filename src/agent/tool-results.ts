@@ -5,7 +5,7 @@
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { FunctionCallOutputItem } from '../protocol/responses.ts';
-import type { UpstreamError } from '../mcp/upstream.ts';
+import type { UpstreamError } from '../mcp-client/upstream.ts';
 
 export type McpCallError =
   | { type: 'mcp_protocol_error'; code: number; message: string }

@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { formatPath } from '../config/load.ts';
 import { ApiError } from '../protocol/errors.ts';
 import type { ResponseObject } from '../protocol/events.ts';
-import { McpHttpError } from '../mcp/server/sessions.ts';
+import { McpHttpError } from '../mcp-server/sessions.ts';
 import { ProviderError } from '../providers/types.ts';
 
 /** The first zod issue, phrased the way OpenAI phrases validation errors; `body` tells a missing field from a wrong one. */

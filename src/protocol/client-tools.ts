@@ -13,7 +13,7 @@
  *   mapDecoder(decoder, calls)         // or: a provider's stream decoder with its events mapped
  */
 import type { ModelEvent, ModelOutput } from './events.ts';
-import type { SseMessage, StreamDecoder } from './convert/decoder.ts';
+import type { SseMessage, StreamDecoder } from './stream-decoder.ts';
 import type { ModelInputItem, ModelTool } from './model-request.ts';
 import type {
   ApplyPatchCallItem,

@@ -3,9 +3,9 @@
  */
 import type { Config, LitellmParams } from '../config/schema.ts';
 import { OPENAI_COMPATIBLE } from '../config/schema.ts';
-import { AnthropicProvider } from './anthropic.ts';
-import { OpenAIChatProvider } from './openai-chat.ts';
-import { OpenAIResponsesProvider } from './openai-responses.ts';
+import { AnthropicProvider } from './anthropic/provider.ts';
+import { OpenAIChatProvider } from './openai-chat/provider.ts';
+import { OpenAIResponsesProvider } from './openai-responses/provider.ts';
 import type { Provider } from './types.ts';
 
 export interface Deployment {

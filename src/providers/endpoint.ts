@@ -2,7 +2,7 @@
  * One upstream API as a provider calls it: its base URL, the headers every call carries (prepared
  * once), and its time limits. Streams come back decoded into canonical event batches.
  */
-import type { StreamDecoder } from '../protocol/convert/decoder.ts';
+import type { StreamDecoder } from '../protocol/stream-decoder.ts';
 import { send, sendJson } from './http.ts';
 import { decodeSse } from './sse.ts';
 import type { ModelStream } from './types.ts';

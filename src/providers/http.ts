@@ -1,14 +1,12 @@
 /**
- * The providers' HTTP client: undici's `request` on one shared keep-alive pool, with a body and headers
+ * The providers' HTTP client: undici's `request` on the gateway's keep-alive pool, with a body and headers
  * prepared by the caller. Every upstream failure (an HTTP status with its error body, a transport
  * error, a timeout, an abort) becomes a `ProviderError` here and nowhere else.
  */
 import type { Readable } from 'node:stream';
-import { Agent, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
+import { dispatcher } from '../net/http-client.ts';
 import { ProviderError } from './types.ts';
-
-// No cap on connections per origin: a cap would queue concurrent streams behind each other.
-const dispatcher = new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
 
 export interface SendOptions {
   method: 'GET' | 'POST';

@@ -6,7 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import { createParser } from 'eventsource-parser';
-import type { StreamDecoder } from '../protocol/convert/decoder.ts';
+import type { StreamDecoder } from '../protocol/stream-decoder.ts';
 import { UpstreamStreamError, type ModelEvent } from '../protocol/events.ts';
 
 export async function* decodeSse(body: Readable, decoder: StreamDecoder, idleMs: number): AsyncGenerator<ModelEvent[]> {

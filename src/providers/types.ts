@@ -6,6 +6,7 @@ import type { CreateEmbeddingResponse, EmbeddingCreateParams } from 'openai/reso
 import type { ImageGenerateParamsNonStreaming, ImagesResponse } from 'openai/resources/images';
 import type { Logger } from 'pino';
 import type { ModelEvent, ModelOutput } from '../protocol/events.ts';
+import type { ClientToolCalls } from '../protocol/client-tools.ts';
 import type { ModelRequest } from '../protocol/model-request.ts';
 
 /** A model's streamed answer: the events of each network chunk, in order. */
@@ -64,4 +65,14 @@ export class ProviderError extends Error {
     if (this.kind !== 'http') return true;
     return this.status === 408 || this.status === 409 || this.status === 429 || (this.status ?? 0) >= 500;
   }
+}
+
+/** What a request builder could not send, for the provider's log (the same labels as `x-toolgate-dropped-params`). */
+export type DroppedFeature = string;
+
+/** A provider request, what it leaves out, and how to map the model's calls back (null: nothing to map). */
+export interface ConvertedRequest<B> {
+  body: B;
+  dropped: DroppedFeature[];
+  calls: ClientToolCalls | null;
 }

@@ -1,7 +1,7 @@
 /** GET /health (liveness) and /health/readiness (config loaded, store open, each MCP upstream's state). */
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { McpPool } from '../../mcp/pool.ts';
+import type { McpPool } from '../../mcp-client/pool.ts';
 import type { Store } from '../../store/types.ts';
 
 export function healthRoutes(deps: { store: Store; pool: McpPool; models: number; configSource: string }): Router {

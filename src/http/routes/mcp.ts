@@ -4,7 +4,7 @@
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { McpGateway } from '../../mcp/server/gateway.ts';
+import type { McpGateway } from '../../mcp-server/gateway.ts';
 
 export function mcpRoutes(deps: { mcp: McpGateway }): Router {
   const router = new Router();

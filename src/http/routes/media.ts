@@ -1,7 +1,7 @@
 /** POST /v1/embeddings and /v1/images/generations, passed to providers that offer them. */
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { ModelCalls } from '../../agent/model-calls.ts';
+import type { ModelCalls } from '../../providers/media.ts';
 import { EmbeddingsRequest, ImagesRequest } from '../../protocol/embeddings.ts';
 import { parseBody } from '../errors.ts';
 import { runContext } from '../request-context.ts';

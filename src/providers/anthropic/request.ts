@@ -14,11 +14,11 @@ import type {
   ToolUnion,
   WebSearchTool20250305,
 } from '@anthropic-ai/sdk/resources/messages/messages';
-import { providerTools, type ToolNames } from '../client-tools.ts';
-import { droppedLabel, droppedParams, isWebSearchTool } from '../dropped-params.ts';
-import { contentText, type ModelRequest, type ModelTool } from '../model-request.ts';
-import type { ContentPart } from '../responses.ts';
-import type { ConvertedRequest } from './chat-request.ts';
+import { providerTools, type ToolNames } from '../../protocol/client-tools.ts';
+import { droppedLabel, droppedParams, isWebSearchTool } from '../../protocol/dropped-params.ts';
+import { contentText, type ModelRequest, type ModelTool } from '../../protocol/model-request.ts';
+import type { ContentPart } from '../../protocol/responses.ts';
+import type { ConvertedRequest } from '../types.ts';
 
 const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
 

@@ -1,9 +1,9 @@
 /** The gateway as an MCP server: its sessions, and how a new session's server is built. */
 import type { InitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
-import { forwardedHeaders } from '../../agent/mcp-bindings.ts';
-import type { McpSettings } from '../../config/schema.ts';
-import type { McpPool } from '../pool.ts';
+import { forwardedHeaders } from '../agent/mcp-bindings.ts';
+import type { McpSettings } from '../config/schema.ts';
+import type { McpPool } from '../mcp-client/pool.ts';
 import { buildAggregateServer, type AggregateDeps } from './aggregate.ts';
 import { openPassthrough } from './passthrough.ts';
 import { McpHttpError, McpSessions, type SessionServer } from './sessions.ts';

@@ -1,9 +1,9 @@
 /** `toolgate [serve] [--config FILE] [--port N] [--host H]`, `--help`, `--version`. */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, hasProviderKey, loadConfig } from './config/load.ts';
-import { discoverOllama } from './config/ollama.ts';
-import { VERSION } from './version.ts';
+import { ConfigError, hasProviderKey, loadConfig } from '../config/load.ts';
+import { discoverOllama } from '../config/ollama.ts';
+import { VERSION } from '../version.ts';
 
 const USAGE = `Usage: toolgate [serve] [options]
 
@@ -78,7 +78,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   // With nothing configured, the models at OLLAMA_HOST are looked for while the server modules load.
   const discovery = args.config === undefined && !hasProviderKey(env) ? discoverOllama(env) : undefined;
   // Loaded only to serve, so --help and flag errors answer at once.
-  const [{ createLogger }, { startServer, buildGateway }, ollama] = await Promise.all([import('./log.ts'), import('./server.ts'), discovery]);
+  const [{ createLogger }, { startServer, buildGateway }, ollama] = await Promise.all([import('../log.ts'), import('../server.ts'), discovery]);
   // Over stdio, stdout carries only protocol messages: logs go to stderr.
   const logger = args.command === 'mcp' ? createLogger({ destination: 2, pretty: false }) : createLogger();
   let loaded;
@@ -109,7 +109,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   process.once('SIGTERM', () => void stop('SIGTERM'));
 }
 
-async function serveStdio(gw: import('./server.ts').Gateway, logger: import('pino').Logger): Promise<void> {
+async function serveStdio(gw: import('../server.ts').Gateway, logger: import('pino').Logger): Promise<void> {
   const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
   const { server, close } = gw.mcp.aggregate({}, logger);
   const transport = new StdioServerTransport();

@@ -1,11 +1,11 @@
 /** Anthropic Messages API. */
 import type { Message } from '@anthropic-ai/sdk/resources/messages/messages';
-import { modelRequestToAnthropic } from '../protocol/convert/anthropic.ts';
-import { AnthropicStreamDecoder, anthropicMessageToOutput } from '../protocol/convert/decode-anthropic.ts';
-import type { ModelRequest } from '../protocol/model-request.ts';
-import { mapDecoder, mapOutput } from '../protocol/client-tools.ts';
-import { Endpoint } from './endpoint.ts';
-import type { CallOptions, Provider } from './types.ts';
+import { modelRequestToAnthropic } from './request.ts';
+import { AnthropicStreamDecoder, anthropicMessageToOutput } from './decode.ts';
+import type { ModelRequest } from '../../protocol/model-request.ts';
+import { mapDecoder, mapOutput } from '../../protocol/client-tools.ts';
+import { Endpoint } from '../endpoint.ts';
+import type { CallOptions, Provider } from '../types.ts';
 
 /** The API version every request names (Anthropic's only stable one). */
 const ANTHROPIC_VERSION = '2023-06-01';

@@ -3,10 +3,10 @@
  * the response's events as chunks (OpenAI API reference: the chat completion object and its chunks).
  */
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
-import type { ChatUsage, FinishReason } from '../chat.ts';
-import { isClientCall } from '../client-tools.ts';
-import type { ResponseObject, StreamEvent } from '../events.ts';
-import { emptyUsage, type Usage } from '../responses.ts';
+import type { ChatUsage, FinishReason } from '../../protocol/chat.ts';
+import { isClientCall } from '../../protocol/client-tools.ts';
+import type { ResponseObject, StreamEvent } from '../../protocol/events.ts';
+import { emptyUsage, type Usage } from '../../protocol/responses.ts';
 
 export function usageToChat(u: Usage): ChatUsage {
   return {

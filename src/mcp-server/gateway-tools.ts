@@ -7,14 +7,14 @@ import { join } from 'node:path';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { ModelCalls } from '../../agent/model-calls.ts';
-import type { Agent } from '../../agent/run.ts';
-import { chatMessagesToItems } from '../../protocol/convert/chat-request.ts';
-import { ApiError } from '../../protocol/errors.ts';
-import type { ResponseObject } from '../../protocol/events.ts';
-import type { ResponsesRequest } from '../../protocol/responses.ts';
-import { ProviderError } from '../../providers/types.ts';
-import type { Router } from '../../providers/router.ts';
+import type { ModelCalls } from '../providers/media.ts';
+import type { Agent } from '../agent/run.ts';
+import { chatMessagesToItems } from '../protocol/chat-messages.ts';
+import { ApiError } from '../protocol/errors.ts';
+import type { ResponseObject } from '../protocol/events.ts';
+import type { ResponsesRequest } from '../protocol/responses.ts';
+import { ProviderError } from '../providers/types.ts';
+import type { Router } from '../providers/router.ts';
 
 /** Set on every upstream call a `respond` run makes, so a gateway reached through itself refuses to recurse. */
 export const RESPOND_DEPTH_HEADER = 'x-toolgate-respond-depth';

@@ -3,7 +3,7 @@
  * the canonical events it makes to the batch it is given (one batch per network chunk); `end` closes
  * the stream, or throws `UpstreamStreamError` if the upstream stopped before saying it was done.
  */
-import type { ModelEvent } from '../events.ts';
+import type { ModelEvent } from './events.ts';
 
 export interface SseMessage {
   event?: string | undefined;

@@ -37,7 +37,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { McpServerEntry } from '../config/schema.ts';
-import { providerFetch } from '../providers/fetch.ts';
+import { outboundFetch } from '../net/http-client.ts';
 import { VERSION } from '../version.ts';
 import { useLeanSseReader } from './sse-reader.ts';
 
@@ -84,10 +84,10 @@ export function withRequestHeaders<T>(headers: Record<string, string> | undefine
 
 const fetchWithRequestHeaders: typeof fetch = (input, init) => {
   const extra = requestHeaders.getStore();
-  if (!extra) return providerFetch(input, init);
+  if (!extra) return outboundFetch(input, init);
   const headers = new Headers(init?.headers);
   for (const [k, v] of Object.entries(extra)) headers.set(k, v);
-  return providerFetch(input, { ...init, headers });
+  return outboundFetch(input, { ...init, headers });
 };
 
 /** The headers configured for a server: static headers plus its credential. */

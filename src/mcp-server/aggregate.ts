@@ -22,10 +22,10 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
-import { forwardedHeaders } from '../../agent/mcp-bindings.ts';
-import { functionName } from '../naming.ts';
-import type { McpPool } from '../pool.ts';
-import { relayProgress, toMcpError, toUpstreamError, type Upstream } from '../upstream.ts';
+import { forwardedHeaders } from '../agent/mcp-bindings.ts';
+import { functionName } from '../mcp-client/naming.ts';
+import type { McpPool } from '../mcp-client/pool.ts';
+import { relayProgress, toMcpError, toUpstreamError, type Upstream } from '../mcp-client/upstream.ts';
 import { callGatewayTool, GATEWAY_TOOLS, isGatewayTool, type GatewayToolDeps } from './gateway-tools.ts';
 import { setToolCallHandler } from './tool-call-handler.ts';
 

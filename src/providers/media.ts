@@ -7,7 +7,7 @@ import type { ImagesResponse } from 'openai/resources/images';
 import type { Logger } from 'pino';
 import type { EmbeddingsRequest, ImagesRequest } from '../protocol/embeddings.ts';
 import { ApiError, modelNotFound } from '../protocol/errors.ts';
-import type { Route, Router } from '../providers/router.ts';
+import type { Route, Router } from './router.ts';
 
 export interface CallContext {
   signal: AbortSignal;

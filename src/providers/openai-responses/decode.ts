@@ -4,10 +4,10 @@
  * events are already in wire form, so they are passed on as parsed, with their ids rewritten in place.
  */
 import type { Response as UpstreamResponse } from 'openai/resources/responses/responses';
-import { UpstreamStreamError, type ItemEvent, type ModelEnd, type ModelEvent, type ModelOutput } from '../events.ts';
-import { newId } from '../ids.ts';
-import { emptyUsage, type OutputItem, type Usage } from '../responses.ts';
-import type { SseMessage, StreamDecoder } from './decoder.ts';
+import { UpstreamStreamError, type ItemEvent, type ModelEnd, type ModelEvent, type ModelOutput } from '../../protocol/events.ts';
+import { newId } from '../../protocol/ids.ts';
+import { emptyUsage, type OutputItem, type Usage } from '../../protocol/responses.ts';
+import type { SseMessage, StreamDecoder } from '../../protocol/stream-decoder.ts';
 
 const ID_PREFIX: Record<string, Parameters<typeof newId>[0]> = {
   message: 'msg',

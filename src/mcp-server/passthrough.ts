@@ -45,8 +45,8 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Logger } from 'pino';
-import type { McpServerEntry, McpSettings } from '../../config/schema.ts';
-import { relayProgress, toMcpError, Upstream } from '../upstream.ts';
+import type { McpServerEntry, McpSettings } from '../config/schema.ts';
+import { relayProgress, toMcpError, Upstream } from '../mcp-client/upstream.ts';
 import { setToolCallHandler, type ToolCallHandler } from './tool-call-handler.ts';
 
 type RequestSchema = typeof ListToolsRequestSchema;

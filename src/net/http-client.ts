@@ -1,14 +1,15 @@
 /**
- * The `fetch` the MCP SDK's client transports use for upstream servers: undici's `request` on a shared
- * keep-alive pool, wrapped in a WHATWG Response, at about three quarters of the global fetch's cost per
- * call. (Model providers use `http.ts` directly.)
+ * The gateway's outbound HTTP client: one undici keep-alive pool for every upstream (model providers
+ * call `request` on it directly, see providers/http.ts), and the `fetch` the MCP SDK's client transports
+ * use: undici's `request` wrapped in a WHATWG Response, at about three quarters of the global fetch's
+ * cost per call.
  */
 import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 
-// No cap on connections per origin: each MCP session's GET stream holds one, and a cap would queue every
-// later request to that server behind them.
-const dispatcher = new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
+// No cap on connections per origin: a cap would queue concurrent model streams behind each other, and
+// every later request to an MCP server behind its sessions' GET streams.
+export const dispatcher = new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
 
 function plainHeaders(init: RequestInit["headers"]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -53,7 +54,7 @@ function toWebStream(body: Readable): ReadableStream<Uint8Array> {
   });
 }
 
-export const providerFetch: typeof fetch = async (input, init = {}) => {
+export const outboundFetch: typeof fetch = async (input, init = {}) => {
   const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
   const body = init.body as string | Uint8Array | null | undefined;
   const res = await request(url, {

@@ -3,8 +3,8 @@
  * upstream call is stateless (`store: false`).
  */
 import type { ResponseCreateParamsStreaming, ResponseInputItem } from 'openai/resources/responses/responses';
-import { newId } from '../ids.ts';
-import { MODEL_PARAMS, type ModelRequest } from '../model-request.ts';
+import { newId } from '../../protocol/ids.ts';
+import { MODEL_PARAMS, type ModelRequest } from '../../protocol/model-request.ts';
 
 export function modelRequestToResponses(req: ModelRequest): ResponseCreateParamsStreaming {
   const input: ResponseInputItem[] = [];

@@ -1,11 +1,11 @@
 /** OpenAI Chat Completions: api.openai.com and every OpenAI-compatible server (vLLM, Ollama, Groq, ...). */
-import { modelRequestToChat } from '../protocol/convert/chat-request.ts';
-import { ChatStreamDecoder, chatCompletionToOutput } from '../protocol/convert/decode-chat.ts';
+import { modelRequestToChat } from './request.ts';
+import { ChatStreamDecoder, chatCompletionToOutput } from './decode.ts';
 import type { ChatCompletion } from 'openai/resources/chat/completions';
-import type { ModelRequest } from '../protocol/model-request.ts';
-import { mapDecoder, mapOutput } from '../protocol/client-tools.ts';
-import { OpenAIProviderBase, type OpenAIClientOptions } from './openai-base.ts';
-import type { CallOptions, Provider } from './types.ts';
+import type { ModelRequest } from '../../protocol/model-request.ts';
+import { mapDecoder, mapOutput } from '../../protocol/client-tools.ts';
+import { OpenAIProviderBase, type OpenAIClientOptions } from '../openai-base.ts';
+import type { CallOptions, Provider } from '../types.ts';
 
 export class OpenAIChatProvider extends OpenAIProviderBase implements Provider {
   readonly api = 'openai-chat' as const;

@@ -1,10 +1,10 @@
 /** OpenAI Responses API (api.openai.com or any server speaking it). */
 import type { Response as UpstreamResponse } from 'openai/resources/responses/responses';
-import { ResponsesStreamDecoder, responseToOutput } from '../protocol/convert/decode-responses.ts';
-import { modelRequestToResponses } from '../protocol/convert/responses.ts';
-import type { ModelRequest } from '../protocol/model-request.ts';
-import { OpenAIProviderBase } from './openai-base.ts';
-import type { CallOptions, Provider } from './types.ts';
+import { ResponsesStreamDecoder, responseToOutput } from './decode.ts';
+import { modelRequestToResponses } from './request.ts';
+import type { ModelRequest } from '../../protocol/model-request.ts';
+import { OpenAIProviderBase } from '../openai-base.ts';
+import type { CallOptions, Provider } from '../types.ts';
 
 export class OpenAIResponsesProvider extends OpenAIProviderBase implements Provider {
   readonly api = 'openai-responses' as const;

@@ -3,11 +3,11 @@
  * events, a whole message becomes output items.
  */
 import type { Message, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages/messages';
-import { OutputComposer } from '../compose.ts';
-import { UpstreamStreamError, type ModelEnd, type ModelEvent, type ModelOutput } from '../events.ts';
-import { newId } from '../ids.ts';
-import { usageOf, type OutputItem, type Usage } from '../responses.ts';
-import type { SseMessage, StreamDecoder } from './decoder.ts';
+import { OutputComposer } from '../../protocol/compose.ts';
+import { UpstreamStreamError, type ModelEnd, type ModelEvent, type ModelOutput } from '../../protocol/events.ts';
+import { newId } from '../../protocol/ids.ts';
+import { usageOf, type OutputItem, type Usage } from '../../protocol/responses.ts';
+import type { SseMessage, StreamDecoder } from '../../protocol/stream-decoder.ts';
 
 interface AnthropicUsage {
   input_tokens?: number | null;

@@ -3,11 +3,11 @@
  * item events, a whole completion becomes output items.
  */
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
-import { OutputComposer } from '../compose.ts';
-import { UpstreamStreamError, type ModelEnd, type ModelEvent, type ModelOutput } from '../events.ts';
-import { newCallId, newId } from '../ids.ts';
-import { emptyUsage, usageOf, type OutputItem, type Usage } from '../responses.ts';
-import type { SseMessage, StreamDecoder } from './decoder.ts';
+import { OutputComposer } from '../../protocol/compose.ts';
+import { UpstreamStreamError, type ModelEnd, type ModelEvent, type ModelOutput } from '../../protocol/events.ts';
+import { newCallId, newId } from '../../protocol/ids.ts';
+import { emptyUsage, usageOf, type OutputItem, type Usage } from '../../protocol/responses.ts';
+import type { SseMessage, StreamDecoder } from '../../protocol/stream-decoder.ts';
 
 export function chatUsageToUsage(u: ChatCompletion['usage'] | null | undefined): Usage {
   if (!u) return emptyUsage();
