@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { ModelCalls } from './providers/media.ts';
-import { Agent } from './agent/run.ts';
+import { Agent } from './agent/agent.ts';
 import type { LoadedConfig } from './config/load.ts';
 import { createApp } from './http/app.ts';
 import { answerClientError } from './http/errors.ts';

@@ -163,7 +163,7 @@ describe('provider stream decoding', () => {
       (async () => {
         for await (const _ of decodeSse(body, new ChatStreamDecoder(), 100));
       })(),
-      (e: Error & { code?: string }) => e.code === 'timeout',
+      (e: Error & { code?: string }) => e.code === 'upstream_timeout',
     );
     assert.ok(performance.now() - started < 2_000);
     assert.equal(body.destroyed, true, 'the upstream connection is closed');

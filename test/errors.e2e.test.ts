@@ -124,7 +124,9 @@ describe('upstream failures', () => {
     assert.deepEqual(violations, []);
     const last = events.at(-1);
     assert.equal(last.type, 'response.failed');
-    assert.equal(last.response.error.code, 'timeout');
+    // response.failed's code is OpenAI's closed set; the type says what happened.
+    assert.equal(last.response.error.code, 'server_error');
+    assert.equal(last.response.error.type, 'timeout_error');
     await t.mock.waitFor((r) => r.model === m && r.aborted);
   });
 
@@ -188,7 +190,9 @@ describe('upstream failures', () => {
       const r = await client.responses.retrieve(id);
       if (r.status !== 'in_progress') {
         assert.equal(r.status, 'failed');
-        assert.equal(r.error?.code, 'client_disconnected');
+        assert.equal(r.error?.code, 'server_error');
+        assert.equal(r.error?.type, 'cancelled');
+        assert.equal(r.error?.message, 'The client closed the connection.');
         return;
       }
       await new Promise((res) => setTimeout(res, 20));

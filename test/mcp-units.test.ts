@@ -2,10 +2,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { deniedOutput, matchApprovals, toModelInput } from '../src/agent/conversation.ts';
-import { forwardedHeaders, isAllowed, needsApproval } from '../src/agent/mcp-bindings.ts';
+import { isAllowed, needsApproval } from '../src/agent/mcp-bindings.ts';
+import { forwardedHeaders } from '../src/mcp-client/headers.ts';
 import { convertToolFailure, convertToolResult, truncate } from '../src/agent/tool-results.ts';
 import { functionName, ToolNameMap } from '../src/mcp-client/naming.ts';
-import { UpstreamError, type Tool } from '../src/mcp-client/upstream.ts';
+import type { Tool } from '../src/mcp-client/upstream.ts';
+import { McpUpstreamError } from '../src/protocol/errors.ts';
 import type { McpTool } from '../src/protocol/responses.ts';
 
 const tool = (name: string, readOnly?: boolean): Tool => ({ name, inputSchema: { type: 'object' }, ...(readOnly === undefined ? {} : { annotations: { readOnlyHint: readOnly } }) });
@@ -73,7 +75,7 @@ describe('tool results', () => {
     const e = convertToolResult({ content: [{ type: 'text', text: 'nope' }], isError: true }, 1000);
     assert.deepEqual(e.error, { type: 'mcp_tool_execution_error', content: [{ type: 'text', text: 'nope' }] });
     assert.equal(e.modelOutput, 'Error: nope');
-    assert.deepEqual(convertToolFailure(new UpstreamError('http_error', 502, 'bad gateway')).error, { type: 'http_error', code: 502, message: 'bad gateway' });
+    assert.deepEqual(convertToolFailure(new McpUpstreamError('http_error', 502, 'bad gateway')).error, { type: 'http_error', code: 502, message: 'bad gateway' });
   });
 
   test('long output keeps head and tail, marked as truncated', () => {

@@ -17,7 +17,7 @@ import { modelRequestToResponses } from '../src/providers/openai-responses/reque
 import { droppedForApis, droppedLabel, droppedParams, unsupportedParamError } from '../src/protocol/dropped-params.ts';
 import { modelParams, type ModelInputItem, type ModelRequest, type ModelTool } from '../src/protocol/model-request.ts';
 import { ResponsesRequest } from '../src/protocol/responses.ts';
-import { validationError } from '../src/http/errors.ts';
+import { validationError } from '../src/protocol/errors.ts';
 
 // Compile-time: every field of openai-node's request types is a known field here.
 type Unknown<Theirs, Ours> = Exclude<keyof Theirs, keyof Ours>;

@@ -5,6 +5,7 @@
  * synchronous: the sink reports backpressure and the agent waits for `drain()` only when it must.
  * Without a sink (a non-streamed response) no events are built at all.
  */
+import type { ResponseError } from '../protocol/errors.ts';
 import type { ItemEvent, LifecycleEvent, ResponseObject, StreamEvent, TerminalStatus } from '../protocol/events.ts';
 import { addUsage, emptyUsage, type OutputItem, type Usage } from '../protocol/responses.ts';
 
@@ -103,7 +104,7 @@ export class ResponseEmitter {
   }
 
   /** The terminal event. Items still in progress are marked with the response's fate. */
-  finish(status: TerminalStatus, detail?: { reason?: string; error?: { code: string; message: string } }): ResponseObject {
+  finish(status: TerminalStatus, detail?: { reason?: string; error?: ResponseError }): ResponseObject {
     if (this.terminal) return this.response;
     this.terminal = true;
     this.start();

@@ -6,6 +6,7 @@ import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import type { McpSettings } from '../config/schema.ts';
 import type { McpPool } from '../mcp-client/pool.ts';
+import { forwardedHeaders } from '../mcp-client/headers.ts';
 import type { Tool, Upstream } from '../mcp-client/upstream.ts';
 import { ApiError } from '../protocol/errors.ts';
 import type { McpTool, McpToolFilter } from '../protocol/responses.ts';
@@ -83,24 +84,6 @@ export async function checkRemoteHost(url: URL, settings: McpSettings): Promise<
     return;
   }
   if (addresses.some(isPrivate)) refuse('it resolves to a private or loopback address; list it by its exact name to allow that');
-}
-
-/** Headers a client sent that are meant for `server`: `x-mcp-<server>-<name>`, plus its `extra_headers`. */
-export function forwardedHeaders(server: string, extraHeaderNames: readonly string[] | undefined, request: Record<string, string | string[] | undefined>, gatewayKey: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  const prefix = `x-mcp-${server.toLowerCase()}-`;
-  for (const [k, v] of Object.entries(request)) {
-    if (v === undefined) continue;
-    const value = Array.isArray(v) ? v.join(', ') : v;
-    if (k.startsWith(prefix) && k.length > prefix.length) out[k.slice(prefix.length)] = value;
-  }
-  for (const name of extraHeaderNames ?? []) {
-    const v = request[name.toLowerCase()];
-    if (v !== undefined) out[name.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-  }
-  // The caller's gateway key authenticates the caller to the gateway, never to an upstream.
-  if (gatewayKey) for (const [k, v] of Object.entries(out)) if (v.includes(gatewayKey)) delete out[k];
-  return out;
 }
 
 export interface BindingContext {

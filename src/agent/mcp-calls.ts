@@ -4,7 +4,8 @@
  */
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
-import { toUpstreamError, UpstreamError } from '../mcp-client/upstream.ts';
+import { toUpstreamError } from '../mcp-client/errors.ts';
+import { mcpCallNotRun, RpcCode } from '../protocol/errors.ts';
 import { newId } from '../protocol/ids.ts';
 import type { McpCallItem } from '../protocol/responses.ts';
 import type { ResponseEmitter } from './emitter.ts';
@@ -63,10 +64,10 @@ export class McpCallRunner {
   }
 
   private async execute(t: OfferedTool, args: string, skip: boolean): Promise<ConvertedResult> {
-    if (skip) return convertToolFailure(new UpstreamError('mcp_protocol_error', -32000, `Not run: this response reached its tool-call limit (${this.o.maxToolCalls}).`));
+    if (skip) return convertToolFailure(mcpCallNotRun(`Not run: this response reached its tool-call limit (${this.o.maxToolCalls}).`, RpcCode.ConnectionClosed));
     const parsed = parseArguments(args);
     // Arguments that are not a JSON object go back to the model as an error, never silently as {}.
-    if (!parsed) return convertToolFailure(new UpstreamError('mcp_protocol_error', -32602, `Invalid arguments for '${t.tool.name}': expected a JSON object, got ${JSON.stringify(args.slice(0, 200))}`));
+    if (!parsed) return convertToolFailure(mcpCallNotRun(`Invalid arguments for '${t.tool.name}': expected a JSON object, got ${JSON.stringify(args.slice(0, 200))}`, RpcCode.InvalidParams));
     const started = performance.now();
     const { log, signal } = this.o;
     try {

@@ -5,7 +5,8 @@
  */
 import type { Logger } from 'pino';
 import { functionName, ToolNameMap } from '../mcp-client/naming.ts';
-import { toUpstreamError, type Tool, type Upstream } from '../mcp-client/upstream.ts';
+import { toUpstreamError } from '../mcp-client/errors.ts';
+import type { Tool, Upstream } from '../mcp-client/upstream.ts';
 import { newId } from '../protocol/ids.ts';
 import type { FunctionTool, InputItem, McpListToolsItem } from '../protocol/responses.ts';
 import type { ResponseEmitter } from './emitter.ts';

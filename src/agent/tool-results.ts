@@ -4,13 +4,8 @@
  * image input). Errors become OpenAI's tagged `mcp_call.error`.
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { FunctionCallOutputItem } from '../protocol/responses.ts';
-import type { UpstreamError } from '../mcp-client/upstream.ts';
-
-export type McpCallError =
-  | { type: 'mcp_protocol_error'; code: number; message: string }
-  | { type: 'mcp_tool_execution_error'; content: unknown }
-  | { type: 'http_error'; code: number; message: string };
+import type { FunctionCallOutputItem, McpCallError } from '../protocol/responses.ts';
+import { describeFailure, mcpCallErrorOf } from '../protocol/errors.ts';
 
 export interface ConvertedResult {
   output: string;
@@ -65,7 +60,8 @@ export function convertToolResult(result: CallToolResult, maxChars: number): Con
   };
 }
 
-export function convertToolFailure(e: UpstreamError): ConvertedResult {
-  const error: McpCallError = e.kind === 'http_error' ? { type: 'http_error', code: e.code, message: e.message } : { type: 'mcp_protocol_error', code: e.code, message: e.message };
-  return { output: e.message, modelOutput: `Error: the tool call failed: ${e.message}`, error };
+/** A call that failed or was not run: the `mcp_call.error` the taxonomy names, and the same words for the model. */
+export function convertToolFailure(e: unknown): ConvertedResult {
+  const failure = describeFailure(e);
+  return { output: failure.message, modelOutput: `Error: the tool call failed: ${failure.message}`, error: mcpCallErrorOf(failure) };
 }

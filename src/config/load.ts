@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import type { OllamaModels } from './ollama.ts';
+import { formatPath } from '../protocol/errors.ts';
 import { ConfigFile, type Config } from './schema.ts';
 
 export class ConfigError extends Error {}
@@ -17,12 +18,6 @@ export interface LoadedConfig {
   source: string;
   /** How to add a model, when nothing configures one. */
   hint?: string;
-}
-
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`;
-  return out || '(root)';
 }
 
 const ENV_REF = /^os\.environ\/([A-Za-z_][A-Za-z0-9_]*)$/;

@@ -4,15 +4,15 @@ import Koa from 'koa';
 import { koaBody } from 'koa-body';
 import type { Logger } from 'pino';
 import type { ModelCalls } from '../providers/media.ts';
-import type { Agent } from '../agent/run.ts';
-import { ApiError } from '../protocol/errors.ts';
+import type { Agent } from '../agent/agent.ts';
+import { ApiError, bodyReadError } from '../protocol/errors.ts';
 import type { McpPool } from '../mcp-client/pool.ts';
 import type { McpGateway } from '../mcp-server/gateway.ts';
 import type { Router as ModelRouter } from '../providers/router.ts';
 import type { Store } from '../store/types.ts';
 import { requireKey } from './auth.ts';
 import { checkParsedBody } from './body-checks.ts';
-import { bodyError, errorMiddleware, isMcpPath } from './errors.ts';
+import { errorMiddleware, isMcpPath } from './errors.ts';
 import { browserGuard } from './guard.ts';
 import { isPlainJsonPost, readJsonBody } from './json-body.ts';
 import { requestContext } from './request-context.ts';
@@ -72,7 +72,7 @@ export function createApp(deps: AppDeps): Koa {
   });
   // Plain JSON, the body of almost every request, takes the lean reader (koa-body's cost shows on a
   // quick MCP tool call or model answer); koa-body reads the rest (content encodings).
-  // Whatever either reader throws is the client's body at fault: a 4xx (bodyError), never a 500.
+  // Whatever either reader throws is the client's body at fault: a 4xx (bodyReadError), never a 500.
   app.use(async (ctx, next) => {
     // Content codings are case-insensitive (RFC 9110 §8.4.1); the decoders know them in lower case.
     const encoding = ctx.get('content-encoding').trim().toLowerCase();
@@ -81,7 +81,7 @@ export function createApp(deps: AppDeps): Koa {
       if (isPlainJsonPost(ctx.req)) ctx.request.body = (await readJsonBody(ctx.req, deps.maxRequestBytes)) as typeof ctx.request.body;
       else await parseBody(ctx, async () => {});
     } catch (e) {
-      throw bodyError(e, encoding);
+      throw bodyReadError(e, encoding);
     }
     checkParsedBody(ctx.request.body);
     return next();

@@ -4,8 +4,8 @@
  * holding a `prototype`, as secure-json-parse refuses), and bounded nesting: recursive code past the
  * parser (validation, JSON.stringify on the way to a provider) overflows the stack near 4,000 levels.
  */
-import { ApiError } from '../protocol/errors.ts';
-import { forbiddenKey } from './errors.ts';
+import { forbiddenKey, nestingTooDeep } from '../protocol/errors.ts';
+
 
 export const MAX_NESTING = 256;
 
@@ -15,8 +15,7 @@ export function checkParsedBody(body: unknown): void {
 
 /** Recursive, but never deeper than MAX_NESTING. */
 function check(node: object, depth: number): void {
-  if (depth > MAX_NESTING)
-    throw new ApiError(400, `The JSON body is nested deeper than ${MAX_NESTING} levels.`, { code: 'nesting_too_deep' });
+  if (depth > MAX_NESTING) throw nestingTooDeep(MAX_NESTING);
   if (!Array.isArray(node)) {
     if (Object.hasOwn(node, '__proto__')) throw forbiddenKey('__proto__');
     const ctor = Object.hasOwn(node, 'constructor') ? (node as { constructor: unknown }).constructor : undefined;

@@ -2,11 +2,9 @@
  * One upstream MCP server and its one live session, reused across requests. It connects lazily (or
  * when the pool warms it up), reconnects after the session is lost, restarts a crashed stdio process,
  * caches the tool, prompt, resource and template listings (every page) until the matching
- * `notifications/.../list_changed` or the TTL, and calls tools
- * with a timeout and cancellation. Per-request headers ride along through AsyncLocalStorage, so the
- * shared session can still carry one caller's `x-mcp-<server>-*` headers on that caller's calls.
+ * `notifications/.../list_changed` or the TTL, and calls tools with a timeout and cancellation. Its
+ * failures are `McpUpstreamError`s (errors.ts); what it sends as headers is in headers.ts.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -18,12 +16,10 @@ import type { AnySchema, SchemaOutput } from '@modelcontextprotocol/sdk/server/z
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CallToolResultSchema,
-  ErrorCode,
   ListPromptsResultSchema,
   ListResourcesResultSchema,
   ListResourceTemplatesResultSchema,
   ListToolsResultSchema,
-  McpError,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ToolListChangedNotificationSchema,
@@ -37,86 +33,13 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { McpServerEntry } from '../config/schema.ts';
-import { outboundFetch } from '../net/http-client.ts';
 import { VERSION } from '../version.ts';
+import { McpUpstreamError, RpcCode } from '../protocol/errors.ts';
+import { toUpstreamError } from './errors.ts';
+import { configuredHeaders, fetchWithRequestHeaders, withRequestHeaders } from './headers.ts';
 import { useLeanSseReader } from './sse-reader.ts';
 
 export type { CallToolResult, Tool };
-
-/** How an upstream failed, in the terms of OpenAI's tagged `mcp_call.error`. */
-export class UpstreamError extends Error {
-  readonly kind: 'http_error' | 'mcp_protocol_error';
-  readonly code: number;
-  constructor(kind: UpstreamError['kind'], code: number, message: string) {
-    super(message);
-    this.kind = kind;
-    this.code = code;
-  }
-}
-
-export function toUpstreamError(e: unknown, server: string): UpstreamError {
-  if (e instanceof UpstreamError) return e;
-  if (e instanceof StreamableHTTPError) return new UpstreamError('http_error', e.code ?? 0, `${server}: HTTP ${e.code ?? '?'}: ${e.message}`);
-  if (e instanceof McpError) return new UpstreamError('mcp_protocol_error', e.code, `${server}: ${e.message}`);
-  const err = e as Error & { code?: unknown; cause?: { code?: string; message?: string } };
-  const why = err?.cause?.code ?? err?.cause?.message ?? err?.message ?? String(e);
-  return new UpstreamError('mcp_protocol_error', ErrorCode.ConnectionClosed, `${server}: cannot reach the server (${why})`);
-}
-
-/** An upstream failure as a JSON-RPC error for a downstream MCP client; upstream error codes survive. */
-export function toMcpError(e: unknown, server: string): McpError {
-  if (e instanceof McpError) return e;
-  const u = toUpstreamError(e, server);
-  return new McpError(u.kind === 'mcp_protocol_error' ? u.code : ErrorCode.InternalError, u.message);
-}
-
-/** Relays an upstream's progress to a downstream request, under the downstream's own token (none: no relay). */
-export function relayProgress(token: string | number | undefined, send: (n: { method: 'notifications/progress'; params: Progress & { progressToken: string | number } }) => Promise<void>): ((p: Progress) => void) | undefined {
-  return token === undefined ? undefined : (p) => void send({ method: 'notifications/progress', params: { ...p, progressToken: token } });
-}
-
-/** Headers for the calls made inside `withRequestHeaders`. */
-const requestHeaders = new AsyncLocalStorage<Record<string, string>>();
-
-export function withRequestHeaders<T>(headers: Record<string, string> | undefined, fn: () => Promise<T>): Promise<T> {
-  return headers && Object.keys(headers).length ? requestHeaders.run(headers, fn) : fn();
-}
-
-const fetchWithRequestHeaders: typeof fetch = (input, init) => {
-  const extra = requestHeaders.getStore();
-  if (!extra) return outboundFetch(input, init);
-  const headers = new Headers(init?.headers);
-  for (const [k, v] of Object.entries(extra)) headers.set(k, v);
-  return outboundFetch(input, { ...init, headers });
-};
-
-/** The headers configured for a server: static headers plus its credential. */
-export function configuredHeaders(c: McpServerEntry): Record<string, string> {
-  const h: Record<string, string> = { ...c.static_headers };
-  const token = c.authentication_token ?? c.auth_value;
-  if (token) {
-    switch (c.auth_type ?? 'bearer_token') {
-      case 'bearer_token':
-        h.authorization = `Bearer ${token}`;
-        break;
-      case 'api_key':
-        h['x-api-key'] = token;
-        break;
-      case 'basic':
-        h.authorization = `Basic ${token.includes(':') ? Buffer.from(token).toString('base64') : token}`;
-        break;
-      case 'authorization':
-        h.authorization = token;
-        break;
-      case 'token':
-        h.authorization = `token ${token}`;
-        break;
-      case 'none':
-        break;
-    }
-  }
-  return h;
-}
 
 export type UpstreamState = 'idle' | 'connecting' | 'ready' | 'error' | 'closed';
 
@@ -230,7 +153,7 @@ export class Upstream extends EventEmitter<{ tools_changed: []; list_changed: [k
 
   /** The live client, connecting first if needed. Concurrent callers share one connection attempt. */
   connect(): Promise<Client> {
-    if (this.closed) return Promise.reject(new UpstreamError('mcp_protocol_error', ErrorCode.ConnectionClosed, `${this.name}: the gateway is shutting down`));
+    if (this.closed) return Promise.reject(new McpUpstreamError('mcp_protocol_error', RpcCode.ConnectionClosed, `${this.name}: the gateway is shutting down`));
     if (this.client) return Promise.resolve(this.client);
     if (this.connecting) return this.connecting;
     this.state = 'connecting';

@@ -22,10 +22,12 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
-import { forwardedHeaders } from '../agent/mcp-bindings.ts';
+import { forwardedHeaders } from '../mcp-client/headers.ts';
 import { functionName } from '../mcp-client/naming.ts';
 import type { McpPool } from '../mcp-client/pool.ts';
-import { relayProgress, toMcpError, toUpstreamError, type Upstream } from '../mcp-client/upstream.ts';
+import { toUpstreamError } from '../mcp-client/errors.ts';
+import type { Upstream } from '../mcp-client/upstream.ts';
+import { relayProgress, toRpcError } from './rpc.ts';
 import { callGatewayTool, GATEWAY_TOOLS, isGatewayTool, type GatewayToolDeps } from './gateway-tools.ts';
 import { setToolCallHandler } from './tool-call-handler.ts';
 
@@ -129,7 +131,7 @@ export function buildAggregateServer(deps: AggregateDeps, scope: { servers?: str
         onprogress: relayProgress(extra._meta?.progressToken, extra.sendNotification),
       });
     } catch (e) {
-      if (extra.signal.aborted) throw toMcpError(e, hit.u.name);
+      if (extra.signal.aborted) throw toRpcError(e, hit.u.name);
       // A tool the model or user can see fail, like any tool error.
       return { content: [{ type: 'text', text: toUpstreamError(e, hit.u.name).message }], isError: true };
     }
@@ -147,7 +149,7 @@ export function buildAggregateServer(deps: AggregateDeps, scope: { servers?: str
     try {
       return await hit.u.request({ method: 'prompts/get', params: { ...req.params, name: hit.item.name } }, GetPromptResultSchema, { signal: extra.signal, headers: headersFor(hit.u, extra.requestInfo?.headers) });
     } catch (e) {
-      throw toMcpError(e, hit.u.name);
+      throw toRpcError(e, hit.u.name);
     }
   });
 
@@ -171,7 +173,7 @@ export function buildAggregateServer(deps: AggregateDeps, scope: { servers?: str
     try {
       return await owner.request({ method: 'resources/read', params: req.params }, ReadResourceResultSchema, { signal: extra.signal, headers: headersFor(owner, extra.requestInfo?.headers) });
     } catch (e) {
-      throw toMcpError(e, owner.name);
+      throw toRpcError(e, owner.name);
     }
   });
 

@@ -8,12 +8,11 @@ import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ModelCalls } from '../providers/media.ts';
-import type { Agent } from '../agent/run.ts';
+import type { Agent } from '../agent/agent.ts';
 import { chatMessagesToItems } from '../protocol/chat-messages.ts';
-import { ApiError } from '../protocol/errors.ts';
+import { ApiError, describeFailure, isInternal } from '../protocol/errors.ts';
 import type { ResponseObject } from '../protocol/events.ts';
 import type { ResponsesRequest } from '../protocol/responses.ts';
-import { ProviderError } from '../providers/types.ts';
 import type { Router } from '../providers/router.ts';
 
 /** Set on every upstream call a `respond` run makes, so a gateway reached through itself refuses to recurse. */
@@ -230,7 +229,9 @@ export async function callGatewayTool(deps: GatewayToolDeps, name: string, args:
         return null;
     }
   } catch (e) {
-    if (e instanceof ApiError || e instanceof ProviderError) return errorResult(e.message);
-    throw e;
+    // The request's or an upstream's failure is the tool's result, for the model to read; the gateway's own is a JSON-RPC error.
+    const failure = describeFailure(e);
+    if (isInternal(failure)) throw e;
+    return errorResult(failure.message);
   }
 }

@@ -1,12 +1,13 @@
 /** The gateway as an MCP server: its sessions, and how a new session's server is built. */
 import type { InitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
-import { forwardedHeaders } from '../agent/mcp-bindings.ts';
+import { forwardedHeaders } from '../mcp-client/headers.ts';
 import type { McpSettings } from '../config/schema.ts';
 import type { McpPool } from '../mcp-client/pool.ts';
 import { buildAggregateServer, type AggregateDeps } from './aggregate.ts';
 import { openPassthrough } from './passthrough.ts';
-import { McpHttpError, McpSessions, type SessionServer } from './sessions.ts';
+import { mcpRefusal } from '../protocol/errors.ts';
+import { McpSessions, type SessionServer } from './sessions.ts';
 
 export interface McpGatewayDeps extends Omit<AggregateDeps, 'log'> {
   pool: McpPool;
@@ -29,18 +30,18 @@ export class McpGateway {
   aggregate(headers: Headers, log: Logger): SessionServer {
     const narrowed = typeof headers['x-mcp-servers'] === 'string' ? headers['x-mcp-servers'].split(',').map((s) => s.trim()).filter(Boolean) : undefined;
     const unknown = narrowed?.filter((n) => !this.deps.pool.get(n));
-    if (unknown?.length) throw new McpHttpError(400, -32602, `x-mcp-servers names unknown servers: ${unknown.join(', ')}; registered: ${this.deps.pool.names.join(', ') || 'none'}`);
+    if (unknown?.length) throw mcpRefusal(400, -32602, `x-mcp-servers names unknown servers: ${unknown.join(', ')}; registered: ${this.deps.pool.names.join(', ') || 'none'}`);
     return buildAggregateServer({ ...this.deps, log }, { servers: narrowed, headers });
   }
 
   /** `/mcp/<server>`: that upstream exactly as it is, through a session of its own. */
   async passthrough(name: string, init: InitializeRequest, headers: Headers, log: Logger): Promise<SessionServer> {
     const upstream = this.deps.pool.get(name);
-    if (!upstream) throw new McpHttpError(404, -32001, `No MCP server named '${name}'; registered: ${this.deps.pool.names.join(', ') || 'none'}`);
+    if (!upstream) throw mcpRefusal(404, -32001, `No MCP server named '${name}'; registered: ${this.deps.pool.names.join(', ') || 'none'}`);
     try {
       return await openPassthrough(name, upstream.config, init, forwardedHeaders(name, upstream.config.extra_headers, headers, this.deps.masterKey), { settings: this.deps.settings, log });
     } catch (e) {
-      throw new McpHttpError(502, -32603, `The MCP server '${name}' is unavailable: ${(e as Error).message}`);
+      throw mcpRefusal(502, -32603, `The MCP server '${name}' is unavailable: ${(e as Error).message}`);
     }
   }
 

@@ -46,7 +46,8 @@ import {
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Logger } from 'pino';
 import type { McpServerEntry, McpSettings } from '../config/schema.ts';
-import { relayProgress, toMcpError, Upstream } from '../mcp-client/upstream.ts';
+import { Upstream } from '../mcp-client/upstream.ts';
+import { relayProgress, toRpcError } from './rpc.ts';
 import { setToolCallHandler, type ToolCallHandler } from './tool-call-handler.ts';
 
 type RequestSchema = typeof ListToolsRequestSchema;
@@ -146,7 +147,7 @@ export async function openPassthrough(name: string, config: McpServerEntry, init
           { signal: extra.signal, onprogress: relayProgress(progressToken, extra.sendNotification) },
         )) as never;
       } catch (e) {
-        throw toMcpError(e, name);
+        throw toRpcError(e, name);
       } finally {
         inflight.splice(inflight.indexOf(entry), 1);
       }

@@ -4,6 +4,7 @@
  * Each event is built once, in its wire form (`type` and `sequence_number` first, as OpenAI writes them);
  * the agent re-bases `output_index` and sets `sequence_number` in place as it emits it.
  */
+import type { ResponseError } from './errors.ts';
 import type { OutputItem, Usage } from './responses.ts';
 
 export interface OutputTextPartShape {
@@ -67,7 +68,7 @@ export interface ResponseObject {
   completed_at: number | null;
   status: ResponseStatus;
   background: boolean;
-  error: { code: string; message: string } | null;
+  error: ResponseError | null;
   incomplete_details: { reason: string } | null;
   instructions: string | null;
   max_output_tokens: number | null;
@@ -120,11 +121,3 @@ export interface ModelOutput {
 
 export type TerminalStatus = 'completed' | 'incomplete' | 'failed';
 
-/** A provider stream that broke or reported failure after it started. */
-export class UpstreamStreamError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
-}

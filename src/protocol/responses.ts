@@ -248,6 +248,8 @@ export const McpCallError = z.union([
   z.object({ type: z.literal('mcp_tool_execution_error'), content: z.unknown() }),
   z.object({ type: z.literal('http_error'), code: z.number(), message: z.string() }),
 ]);
+/** `mcp_call.error` as the gateway sets it: always the tagged form (a string is accepted in input only). */
+export type McpCallError = Exclude<z.infer<typeof McpCallError>, string>;
 
 export const McpCallItem = z.object({
   type: z.literal('mcp_call'),

@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
 import { dispatcher } from '../net/http-client.ts';
-import { ProviderError } from './types.ts';
+import { ProviderError } from '../protocol/errors.ts';
 
 export interface SendOptions {
   method: 'GET' | 'POST';

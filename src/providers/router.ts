@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import type { ModelEvent, ModelOutput } from '../protocol/events.ts';
 import type { ModelRequest } from '../protocol/model-request.ts';
 import { globToRegExp, type Deployment } from './deployments.ts';
-import { ProviderError, type ModelStream } from './types.ts';
+import { ProviderError } from '../protocol/errors.ts';
+import type { ModelStream } from './types.ts';
 
 export interface Route {
   readonly requested: string;

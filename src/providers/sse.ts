@@ -7,7 +7,8 @@
 import type { Readable } from 'node:stream';
 import { createParser } from 'eventsource-parser';
 import type { StreamDecoder } from '../protocol/stream-decoder.ts';
-import { UpstreamStreamError, type ModelEvent } from '../protocol/events.ts';
+import { UpstreamStreamError } from '../protocol/errors.ts';
+import type { ModelEvent } from '../protocol/events.ts';
 
 export async function* decodeSse(body: Readable, decoder: StreamDecoder, idleMs: number): AsyncGenerator<ModelEvent[]> {
   let batch: ModelEvent[] = [];
@@ -39,10 +40,10 @@ export async function* decodeSse(body: Readable, decoder: StreamDecoder, idleMs:
     finished = true;
     if (batch.length) yield batch;
   } catch (e) {
-    if (timedOut) throw new UpstreamStreamError('timeout', `the upstream sent nothing for ${Math.round(idleMs / 1000)} s`);
+    if (timedOut) throw new UpstreamStreamError('upstream_timeout', `the upstream sent nothing for ${Math.round(idleMs / 1000)} s`);
     if (e instanceof UpstreamStreamError) throw e;
-    if (e instanceof SyntaxError) throw new UpstreamStreamError('server_error', `the upstream sent an event that is not JSON: ${e.message}`);
-    throw new UpstreamStreamError('server_error', `the upstream stream broke: ${(e as Error).message}`);
+    if (e instanceof SyntaxError) throw new UpstreamStreamError('upstream_error', `the upstream sent an event that is not JSON: ${e.message}`);
+    throw new UpstreamStreamError('upstream_error', `the upstream stream broke: ${(e as Error).message}`);
   } finally {
     clearTimeout(timer);
     // The consumer stopped early (client gone, error downstream) or the stream broke: stop the upstream.

@@ -37,36 +37,6 @@ export interface Provider {
   generateImage?(body: ImageGenerateParamsNonStreaming, opts: CallOptions): Promise<ImagesResponse>;
 }
 
-/** A failure talking to a provider, normalised across wire formats (see http.ts). */
-export class ProviderError extends Error {
-  /** HTTP status from the upstream; undefined for connection failures and timeouts. */
-  readonly status: number | undefined;
-  readonly kind: 'http' | 'timeout' | 'connection' | 'aborted';
-  readonly type: string | undefined;
-  readonly code: string | undefined;
-  readonly param: string | undefined;
-  readonly retryAfterMs: number | undefined;
-  constructor(
-    message: string,
-    init: { status?: number; kind: ProviderError['kind']; type?: string; code?: string; param?: string; retryAfterMs?: number },
-  ) {
-    super(message);
-    this.status = init.status;
-    this.kind = init.kind;
-    this.type = init.type;
-    this.code = init.code;
-    this.param = init.param;
-    this.retryAfterMs = init.retryAfterMs;
-  }
-
-  /** Worth another attempt, on this deployment or the next: rate limits, server errors, timeouts, refused connections. */
-  get retryable(): boolean {
-    if (this.kind === 'aborted') return false;
-    if (this.kind !== 'http') return true;
-    return this.status === 408 || this.status === 409 || this.status === 429 || (this.status ?? 0) >= 500;
-  }
-}
-
 /** What a request builder could not send, for the provider's log (the same labels as `x-toolgate-dropped-params`). */
 export type DroppedFeature = string;
 

@@ -1,13 +1,14 @@
 /** POST /v1/chat/completions: converted to the canonical form at the edge, run by the same agent. */
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Agent } from '../../agent/run.ts';
+import type { Agent } from '../../agent/agent.ts';
 import { ChatRequest } from '../../protocol/chat.ts';
 import { droppedHeader } from '../../protocol/dropped-params.ts';
 import type { EventSink } from '../../agent/emitter.ts';
 import { chatToResponses } from './chat-request.ts';
 import { ChatChunkEncoder, responseToChatCompletion } from './chat-output.ts';
-import { failedResponseError, parseBody } from '../errors.ts';
+import { failedResponseError } from '../../protocol/errors.ts';
+import { parseBody } from '../errors.ts';
 import { runContext } from '../request-context.ts';
 import { sseFor } from '../sse.ts';
 
@@ -24,7 +25,7 @@ export function chatRoutes(deps: { agent: Agent; keepAliveMs: number }): Router 
       const encoder = new ChatChunkEncoder(chat.stream_options?.include_usage === true);
       const sink: EventSink = {
         write(ev) {
-          if (ev.type === 'response.failed') return sse.send(JSON.stringify(failedResponseError(ev.response).toBody()));
+          if (ev.type === 'response.failed') return sse.send(JSON.stringify(failedResponseError(ev.response.error).toBody()));
           let ok = true;
           for (const chunk of encoder.encode(ev)) ok = sse.send(chunk);
           if (ev.type === 'response.completed' || ev.type === 'response.incomplete') ok = sse.send('[DONE]');
@@ -40,7 +41,7 @@ export function chatRoutes(deps: { agent: Agent; keepAliveMs: number }): Router 
       return;
     }
     const final = await deps.agent.run(prepared, run);
-    if (final.status === 'failed') throw failedResponseError(final);
+    if (final.status === 'failed') throw failedResponseError(final.error);
     ctx.body = responseToChatCompletion(final);
   });
   return router;

@@ -2,12 +2,12 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import type { Agent } from '../../agent/run.ts';
-import { ApiError } from '../../protocol/errors.ts';
+import type { Agent } from '../../agent/agent.ts';
+import { ApiError, failedResponseError } from '../../protocol/errors.ts';
 import { droppedHeader } from '../../protocol/dropped-params.ts';
 import { ResponsesRequest } from '../../protocol/responses.ts';
 import type { Store } from '../../store/types.ts';
-import { failedResponseError, parseBody } from '../errors.ts';
+import { parseBody } from '../errors.ts';
 import { runContext } from '../request-context.ts';
 import { sseFor } from '../sse.ts';
 
@@ -40,7 +40,7 @@ export function responsesRoutes(deps: { agent: Agent; store: Store; keepAliveMs:
       return;
     }
     const final = await deps.agent.run(prepared, run);
-    if (final.status === 'failed') throw failedResponseError(final);
+    if (final.status === 'failed') throw failedResponseError(final.error);
     ctx.body = final;
   });
 

@@ -4,7 +4,8 @@
  */
 import type { Message, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages/messages';
 import { OutputComposer } from '../../protocol/compose.ts';
-import { UpstreamStreamError, type ModelEnd, type ModelEvent, type ModelOutput } from '../../protocol/events.ts';
+import { UpstreamStreamError } from '../../protocol/errors.ts';
+import { type ModelEnd, type ModelEvent, type ModelOutput } from '../../protocol/events.ts';
 import { newId } from '../../protocol/ids.ts';
 import { usageOf, type OutputItem, type Usage } from '../../protocol/responses.ts';
 import type { SseMessage, StreamDecoder } from '../../protocol/stream-decoder.ts';
@@ -72,12 +73,12 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         this.stopped = true;
         break;
       case 'error':
-        throw new UpstreamStreamError(ev.error?.type === 'overloaded_error' ? 'server_error' : 'server_error', `the upstream stream reported an error: ${ev.error?.message ?? ev.error?.type}`);
+        throw new UpstreamStreamError(ev.error?.type === 'rate_limit_error' ? 'rate_limit_exceeded' : 'upstream_error', `the upstream stream reported an error: ${ev.error?.message ?? ev.error?.type}`);
     }
   }
 
   end(out: ModelEvent[]): void {
-    if (!this.stopped) throw new UpstreamStreamError('server_error', 'The upstream stream ended before message_stop');
+    if (!this.stopped) throw new UpstreamStreamError('upstream_error', 'The upstream stream ended before message_stop');
     const end = modelEnd(this.stop, this.usage);
     this.composer.close(out, end.status);
     out.push(end);

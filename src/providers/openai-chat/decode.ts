@@ -4,7 +4,8 @@
  */
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { OutputComposer } from '../../protocol/compose.ts';
-import { UpstreamStreamError, type ModelEnd, type ModelEvent, type ModelOutput } from '../../protocol/events.ts';
+import { UpstreamStreamError } from '../../protocol/errors.ts';
+import { type ModelEnd, type ModelEvent, type ModelOutput } from '../../protocol/events.ts';
 import { newCallId, newId } from '../../protocol/ids.ts';
 import { emptyUsage, usageOf, type OutputItem, type Usage } from '../../protocol/responses.ts';
 import type { SseMessage, StreamDecoder } from '../../protocol/stream-decoder.ts';
@@ -27,7 +28,7 @@ function modelEnd(finish: string, usage: Usage): ModelEnd {
 /** An error some servers send as a stream message instead of a chunk. */
 function streamError(parsed: { error?: { message?: string; code?: unknown } }): UpstreamStreamError {
   const e = parsed.error ?? {};
-  return new UpstreamStreamError('server_error', `the upstream stream reported an error: ${e.message ?? JSON.stringify(e)}`);
+  return new UpstreamStreamError('upstream_error', `the upstream stream reported an error: ${e.message ?? JSON.stringify(e)}`);
 }
 
 export class ChatStreamDecoder implements StreamDecoder {
@@ -60,7 +61,7 @@ export class ChatStreamDecoder implements StreamDecoder {
   }
 
   end(out: ModelEvent[]): void {
-    if (this.finish === null) throw new UpstreamStreamError('server_error', 'The upstream stream ended before a finish_reason');
+    if (this.finish === null) throw new UpstreamStreamError('upstream_error', 'The upstream stream ended before a finish_reason');
     const end = modelEnd(this.finish, this.usage);
     this.composer.close(out, end.status);
     out.push(end);
@@ -69,7 +70,7 @@ export class ChatStreamDecoder implements StreamDecoder {
 
 export function chatCompletionToOutput(body: ChatCompletion): ModelOutput {
   const choice = body.choices?.[0];
-  if (!choice) throw new UpstreamStreamError('server_error', 'The upstream answered with no choices');
+  if (!choice) throw new UpstreamStreamError('upstream_error', 'The upstream answered with no choices');
   const m = choice.message;
   const end = modelEnd(choice.finish_reason ?? 'stop', chatUsageToUsage(body.usage));
   const status = end.status;

@@ -4,7 +4,8 @@
  * events are already in wire form, so they are passed on as parsed, with their ids rewritten in place.
  */
 import type { Response as UpstreamResponse } from 'openai/resources/responses/responses';
-import { UpstreamStreamError, type ItemEvent, type ModelEnd, type ModelEvent, type ModelOutput } from '../../protocol/events.ts';
+import { UpstreamStreamError } from '../../protocol/errors.ts';
+import { type ItemEvent, type ModelEnd, type ModelEvent, type ModelOutput } from '../../protocol/events.ts';
 import { newId } from '../../protocol/ids.ts';
 import { emptyUsage, type OutputItem, type Usage } from '../../protocol/responses.ts';
 import type { SseMessage, StreamDecoder } from '../../protocol/stream-decoder.ts';
@@ -42,7 +43,7 @@ function modelEnd(r: Pick<UpstreamResponse, 'status' | 'usage' | 'incomplete_det
 }
 
 function failure(r: { error?: { code?: string | null; message?: string } | null }): UpstreamStreamError {
-  return new UpstreamStreamError(r.error?.code ?? 'server_error', r.error?.message ?? 'The upstream response failed');
+  return new UpstreamStreamError(r.error?.code ?? 'upstream_error', r.error?.message ?? 'The upstream response failed');
 }
 
 export class ResponsesStreamDecoder implements StreamDecoder {
@@ -74,7 +75,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
       case 'response.failed':
         throw failure(ev.response as UpstreamResponse);
       case 'error':
-        throw new UpstreamStreamError(String(ev.code ?? 'server_error'), String(ev.message ?? 'The upstream stream reported an error'));
+        throw new UpstreamStreamError(String(ev.code ?? 'upstream_error'), String(ev.message ?? 'The upstream stream reported an error'));
     }
     const item = ev.item as { id?: string; type: string } | undefined;
     if (item && typeof item === 'object') item.id = this.mapId(item.id, item.type);
@@ -84,7 +85,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
   }
 
   end(): void {
-    if (!this.ended) throw new UpstreamStreamError('server_error', 'The upstream stream ended before the response completed');
+    if (!this.ended) throw new UpstreamStreamError('upstream_error', 'The upstream stream ended before the response completed');
   }
 }
 

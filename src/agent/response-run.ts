@@ -1,81 +1,28 @@
 /**
- * The agent: runs one response. Resolves the model and the request's MCP servers, lists their tools,
- * calls the model with them as function tools, runs the MCP calls it makes (in parallel, bounded),
- * feeds the results back, and goes on until the model answers in text, a call needs approval, a
- * client-side function is called, or a limit is reached. Everything it produces goes out through the
- * emitter as Responses items and events, and is stored when the request asks for it.
+ * One response while it runs: the loop of model calls and MCP calls, the approvals it asks for, what
+ * it stores, and how it ends (completed, incomplete, or failed as the failure taxonomy describes).
  */
 import type { Logger } from 'pino';
-import type { McpSettings } from '../config/schema.ts';
-import type { McpPool } from '../mcp-client/pool.ts';
-import { ApiError, modelNotFound } from '../protocol/errors.ts';
-import { UpstreamStreamError, type ModelOutput, type ResponseObject } from '../protocol/events.ts';
+import { clientDisconnected, describeFailure, isInternal, responseErrorOf } from '../protocol/errors.ts';
+import type { ModelOutput, ResponseObject } from '../protocol/events.ts';
 import { newId } from '../protocol/ids.ts';
-import { newResponseObject } from '../protocol/response-object.ts';
-import { droppedForApis, droppedLabel, unsupportedParamError } from '../protocol/dropped-params.ts';
-import { modelParams, type ModelInputItem, type ModelRequest, type ModelTool } from '../protocol/model-request.ts';
-import type { FunctionTool, InputItem, ResponsesRequest } from '../protocol/responses.ts';
-import { ProviderError } from '../providers/types.ts';
-import type { Route, Router } from '../providers/router.ts';
+import type { ModelInputItem, ModelRequest, ModelTool } from '../protocol/model-request.ts';
+import type { FunctionTool } from '../protocol/responses.ts';
 import type { ModelStream } from '../providers/types.ts';
-import type { Store, StoredResponse } from '../store/types.ts';
-import { callWithOutput, deniedOutput, matchApprovals, toModelInput, type PendingApproval } from './conversation.ts';
-import { Histories, type History } from './history.ts';
-import { ResponseEmitter, type EventSink } from './emitter.ts';
+import type { StoredResponse } from '../store/types.ts';
+import type { AgentDeps, RunContext } from './context.ts';
+import { callWithOutput, deniedOutput, toModelInput } from './conversation.ts';
+import type { ResponseEmitter } from './emitter.ts';
+import type { Histories } from './history.ts';
 import { McpCallRunner } from './mcp-calls.ts';
-import { needsApproval, resolveBindings, type McpBinding } from './mcp-bindings.ts';
+import { needsApproval } from './mcp-bindings.ts';
 import { ModelTurn } from './model-turn.ts';
+import type { PreparedRun, RunRequest } from './prepare.ts';
 import { ToolCatalog } from './tool-catalog.ts';
 import type { ConvertedResult } from './tool-results.ts';
 
-export interface RunContext {
-  signal: AbortSignal;
-  log: Logger;
-  /** The client's request headers (for `x-mcp-<server>-*` and `extra_headers`). */
-  requestHeaders?: Record<string, string | string[] | undefined>;
-  /** Headers added to every upstream MCP call of this run. */
-  upstreamHeaders?: Record<string, string>;
-}
-
 /** What a model call gives back: a stream of event batches, or a whole answer. */
 type ModelAnswer = ModelStream | ModelOutput;
-
-export type RunRequest = ResponsesRequest & { extras?: ModelRequest['extras'] };
-
-/** A request that passed every check that can be made before anything is sent. */
-export interface PreparedRun {
-  route: Route;
-  request: RunRequest;
-  base: Omit<ModelRequest, 'model' | 'input' | 'tools'>;
-  clientTools: ModelTool[];
-  bindings: McpBinding[];
-  history: History;
-  /** This request's input, each item with an id. */
-  input: (InputItem & { id: string })[];
-  approvals: PendingApproval[];
-  store: boolean;
-  /** Parameters, tool types and `include` values the route's providers will not receive (`x-toolgate-dropped-params`). */
-  dropped: string[];
-}
-
-export interface AgentDeps {
-  router: Router;
-  pool: McpPool;
-  store: Store;
-  settings: McpSettings;
-  masterKey?: string;
-  /** `litellm_settings.drop_params`: false makes what a provider cannot take a 400 (default: dropped). */
-  dropParams?: boolean;
-}
-
-const ITEM_PREFIX = { message: 'msg', function_call: 'fc', function_call_output: 'fco', reasoning: 'rs', mcp_approval_response: 'mcpa' } as const;
-
-function withId(item: InputItem): InputItem & { id: string } {
-  if ('id' in item && item.id) return item as InputItem & { id: string };
-  const prefix = ITEM_PREFIX[item.type as keyof typeof ITEM_PREFIX] ?? 'item';
-  const normalized = item.type === 'message' && typeof item.content === 'string' ? { ...item, content: [item.role === 'assistant' ? { type: 'output_text' as const, text: item.content, annotations: [] } : { type: 'input_text' as const, text: item.content }] } : item;
-  return { ...normalized, id: newId(prefix) } as InputItem & { id: string };
-}
 
 /** The request as stored: MCP credentials are not kept. */
 function storableRequest(req: RunRequest): unknown {
@@ -83,82 +30,8 @@ function storableRequest(req: RunRequest): unknown {
   return { ...rest, tools: rest.tools?.map((t) => (t.type === 'mcp' ? { ...t, headers: undefined, authorization: undefined } : t)) };
 }
 
-export class Agent {
-  private readonly deps: AgentDeps;
-  private readonly histories: Histories;
-  constructor(deps: AgentDeps) {
-    this.deps = deps;
-    this.histories = new Histories(deps.store);
-  }
-
-  async prepare(req: RunRequest, ctx: RunContext, opts: { approvals?: boolean } = {}): Promise<PreparedRun> {
-    const route = this.deps.router.resolve(req.model);
-    if (!route) throw modelNotFound(req.model);
-    if (req.background) throw new ApiError(400, 'background responses are not supported by this gateway.', { param: 'background', code: 'unsupported_value' });
-    if (req.conversation) throw new ApiError(400, 'conversation is not supported by this gateway; use previous_response_id.', { param: 'conversation', code: 'unsupported_value' });
-    const tools = req.tools ?? [];
-    if (opts.approvals === false)
-      tools.forEach((t, i) => {
-        if (t.type === 'mcp' && (t as { require_approval?: unknown }).require_approval !== 'never')
-          throw new ApiError(400, `Chat Completions cannot ask for approval: MCP tools here must set require_approval: "never". Use /v1/responses for approvals.`, { param: `tools[${i}].require_approval`, code: 'invalid_value' });
-      });
-    const bindings = await resolveBindings(tools, {
-      pool: this.deps.pool,
-      settings: this.deps.settings,
-      requestHeaders: ctx.requestHeaders ?? {},
-      gatewayKey: this.deps.masterKey,
-    });
-    if (ctx.upstreamHeaders) for (const b of bindings) for (const h of b.headers.values()) Object.assign(h, ctx.upstreamHeaders);
-    const history = this.histories.load(req.previous_response_id);
-    const raw: InputItem[] = req.input === undefined ? [] : typeof req.input === 'string' ? [{ type: 'message', role: 'user', content: req.input }] : req.input;
-    const known = new Map(history.items.filter((i) => 'id' in i && i.id).map((i) => [(i as { id: string }).id, i]));
-    const input = raw.map((item, i) => {
-      if (item.type !== 'item_reference') {
-        const own = withId(item);
-        known.set(own.id, own); // a reference may also name an item sent earlier in this input
-        return own;
-      }
-      const found = known.get(item.id);
-      if (!found) throw new ApiError(400, `Item with id '${item.id}' not found.`, { param: `input[${i}].id`, code: 'invalid_value' });
-      return withId(found);
-    });
-    const approvals = matchApprovals(history.items, input);
-    if (!input.length && !history.items.length)
-      throw new ApiError(400, "Missing required parameter: 'input'.", { param: 'input', code: 'missing_required_parameter' });
-    const base = { instructions: req.instructions ?? null, ...modelParams(req), extras: req.extras, passthrough: req.passthrough };
-    const clientTools = tools.filter((t) => t.type !== 'mcp') as ModelTool[];
-    const dropped = droppedForApis({ ...base, tools: clientTools }, route.candidates.map((c) => c.deployment.provider.api));
-    if (dropped.length) {
-      if (this.deps.dropParams === false) throw unsupportedParamError(dropped[0]!, req.model);
-      ctx.log.debug({ dropped: dropped.map(droppedLabel) }, 'request params the provider cannot take are dropped');
-    }
-    return {
-      route,
-      request: req,
-      base,
-      clientTools,
-      bindings,
-      history,
-      input,
-      approvals,
-      store: req.store ?? true,
-      dropped: dropped.map(droppedLabel),
-    };
-  }
-
-  /**
-   * Runs the prepared request, sending its events to `sink` (none: only the final response is wanted,
-   * and the model is called without streaming). A failure before the first event propagates (the
-   * caller answers with an HTTP error); after it, the response ends with `response.failed`.
-   */
-  async run(p: PreparedRun, ctx: RunContext, sink: EventSink | null = null): Promise<ResponseObject> {
-    const emitter = new ResponseEmitter(newResponseObject(newId('resp'), p.request, { model: p.request.model, store: p.store }), sink);
-    return new AgentRun(this.deps, this.histories, p, emitter, ctx).run();
-  }
-}
-
 /** The state of one response while it runs. */
-class AgentRun {
+export class ResponseRun {
   private readonly deps: AgentDeps;
   private readonly histories: Histories;
   private readonly p: PreparedRun;
@@ -345,16 +218,14 @@ class AgentRun {
     if (this.timedOut && !this.ctx.signal.aborted) {
       this.log.warn({ limit_s: this.deps.settings.run_timeout_seconds }, 'run deadline reached');
       r = this.emitter.finish('incomplete', { reason: 'run_timeout' });
-    } else if (this.ctx.signal.aborted) {
-      r = this.emitter.finish('failed', { error: { code: 'client_disconnected', message: 'The client closed the connection.' } });
     } else {
-      const code = e instanceof UpstreamStreamError ? e.code : e instanceof ProviderError ? (e.status === 429 ? 'rate_limit_exceeded' : 'server_error') : 'server_error';
-      const message = e instanceof ProviderError ? `The model provider failed: ${e.message}` : (e as Error).message;
-      if (!(e instanceof UpstreamStreamError) && !(e instanceof ProviderError)) this.log.error({ err: (e as Error).stack }, 'run failed');
-      else this.log.warn({ err: message, code }, 'model call failed mid-run');
-      r = this.emitter.finish('failed', { error: { code, message } });
+      const failure = describeFailure(this.ctx.signal.aborted ? clientDisconnected() : e);
+      if (isInternal(failure)) this.log.error({ err: (e as Error)?.stack ?? String(e) }, 'run failed');
+      else this.log.warn({ err: failure.message, code: failure.code }, 'run failed');
+      r = this.emitter.finish('failed', { error: responseErrorOf(failure) });
     }
     this.persist();
     return r;
   }
 }
+

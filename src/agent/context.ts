@@ -1,0 +1,25 @@
+/** What the agent is built with, and what each run is given by the edge that started it. */
+import type { Logger } from 'pino';
+import type { McpSettings } from '../config/schema.ts';
+import type { McpPool } from '../mcp-client/pool.ts';
+import type { Router } from '../providers/router.ts';
+import type { Store } from '../store/types.ts';
+
+export interface RunContext {
+  signal: AbortSignal;
+  log: Logger;
+  /** The client's request headers (for `x-mcp-<server>-*` and `extra_headers`). */
+  requestHeaders?: Record<string, string | string[] | undefined>;
+  /** Headers added to every upstream MCP call of this run. */
+  upstreamHeaders?: Record<string, string>;
+}
+
+export interface AgentDeps {
+  router: Router;
+  pool: McpPool;
+  store: Store;
+  settings: McpSettings;
+  masterKey?: string;
+  /** `litellm_settings.drop_params`: false makes what a provider cannot take a 400 (default: dropped). */
+  dropParams?: boolean;
+}

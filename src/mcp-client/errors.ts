@@ -1,0 +1,14 @@
+/** An upstream MCP server's failures, from the MCP SDK's error classes to the gateway's `McpUpstreamError`. */
+import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { McpUpstreamError, RpcCode } from '../protocol/errors.ts';
+
+/** Any error met talking to `server`, named: an HTTP status, the server's JSON-RPC error, or an unreachable server. */
+export function toUpstreamError(e: unknown, server: string): McpUpstreamError {
+  if (e instanceof McpUpstreamError) return e;
+  if (e instanceof StreamableHTTPError) return new McpUpstreamError('http_error', e.code ?? 0, `${server}: HTTP ${e.code ?? '?'}: ${e.message}`);
+  if (e instanceof McpError) return new McpUpstreamError('mcp_protocol_error', e.code, `${server}: ${e.message}`);
+  const err = e as Error & { code?: unknown; cause?: { code?: string; message?: string } };
+  const why = err?.cause?.code ?? err?.cause?.message ?? err?.message ?? String(e);
+  return new McpUpstreamError('mcp_protocol_error', RpcCode.ConnectionClosed, `${server}: cannot reach the server (${why})`);
+}
