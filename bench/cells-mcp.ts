@@ -50,7 +50,8 @@ export interface ToolRoundResult {
 function checkRound(body: string): void {
   const response = JSON.parse(body);
   const kinds = (response.output ?? []).map((item: { type: string }) => item.type);
-  if (response.status !== 'completed' || !kinds.includes('mcp_call') || !kinds.includes('message')) throw new Error(`round ended ${response.status} with ${kinds.join(',')}: ${body.slice(0, 120)}`);
+  if (response.status !== 'completed' || !kinds.includes('mcp_call') || !kinds.includes('message'))
+    throw new Error(`round ended ${response.status} with ${kinds.join(',')}: ${body.slice(0, 120)}`);
 }
 
 function checkCompleted(body: string): void {
@@ -66,7 +67,12 @@ export async function measureToolRound(mockUrl: string, gatewayUrl: string, dire
   const modelCall = await loadHttp({ url: `${mockUrl}/v1/responses`, body: { model: 'bench', input: 'x' }, check: checkCompleted }, 1, timing, watched);
   const toolCall = await measure(echoCall(direct, 'echo'), 1, timing, watched);
   const tools = [{ type: 'mcp', server_label: 'fx', server_url: 'litellm_proxy/mcp/fixture', require_approval: 'never' }];
-  const round = await loadHttp({ url: `${gatewayUrl}/v1/responses`, body: { model: 'r/call:fixture-echo', input: 'x', tools }, check: checkRound }, 1, timing, watched);
+  const round = await loadHttp(
+    { url: `${gatewayUrl}/v1/responses`, body: { model: 'r/call:fixture-echo', input: 'x', tools }, check: checkRound },
+    1,
+    timing,
+    watched,
+  );
   const partsP50 = 2 * modelCall.p50 + toolCall.p50;
   return { modelCall, toolCall, round, partsP50, addedP50: round.p50 - partsP50 };
 }

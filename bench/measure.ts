@@ -125,7 +125,7 @@ function summarize(recorder: Recorder, seconds: number, before: CpuSnapshot, aft
   const watchedCpu = watched.map((_, i) => after.watched[i]! - before.watched[i]!);
   const otherCpu = after.machine - before.machine - benchCpu - watchedCpu.reduce((a, b) => a + b, 0);
   const cpuMsPerCall: Record<string, number> = { bench: (benchCpu * 1000) / calls };
-  watched.forEach((w, i) => (cpuMsPerCall[w.name] = (watchedCpu[i]! * 1000) / calls));
+  for (const [i, w] of watched.entries()) cpuMsPerCall[w.name] = (watchedCpu[i]! * 1000) / calls;
   const sorted = recorder.latencies.sort((a, b) => a - b);
   return {
     ok: sorted.length,

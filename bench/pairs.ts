@@ -87,5 +87,11 @@ export async function runPairedCells(cells: PairedCell[], repeats: number, hooks
     }
     hooks.afterRound(round);
   }
-  return cells.map((cell, i) => ({ id: cell.id, label: cell.label, connections: cell.connections, samples: samples[i]!, summary: summarizePairs(samples[i]!) }));
+  return cells.map((cell, i) => ({
+    id: cell.id,
+    label: cell.label,
+    connections: cell.connections,
+    samples: samples[i]!,
+    summary: summarizePairs(samples[i]!),
+  }));
 }

@@ -36,8 +36,7 @@ export interface TargetResult {
 const fixed = (n: number, width: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '-').padStart(width);
 const signed = (n: number, width: number) => (Number.isFinite(n) ? `${n >= 0 ? '+' : ''}${n.toFixed(2)}` : '-').padStart(width);
 
-export const PAIR_HEADER =
-  'conn |  direct rps   p50ms   p99ms |  gateway rps   p50ms   p99ms |  ratio   +p50ms   +p99ms | gw cpu ms/req  gen% other% | errors';
+export const PAIR_HEADER = 'conn |  direct rps   p50ms   p99ms |  gateway rps   p50ms   p99ms |  ratio   +p50ms   +p99ms | gw cpu ms/req  gen% other% | errors';
 
 export function pairTable(title: string, results: PairedResult[]): string[] {
   const labelWidth = Math.max(title.length, ...results.map((r) => r.label.length));
@@ -106,7 +105,11 @@ function pairTarget(results: PairedResult[], id: string, target: string, metric:
   const value = cell.summary[metric];
   const holds = metric === 'rpsRatio' ? value >= limit : value <= limit;
   const measured = metric === 'rpsRatio' ? `${value.toFixed(3)}x direct` : `${signed(value, 0)} ms`;
-  return { target, status: judge(cell.summary.errors === 0 && Number.isFinite(value), holds), measured: `${measured}${cell.summary.errors ? ` (${cell.summary.errors} errors)` : ''}` };
+  return {
+    target,
+    status: judge(cell.summary.errors === 0 && Number.isFinite(value), holds),
+    measured: `${measured}${cell.summary.errors ? ` (${cell.summary.errors} errors)` : ''}`,
+  };
 }
 
 /**
@@ -159,7 +162,9 @@ export function trustLines(samples: Sample[]): string[] {
   if (samples.length === 0) return [];
   const bench = highest(samples.map((s) => s.benchCpuPercent));
   const other = highest(samples.map((s) => s.otherCpuPercent));
-  const lines = [`load generator: at most ${bench.toFixed(0)}% of a core in any sample; other processes on the machine: at most ${other.toFixed(0)}% of a core`];
+  const lines = [
+    `load generator: at most ${bench.toFixed(0)}% of a core in any sample; other processes on the machine: at most ${other.toFixed(0)}% of a core`,
+  ];
   if (bench > 90) lines.push('  ! the load generator was near a full core: those samples measure it, not the gateway');
   if (other > 25) lines.push('  ! other load on the machine during the run: the numbers are disturbed; run again on a quiet machine');
   return lines;

@@ -22,11 +22,23 @@ import { mergeErrorReasons, type Sample, type Timing, type Watched } from './mea
 import { runPairedCells, type PairedResult } from './pairs.ts';
 import { assertRunning, gatewayConfig, gatewayLaunch, startFixture, startGateway, type Service } from './processes.ts';
 import {
-  errorLines, evaluateTargets, idleLine, pairTable, streamsLines, targetLines, toolRoundLine, toolsListLine, trustLines, writeResultsFile, type BenchResults,
+  errorLines,
+  evaluateTargets,
+  idleLine,
+  pairTable,
+  streamsLines,
+  targetLines,
+  toolRoundLine,
+  toolsListLine,
+  trustLines,
+  writeResultsFile,
+  type BenchResults,
 } from './report.ts';
 import { isSelected, readSettings, type Settings } from './settings.ts';
 
-const print = (...lines: string[]) => lines.forEach((line) => console.log(line));
+const print = (...lines: string[]) => {
+  for (const line of lines) console.log(line);
+};
 
 /** Ids of the cells that share one gateway. */
 const SHARED_GATEWAY_CELLS = [
@@ -68,7 +80,9 @@ function reasonsOf(results: PairedResult[]) {
 /** The long answer over HTTP and tools/call through /mcp, in rounds; prints their tables. */
 async function runPaired(bench: Bench, results: BenchResults): Promise<void> {
   const { settings, timing, endpoints, watched } = bench;
-  const cells = [...longAnswerCells(endpoints, timing, watched), toolsCallCell(bench.mcpDirect, bench.mcpViaGateway, timing, watched)].filter((c) => isSelected(settings, c.id));
+  const cells = [...longAnswerCells(endpoints, timing, watched), toolsCallCell(bench.mcpDirect, bench.mcpViaGateway, timing, watched)].filter((c) =>
+    isSelected(settings, c.id),
+  );
   if (cells.length === 0) return;
   await warmUp(endpoints, watched);
   assertRunning(bench.services);
@@ -79,7 +93,8 @@ async function runPaired(bench: Bench, results: BenchResults): Promise<void> {
   });
   results.longAnswer = paired.filter((r) => r.id.startsWith('http.'));
   results.mcpCall = paired.find((r) => r.id === 'mcp.call');
-  if (results.longAnswer.length) print('', ...pairTable('long answer (924 chars, 231 chunks)', results.longAnswer), ...errorLines(reasonsOf(results.longAnswer)));
+  if (results.longAnswer.length)
+    print('', ...pairTable('long answer (924 chars, 231 chunks)', results.longAnswer), ...errorLines(reasonsOf(results.longAnswer)));
   if (results.mcpCall) print('', ...pairTable('MCP endpoint /mcp', [results.mcpCall]), ...errorLines(reasonsOf([results.mcpCall])));
 }
 
@@ -98,7 +113,11 @@ async function runSharedGatewayCells(settings: Settings, timing: Timing, mock: S
     settings,
     timing,
     endpoints: { mockUrl: mock.url, gatewayUrl: gateway.url },
-    watched: [{ name: 'mock', pid: mock.pid }, { name: 'gateway', pid: gateway.pid }, { name: 'mcp', pid: mcp.pid }],
+    watched: [
+      { name: 'mock', pid: mock.pid },
+      { name: 'gateway', pid: gateway.pid },
+      { name: 'mcp', pid: mcp.pid },
+    ],
     services: [mock, mcp, gateway],
     mcpDirect,
     mcpViaGateway,
@@ -145,7 +164,14 @@ async function main(): Promise<void> {
   const timing: Timing = { seconds: settings.seconds, warmupSeconds: settings.warmupSeconds };
   const started = performance.now();
   const results: BenchResults = {
-    startedAt: new Date().toISOString(), node: process.version, cpus: availableParallelism(), gatewayLaunch: gatewayLaunch(), settings, longAnswer: [], targets: [], totalSeconds: 0,
+    startedAt: new Date().toISOString(),
+    node: process.version,
+    cpus: availableParallelism(),
+    gatewayLaunch: gatewayLaunch(),
+    settings,
+    longAnswer: [],
+    targets: [],
+    totalSeconds: 0,
   };
   print(
     `toolgate bench: node ${results.node}, ${results.cpus} cpus; ${settings.seconds} s per sample after ${settings.warmupSeconds} s warm-up, ` +

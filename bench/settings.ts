@@ -31,7 +31,10 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     seconds: positiveNumber(env, 'BENCH_SECONDS', 3),
     repeats: Math.max(1, Math.round(positiveNumber(env, 'BENCH_REPEATS', 3))),
     warmupSeconds: positiveNumber(env, 'BENCH_WARMUP_SECONDS', 0.5),
-    only: (env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    only: (env.BENCH_ONLY ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     streams: Math.max(1, Math.round(positiveNumber(env, 'BENCH_STREAMS', 1000))),
     streamFrameMs: positiveNumber(env, 'BENCH_STREAM_FRAME_MS', 50),
   };

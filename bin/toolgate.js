@@ -32,7 +32,11 @@ if (existsSync(dist) && statSync(dist).mtimeMs >= newest(new URL('src', root))) 
   await main();
 } else {
   // Node 22.13 to 22.17 strips types only when asked.
-  const child = spawn(process.execPath, ['--experimental-strip-types', '--no-warnings=ExperimentalWarning', ...process.execArgv, new URL(import.meta.url).pathname, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const child = spawn(
+    process.execPath,
+    ['--experimental-strip-types', '--no-warnings=ExperimentalWarning', ...process.execArgv, new URL(import.meta.url).pathname, ...process.argv.slice(2)],
+    { stdio: 'inherit' },
+  );
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
   child.on('exit', (code, signal) => (signal ? process.kill(process.pid, signal) : process.exit(code ?? 1)));
 }

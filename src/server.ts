@@ -14,7 +14,6 @@ import { Router } from './providers/router.ts';
 import { openStore } from './store/sqlite.ts';
 import { VERSION } from './version.ts';
 
-
 export interface RunningServer {
   url: string;
   port: number;
@@ -55,7 +54,17 @@ export function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJS.Proc
   const masterKey = config.general_settings.master_key;
   const agent = new Agent({ router, pool, store, settings: config.mcp_settings, masterKey, dropParams: config.litellm_settings.drop_params });
   const calls = new ModelCalls(router);
-  const mcp = new McpGateway({ agent, calls, router, pool, settings: config.mcp_settings, masterKey, log, uploadDir: config.mcp_settings.upload_dir, version: VERSION });
+  const mcp = new McpGateway({
+    agent,
+    calls,
+    router,
+    pool,
+    settings: config.mcp_settings,
+    masterKey,
+    log,
+    uploadDir: config.mcp_settings.upload_dir,
+    version: VERSION,
+  });
   return {
     store,
     router,
@@ -103,7 +112,18 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const { port } = server.address() as AddressInfo;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const url = `http://${host}:${port}`;
-  log.info({ url, models: router.modelNames, mcp_servers: pool.names, store: store.description, config: source, auth: masterKey ? 'master_key' : 'none', hint: opts.loaded.hint }, `toolgate listening on ${url}`);
+  log.info(
+    {
+      url,
+      models: router.modelNames,
+      mcp_servers: pool.names,
+      store: store.description,
+      config: source,
+      auth: masterKey ? 'master_key' : 'none',
+      hint: opts.loaded.hint,
+    },
+    `toolgate listening on ${url}`,
+  );
   if (!masterKey) log.warn('no general_settings.master_key: the gateway is open to anyone who can reach it; serving local clients only');
   return {
     url,

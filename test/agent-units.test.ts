@@ -34,7 +34,15 @@ function emitter(sink: EventSink | null) {
   return new ResponseEmitter(newResponseObject('resp_test', { model: 'm' }, { model: 'm', store: false }), sink);
 }
 
-const text = (output_index: number, delta: string): ModelEvent => ({ type: 'response.output_text.delta', sequence_number: 0, item_id: 'msg_1', output_index, content_index: 0, delta, logprobs: [] });
+const text = (output_index: number, delta: string): ModelEvent => ({
+  type: 'response.output_text.delta',
+  sequence_number: 0,
+  item_id: 'msg_1',
+  output_index,
+  content_index: 0,
+  delta,
+  logprobs: [],
+});
 
 describe('emitter', () => {
   test('sequence numbers count from 0, type and sequence_number come first, one terminal event', () => {
@@ -44,8 +52,14 @@ describe('emitter', () => {
     e.completeItem({ id: 'msg_1', type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'hi', annotations: [] }] });
     e.finish('completed');
     e.finish('failed'); // a second end is ignored
-    assert.deepEqual(sink.events.map((x) => x.sequence_number), [0, 1, 2, 3, 4]);
-    assert.deepEqual(sink.events.map((x) => x.type), ['response.created', 'response.in_progress', 'response.output_item.added', 'response.output_item.done', 'response.completed']);
+    assert.deepEqual(
+      sink.events.map((x) => x.sequence_number),
+      [0, 1, 2, 3, 4],
+    );
+    assert.deepEqual(
+      sink.events.map((x) => x.type),
+      ['response.created', 'response.in_progress', 'response.output_item.added', 'response.output_item.done', 'response.completed'],
+    );
     assert.ok(sink.events.every((x) => Object.keys(x).slice(0, 2).join() === 'type,sequence_number'));
     const last = sink.events.at(-1) as LifecycleEvent;
     assert.equal(last.response.output.length, 1);
@@ -56,7 +70,12 @@ describe('emitter', () => {
     const sink = recorder();
     const e = emitter(sink);
     e.start();
-    e.item({ type: 'response.output_item.added', sequence_number: 0, output_index: 0, item: { id: 'msg_1', type: 'message', role: 'assistant', status: 'in_progress', content: [] } });
+    e.item({
+      type: 'response.output_item.added',
+      sequence_number: 0,
+      output_index: 0,
+      item: { id: 'msg_1', type: 'message', role: 'assistant', status: 'in_progress', content: [] },
+    });
     e.finish('failed', { error: { code: 'server_error', message: 'boom' } });
     const done = sink.events.find((x) => x.type === 'response.output_item.done') as Extract<StreamEvent, { type: 'response.output_item.done' }>;
     assert.equal((done.item as { status: string }).status, 'incomplete');
@@ -67,7 +86,11 @@ describe('emitter', () => {
   test('an item added out of order is a bug, not a silent gap', () => {
     const e = emitter(recorder());
     e.start();
-    assert.throws(() => e.item({ type: 'response.output_item.added', sequence_number: 0, output_index: 3, item: { id: 'x', type: 'message', role: 'assistant', content: [] } }), /expected 0/);
+    assert.throws(
+      () =>
+        e.item({ type: 'response.output_item.added', sequence_number: 0, output_index: 3, item: { id: 'x', type: 'message', role: 'assistant', content: [] } }),
+      /expected 0/,
+    );
   });
 
   test('backpressure: drain() only after the sink said it is full', async () => {
@@ -100,56 +123,125 @@ describe('model turn', () => {
     e.start();
     e.completeItem({ id: 'mcpl_1', type: 'mcp_list_tools', server_label: 's', tools: [] }); // index 0
     const calls: ModelCall[] = [];
-    const turn = new ModelTurn(e, (fn) => fn === 'srv-tool', (c) => calls.push(c));
+    const turn = new ModelTurn(
+      e,
+      (fn) => fn === 'srv-tool',
+      (c) => calls.push(c),
+    );
     const events: ModelEvent[] = [
-      { type: 'response.output_item.added', sequence_number: 0, output_index: 0, item: { id: 'fc_1', type: 'function_call', call_id: 'call_1', name: 'srv-tool', arguments: '', status: 'in_progress' } },
+      {
+        type: 'response.output_item.added',
+        sequence_number: 0,
+        output_index: 0,
+        item: { id: 'fc_1', type: 'function_call', call_id: 'call_1', name: 'srv-tool', arguments: '', status: 'in_progress' },
+      },
       { type: 'response.function_call_arguments.delta', sequence_number: 0, item_id: 'fc_1', output_index: 0, delta: '{}' },
-      { type: 'response.output_item.done', sequence_number: 0, output_index: 0, item: { id: 'fc_1', type: 'function_call', call_id: 'call_1', name: 'srv-tool', arguments: '{}', status: 'completed' } },
-      { type: 'response.output_item.added', sequence_number: 0, output_index: 1, item: { id: 'msg_1', type: 'message', role: 'assistant', status: 'in_progress', content: [] } },
+      {
+        type: 'response.output_item.done',
+        sequence_number: 0,
+        output_index: 0,
+        item: { id: 'fc_1', type: 'function_call', call_id: 'call_1', name: 'srv-tool', arguments: '{}', status: 'completed' },
+      },
+      {
+        type: 'response.output_item.added',
+        sequence_number: 0,
+        output_index: 1,
+        item: { id: 'msg_1', type: 'message', role: 'assistant', status: 'in_progress', content: [] },
+      },
       text(1, 'hi'),
-      { type: 'response.output_item.done', sequence_number: 0, output_index: 1, item: { id: 'msg_1', type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'hi', annotations: [] }] } },
-      { type: 'response.output_item.added', sequence_number: 0, output_index: 2, item: { id: 'fc_2', type: 'function_call', call_id: 'call_2', name: 'client_fn', arguments: '', status: 'in_progress' } },
-      { type: 'response.output_item.done', sequence_number: 0, output_index: 2, item: { id: 'fc_2', type: 'function_call', call_id: 'call_2', name: 'client_fn', arguments: '{}', status: 'completed' } },
-      { type: 'model.end', status: 'completed', usage: { input_tokens: 3, input_tokens_details: { cached_tokens: 0 }, output_tokens: 2, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 5 } },
+      {
+        type: 'response.output_item.done',
+        sequence_number: 0,
+        output_index: 1,
+        item: { id: 'msg_1', type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'hi', annotations: [] }] },
+      },
+      {
+        type: 'response.output_item.added',
+        sequence_number: 0,
+        output_index: 2,
+        item: { id: 'fc_2', type: 'function_call', call_id: 'call_2', name: 'client_fn', arguments: '', status: 'in_progress' },
+      },
+      {
+        type: 'response.output_item.done',
+        sequence_number: 0,
+        output_index: 2,
+        item: { id: 'fc_2', type: 'function_call', call_id: 'call_2', name: 'client_fn', arguments: '{}', status: 'completed' },
+      },
+      {
+        type: 'model.end',
+        status: 'completed',
+        usage: {
+          input_tokens: 3,
+          input_tokens_details: { cached_tokens: 0 },
+          output_tokens: 2,
+          output_tokens_details: { reasoning_tokens: 0 },
+          total_tokens: 5,
+        },
+      },
     ];
     for (const ev of events) turn.event(ev);
     assert.deepEqual(calls, [{ callId: 'call_1', name: 'srv-tool', arguments: '{}' }]);
     const indices = sink.events.filter((x) => 'output_index' in x).map((x) => (x as { output_index: number }).output_index);
     assert.deepEqual([...new Set(indices)], [0, 1, 2], 'the message follows the listing at 1, the client call at 2; the held MCP call is not shown');
     assert.equal(turn.clientCalls, 1);
-    assert.deepEqual(turn.items.map((i) => i.type), ['message', 'function_call']);
+    assert.deepEqual(
+      turn.items.map((i) => i.type),
+      ['message', 'function_call'],
+    );
   });
 
   test('a whole answer (not streamed) goes through the same decisions', () => {
     const e = emitter(null);
     e.start();
     const calls: ModelCall[] = [];
-    const turn = new ModelTurn(e, (fn) => fn === 'srv-tool', (c) => calls.push(c));
+    const turn = new ModelTurn(
+      e,
+      (fn) => fn === 'srv-tool',
+      (c) => calls.push(c),
+    );
     turn.output({
       items: [
         { id: 'fc_1', type: 'function_call', call_id: 'call_1', name: 'srv-tool', arguments: '{}', status: 'completed' },
         { id: 'msg_1', type: 'message', role: 'assistant', status: 'completed', content: [] },
       ],
-      end: { type: 'model.end', status: 'incomplete', incomplete_reason: 'max_output_tokens', usage: { input_tokens: 1, input_tokens_details: { cached_tokens: 0 }, output_tokens: 1, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 2 } },
+      end: {
+        type: 'model.end',
+        status: 'incomplete',
+        incomplete_reason: 'max_output_tokens',
+        usage: {
+          input_tokens: 1,
+          input_tokens_details: { cached_tokens: 0 },
+          output_tokens: 1,
+          output_tokens_details: { reasoning_tokens: 0 },
+          total_tokens: 2,
+        },
+      },
     });
     assert.equal(calls.length, 1);
-    assert.deepEqual(e.response.output.map((i) => i.type), ['message']);
+    assert.deepEqual(
+      e.response.output.map((i) => i.type),
+      ['message'],
+    );
     assert.deepEqual([turn.status, turn.reason], ['incomplete', 'max_output_tokens']);
   });
 });
 
 describe('provider stream decoding', () => {
-  const chunk = (delta: object, finish: string | null = null) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  const chunk = (delta: object, finish: string | null = null) =>
+    `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
 
   test('one batch per network chunk, a multi-byte character split across chunks intact', async () => {
     const body = new PassThrough();
     const frame = Buffer.from(chunk({ content: 'héllo ✓' }));
     const cut = frame.indexOf(Buffer.from('✓')) + 1; // inside the three bytes of ✓
     body.write(Buffer.concat([Buffer.from(chunk({ role: 'assistant', content: '' })), frame.subarray(0, cut)]));
-    setImmediate(() => body.end(Buffer.concat([frame.subarray(cut), Buffer.from(chunk({}, 'stop') + 'data: [DONE]\n\n')])));
+    setImmediate(() => body.end(Buffer.concat([frame.subarray(cut), Buffer.from(`${chunk({}, 'stop')}data: [DONE]\n\n`)])));
     const batches: ModelEvent[][] = [];
     for await (const batch of decodeSse(body, new ChatStreamDecoder(), 5_000)) batches.push(batch);
-    const deltas = batches.flat().filter((e) => e.type === 'response.output_text.delta').map((e) => (e as { delta: string }).delta);
+    const deltas = batches
+      .flat()
+      .filter((e) => e.type === 'response.output_text.delta')
+      .map((e) => (e as { delta: string }).delta);
     assert.deepEqual(deltas, ['héllo ✓']);
     assert.ok(batches.length >= 2, 'events came in batches, not one at a time');
     assert.equal(batches.flat().at(-1)!.type, 'model.end');

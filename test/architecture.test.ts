@@ -26,9 +26,14 @@ test('src/ keeps its layering: no dependency-cruiser violations', async () => {
   const modules = result.modules.filter((m) => m.source.startsWith('src/'));
   // Guards against a vacuous pass (e.g. no parser for .ts, so no dependencies seen at all).
   const server = modules.find((m) => m.source === 'src/server.ts');
-  assert.ok(server && server.dependencies.some((d) => d.resolved.startsWith('src/agent/')), 'src/server.ts was not cruised, or its imports were not seen');
+  assert.ok(
+    server?.dependencies.some((d) => d.resolved.startsWith('src/agent/')),
+    'src/server.ts was not cruised, or its imports were not seen',
+  );
   assert.ok(modules.length > 50, `only ${modules.length} modules under src/ were cruised`);
-  const unresolved = modules.flatMap((m) => m.dependencies.filter((d) => d.couldNotResolve && d.module.startsWith('.')).map((d) => `${m.source} → ${d.module}`));
+  const unresolved = modules.flatMap((m) =>
+    m.dependencies.filter((d) => d.couldNotResolve && d.module.startsWith('.')).map((d) => `${m.source} → ${d.module}`),
+  );
   assert.deepEqual(unresolved, [], 'relative imports the layering rules cannot see');
   const violations = violationsOf(result);
   assert.equal(violations.length, 0, `${violations.length} layering violation(s):\n  ${violations.join('\n  ')}`);

@@ -3,8 +3,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import OpenAI from 'openai';
-import OpenAI6 from 'openai6';
+import type OpenAI from 'openai';
+import type OpenAI6 from 'openai6';
 import { openaiClients, parseSse, startTestGateway, type TestGateway } from './support/gateway.ts';
 
 let t: TestGateway;
@@ -20,7 +20,11 @@ after(() => t.close());
 const tools = [
   {
     type: 'function' as const,
-    function: { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+    function: {
+      name: 'get_weather',
+      description: 'Weather for a city',
+      parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+    },
   },
 ];
 
@@ -62,7 +66,12 @@ for (const prefix of ['r', 'c', 'a'] as const) {
         const m = uniq(`stream-${label}`);
         t.mock.enqueue(m, { text: 'Streaming words arrive one by one.', usage: { input: 4, output: 6 } });
         const c = make() as OpenAI;
-        const stream = await c.chat.completions.create({ model: `${prefix}/${m}`, messages: [{ role: 'user', content: 'Go' }], stream: true, stream_options: { include_usage: true } });
+        const stream = await c.chat.completions.create({
+          model: `${prefix}/${m}`,
+          messages: [{ role: 'user', content: 'Go' }],
+          stream: true,
+          stream_options: { include_usage: true },
+        });
         const chunks: any[] = [];
         for await (const ch of stream) chunks.push(ch);
         assert.ok(chunks.length > 3);
@@ -78,13 +87,23 @@ for (const prefix of ['r', 'c', 'a'] as const) {
 
       test(`stream of tool calls, finalChatCompletion (${label} SDK)`, async () => {
         const m = uniq(`tools-${label}`);
-        t.mock.enqueue(m, { toolCalls: [{ name: 'get_weather', arguments: { city: 'Paris' } }, { name: 'get_weather', arguments: { city: 'Rome' } }] });
+        t.mock.enqueue(m, {
+          toolCalls: [
+            { name: 'get_weather', arguments: { city: 'Paris' } },
+            { name: 'get_weather', arguments: { city: 'Rome' } },
+          ],
+        });
         const c = make() as OpenAI;
-        const final = await c.chat.completions.stream({ model: `${prefix}/${m}`, messages: [{ role: 'user', content: 'Weather in Paris and Rome?' }], tools }).finalChatCompletion();
+        const final = await c.chat.completions
+          .stream({ model: `${prefix}/${m}`, messages: [{ role: 'user', content: 'Weather in Paris and Rome?' }], tools })
+          .finalChatCompletion();
         const msg = final.choices[0]!.message;
         assert.equal(final.choices[0]!.finish_reason, 'tool_calls');
         assert.equal(msg.tool_calls?.length, 2);
-        assert.deepEqual(msg.tool_calls!.map((tc: any) => JSON.parse(tc.function.arguments).city), ['Paris', 'Rome']);
+        assert.deepEqual(
+          msg.tool_calls!.map((tc: any) => JSON.parse(tc.function.arguments).city),
+          ['Paris', 'Rome'],
+        );
         assert.ok(msg.tool_calls!.every((tc: any) => tc.id && tc.type === 'function' && tc.function.name === 'get_weather'));
       });
     }

@@ -32,7 +32,11 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}) {
 
 /** Starts `toolgate serve`, resolves with its URL once the startup line says it listens. */
 async function serve(args: string[], env: NodeJS.ProcessEnv = {}, cwd = dir): Promise<{ url: string; child: ChildProcess; lines: string[] }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { cwd, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {
+    cwd,
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
@@ -172,10 +176,19 @@ describe('first run: no provider key, no config file', () => {
       assert.deepEqual(startup.models, ['llama3.2:latest', 'qwen3:8b']);
       const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'x', maxRetries: 0 });
       const models = (await client.models.list()).data;
-      assert.deepEqual(models.map((m) => [m.id, m.owned_by]), [['llama3.2:latest', 'ollama'], ['qwen3:8b', 'ollama']]);
+      assert.deepEqual(
+        models.map((m) => [m.id, m.owned_by]),
+        [
+          ['llama3.2:latest', 'ollama'],
+          ['qwen3:8b', 'ollama'],
+        ],
+      );
       const r = await client.chat.completions.create({ model: 'qwen3:8b', messages: [{ role: 'user', content: 'hello ollama' }] });
       assert.equal(r.choices[0]!.message.content, 'echo: hello ollama');
-      assert.deepEqual(ollama.requests.map((q) => [q.path, q.model]), [['/v1/chat/completions', 'qwen3:8b']]);
+      assert.deepEqual(
+        ollama.requests.map((q) => [q.path, q.model]),
+        [['/v1/chat/completions', 'qwen3:8b']],
+      );
       // names the server does not list are not sent to it
       await assert.rejects(client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }), OpenAI.NotFoundError);
     } finally {

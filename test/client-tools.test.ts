@@ -76,7 +76,10 @@ describe('client tools as provider functions', () => {
       functions.map((f) => f.name),
       ['get_weather', 'crm__lookup', 'crm__note', 'apply_patch', 'local_shell', 'shell', 'apply_patch_2', 'computer'],
     );
-    assert.deepEqual(hosted.map((t) => t.type), ['shell', 'web_search']);
+    assert.deepEqual(
+      hosted.map((t) => t.type),
+      ['shell', 'web_search'],
+    );
     for (const f of functions) assert.match(f.name, FUNCTION_NAME);
     const byName = new Map(functions.map((f) => [f.name, f]));
     // a plain function is offered as it is
@@ -107,7 +110,15 @@ describe('client tools as provider functions', () => {
       tools([
         { type: 'function', name: 'crm__lookup' },
         { type: 'namespace', name: 'crm', description: '', tools: [{ type: 'function', name: 'lookup' }] },
-        { type: 'namespace', name: ns, description: '', tools: [{ type: 'function', name: 'a' }, { type: 'function', name: 'b' }] },
+        {
+          type: 'namespace',
+          name: ns,
+          description: '',
+          tools: [
+            { type: 'function', name: 'a' },
+            { type: 'function', name: 'b' },
+          ],
+        },
       ]),
     );
     const names = functions.map((f) => f.name);
@@ -210,7 +221,10 @@ describe('the model calls mapped back (whole items)', () => {
       call_id: 'call_9',
       operation: { type: 'create_file', path: 'a.txt', diff: '+hello\n' },
     });
-    assert.deepEqual((calls.mapItem(fc('apply_patch_2', { type: 'delete_file', path: 'a.txt' })) as { operation: unknown }).operation, { type: 'delete_file', path: 'a.txt' });
+    assert.deepEqual((calls.mapItem(fc('apply_patch_2', { type: 'delete_file', path: 'a.txt' })) as { operation: unknown }).operation, {
+      type: 'delete_file',
+      path: 'a.txt',
+    });
   });
 
   test('computer_use_preview: computer_call with the action', () => {
@@ -250,8 +264,14 @@ describe('the model calls mapped back (streams)', () => {
     const events = mapStream(modelCalls({ name: 'crm__lookup', args: '{"email":"a@b.c"}' }));
     const { violations } = validate(events);
     assert.deepEqual(violations, []);
-    const added = events.find((e) => e.type === 'response.output_item.added' && e.item.type === 'function_call') as Extract<ItemEvent, { type: 'response.output_item.added' }>;
-    assert.deepEqual({ name: (added.item as FunctionCallItem).name, namespace: (added.item as FunctionCallItem).namespace }, { name: 'lookup', namespace: 'crm' });
+    const added = events.find((e) => e.type === 'response.output_item.added' && e.item.type === 'function_call') as Extract<
+      ItemEvent,
+      { type: 'response.output_item.added' }
+    >;
+    assert.deepEqual(
+      { name: (added.item as FunctionCallItem).name, namespace: (added.item as FunctionCallItem).namespace },
+      { name: 'lookup', namespace: 'crm' },
+    );
     const deltas = events.filter((e) => e.type === 'response.function_call_arguments.delta').map((e) => (e as { delta: string }).delta);
     assert.equal(deltas.join(''), '{"email":"a@b.c"}', 'argument deltas stream as they come');
     const argsDone = events.find((e) => e.type === 'response.function_call_arguments.done') as { name: string };
@@ -262,13 +282,11 @@ describe('the model calls mapped back (streams)', () => {
   test('a custom tool call: added at once, its input whole when complete, then done', () => {
     const events = mapStream(modelCalls({ name: 'apply_patch', args: JSON.stringify({ input: '*** Begin Patch\n*** End Patch' }) }));
     assert.deepEqual(validate(events).violations, []);
-    const own = events.filter((e) => 'item_id' in e ? e.item_id.startsWith('ctc_') : (e as { item: OutputItem }).item.type === 'custom_tool_call');
-    assert.deepEqual(own.map((e) => e.type), [
-      'response.output_item.added',
-      'response.custom_tool_call_input.delta',
-      'response.custom_tool_call_input.done',
-      'response.output_item.done',
-    ]);
+    const own = events.filter((e) => ('item_id' in e ? e.item_id.startsWith('ctc_') : (e as { item: OutputItem }).item.type === 'custom_tool_call'));
+    assert.deepEqual(
+      own.map((e) => e.type),
+      ['response.output_item.added', 'response.custom_tool_call_input.delta', 'response.custom_tool_call_input.done', 'response.output_item.done'],
+    );
     const [added, delta, done, itemDone] = own as any[];
     assert.deepEqual(added.item, { id: added.item.id, type: 'custom_tool_call', call_id: 'call_0', name: 'apply_patch', input: '' });
     assert.equal(delta.delta, '*** Begin Patch\n*** End Patch');
@@ -291,7 +309,16 @@ describe('the model calls mapped back (streams)', () => {
     const calls = events.filter((e) => e.type.startsWith('response.output_item') && (e as { item: OutputItem }).item.type !== 'message');
     assert.deepEqual(
       calls.map((e) => `${e.type.slice('response.output_item.'.length)} ${(e as { item: OutputItem }).item.type}`),
-      ['added shell_call', 'done shell_call', 'added local_shell_call', 'done local_shell_call', 'added apply_patch_call', 'done apply_patch_call', 'added computer_call', 'done computer_call'],
+      [
+        'added shell_call',
+        'done shell_call',
+        'added local_shell_call',
+        'done local_shell_call',
+        'added apply_patch_call',
+        'done apply_patch_call',
+        'added computer_call',
+        'done computer_call',
+      ],
     );
     assert.equal((calls[0] as { item: { status: string } }).item.status, 'in_progress');
     assert.deepEqual((calls[1] as { item: { action: unknown } }).item.action, { commands: ['echo hi'], timeout_ms: null, max_output_length: null });
@@ -313,7 +340,7 @@ describe('the model calls mapped back (streams)', () => {
     const source = modelCalls({ name: 'get_weather', args: '{"city":"Paris"}' });
     const events = mapStream(source);
     assert.equal(events.length, source.length);
-    events.forEach((e, i) => assert.equal(e, source[i]));
+    for (const [i, e] of events.entries()) assert.equal(e, source[i]);
   });
 });
 
@@ -350,7 +377,14 @@ describe("the client's earlier calls and outputs, replayed as functions", () => 
       // openai-node names the call by its item id
       { type: 'local_shell_call_output', id: 'lsh_1', output: '{"output":"a.txt"}' },
       { type: 'local_shell_call_output', call_id: 'c7', output: 'x' },
-      { type: 'shell_call_output', call_id: 'c4', output: [{ stdout: '/tmp\n', stderr: '', outcome: { type: 'exit', exit_code: 0 } }, { stdout: '', stderr: 'slow', outcome: { type: 'timeout' } }] },
+      {
+        type: 'shell_call_output',
+        call_id: 'c4',
+        output: [
+          { stdout: '/tmp\n', stderr: '', outcome: { type: 'exit', exit_code: 0 } },
+          { stdout: '', stderr: 'slow', outcome: { type: 'timeout' } },
+        ],
+      },
       { type: 'apply_patch_call_output', call_id: 'c5', status: 'failed', output: 'no such file' },
       { type: 'apply_patch_call_output', call_id: 'c8', status: 'completed' },
       { type: 'computer_call_output', call_id: 'c6', output: { type: 'computer_screenshot', image_url: 'data:image/png;base64,AAAA' } },
@@ -380,6 +414,9 @@ describe("the client's earlier calls and outputs, replayed as functions", () => 
   test('a call of a tool this request no longer offers keeps its usual name', () => {
     const h = providerTools([]).names.history();
     assert.equal((h.map({ type: 'custom_tool_call', call_id: 'c', name: 'my tool', input: '' } as ModelInputItem) as FunctionCallItem).name, 'my_tool');
-    assert.equal((h.map({ type: 'function_call', call_id: 'c', name: 'f', namespace: 'ns', arguments: '{}' } as ModelInputItem) as FunctionCallItem).name, 'ns__f');
+    assert.equal(
+      (h.map({ type: 'function_call', call_id: 'c', name: 'f', namespace: 'ns', arguments: '{}' } as ModelInputItem) as FunctionCallItem).name,
+      'ns__f',
+    );
   });
 });

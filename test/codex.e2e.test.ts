@@ -38,7 +38,10 @@ describe('codex exec through the gateway', { concurrency: true }, () => {
         const run = await codex(`${kind.prefix}/${m}`, 'Say hello.');
         assert.equal(run.code, 0, describeRun(run));
         assert.equal(run.lastMessage, `Hello from ${kind.api}.`);
-        assert.ok(run.events.some((e) => e.type === 'turn.completed'), describeRun(run));
+        assert.ok(
+          run.events.some((e) => e.type === 'turn.completed'),
+          describeRun(run),
+        );
         const seen = t.mock.requestsFor(m);
         assert.equal(seen.length, 1);
         assert.equal(seen[0]!.api, kind.api);

@@ -44,13 +44,19 @@ litellm_settings:
     assert.equal(config.general_settings.master_key, 'mk');
     assert.equal(config.general_settings.max_request_size_mb, 32);
     const d = buildDeployments(config, {});
-    assert.deepEqual(d.map((x) => x.provider.api), ['openai-responses', 'anthropic', 'openai-chat']);
+    assert.deepEqual(
+      d.map((x) => x.provider.api),
+      ['openai-responses', 'anthropic', 'openai-chat'],
+    );
     assert.equal(d[1]!.maxRetries, 3);
   });
 
   test('a missing environment variable is a startup error naming it and its key', () => {
     const path = file(`model_list:\n  - model_name: m\n    litellm_params: {model: openai/m, api_key: os.environ/NOPE_KEY}\n`);
-    assert.throws(() => loadConfig({ path, env: {} }), (e: Error) => e instanceof ConfigError && /model_list\[0\]\.litellm_params\.api_key: environment variable NOPE_KEY is not set/.test(e.message));
+    assert.throws(
+      () => loadConfig({ path, env: {} }),
+      (e: Error) => e instanceof ConfigError && /model_list\[0\]\.litellm_params\.api_key: environment variable NOPE_KEY is not set/.test(e.message),
+    );
   });
 
   test('invalid values fail with the path of each bad key', () => {
@@ -98,7 +104,8 @@ callbacks: [langfuse]
     assert.throws(
       () => loadConfig({ path, env: {} }),
       (e: Error) =>
-        /mcp_servers\.my-server: server names must match \^\[A-Za-z0-9_\]\{1,32\}\$ \(no '-'/.test(e.message) && /mcp_servers\.bad_http\.url: required for transport http/.test(e.message),
+        /mcp_servers\.my-server: server names must match \^\[A-Za-z0-9_\]\{1,32\}\$ \(no '-'/.test(e.message) &&
+        /mcp_servers\.bad_http\.url: required for transport http/.test(e.message),
     );
   });
 

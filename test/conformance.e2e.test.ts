@@ -54,7 +54,16 @@ test('every active scenario passes through /mcp/<server>', async () => {
 });
 
 test('the core scenarios pass against /mcp', async () => {
-  for (const scenario of ['server-initialize', 'ping', 'logging-set-level', 'tools-list', 'resources-list', 'prompts-list', 'server-sse-multiple-streams', 'dns-rebinding-protection']) {
+  for (const scenario of [
+    'server-initialize',
+    'ping',
+    'logging-set-level',
+    'tools-list',
+    'resources-list',
+    'prompts-list',
+    'server-sse-multiple-streams',
+    'dns-rebinding-protection',
+  ]) {
     const run = await conformance(['--url', `${t.gw.url}/mcp`, '--scenario', scenario]);
     assert.equal(run.code, 0, `${scenario}:\n${run.output.slice(-3000)}`);
     assert.match(run.output, /Passed: (\d+)\/\1, 0 failed/);

@@ -38,7 +38,14 @@ const base: ModelRequest = {
   instructions: 'Be brief.',
   input: [
     { type: 'message', role: 'developer', content: 'Use metric units.' },
-    { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Weather?' }, { type: 'input_image', image_url: 'data:image/png;base64,AAAA', detail: 'auto' }] },
+    {
+      type: 'message',
+      role: 'user',
+      content: [
+        { type: 'input_text', text: 'Weather?' },
+        { type: 'input_image', image_url: 'data:image/png;base64,AAAA', detail: 'auto' },
+      ],
+    },
     { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Checking.', annotations: [] }] },
     { type: 'function_call', call_id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' },
     { type: 'function_call', call_id: 'call_2', name: 'get_weather', arguments: '{"city":"Rome"}' },
@@ -63,7 +70,13 @@ describe('requests to providers', () => {
     assert.deepEqual(body.messages, [
       { role: 'system', content: 'Be brief.' },
       { role: 'developer', content: 'Use metric units.' },
-      { role: 'user', content: [{ type: 'text', text: 'Weather?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA', detail: 'auto' } }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Weather?' },
+          { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA', detail: 'auto' } },
+        ],
+      },
       {
         role: 'assistant',
         content: 'Checking.',
@@ -75,7 +88,12 @@ describe('requests to providers', () => {
       { role: 'tool', tool_call_id: 'call_1', content: '18C' },
       { role: 'tool', tool_call_id: 'call_2', content: '25C' },
     ]);
-    assert.deepEqual(body.tools, [{ type: 'function', function: { name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } } }, strict: true } }]);
+    assert.deepEqual(body.tools, [
+      {
+        type: 'function',
+        function: { name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } } }, strict: true },
+      },
+    ]);
     assert.deepEqual(body.tool_choice, { type: 'function', function: { name: 'get_weather' } });
     assert.equal(body.parallel_tool_calls, false);
     assert.equal(body.max_completion_tokens, 100);
@@ -93,7 +111,13 @@ describe('requests to providers', () => {
       { type: 'text', text: 'Use metric units.' },
     ]);
     assert.deepEqual(body.messages, [
-      { role: 'user', content: [{ type: 'text', text: 'Weather?' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'AAAA' } }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Weather?' },
+          { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'AAAA' } },
+        ],
+      },
       {
         role: 'assistant',
         content: [
@@ -156,7 +180,7 @@ describe('requests to providers', () => {
       { type: 'function_call_output', call_id: 'c1', output: 'R' },
     ]);
     assert.equal(r.tools?.[0]?.type, 'function');
-    assert.equal((r.tools?.[0] as { name: string }).name, 'f');
+    assert.equal((r.tools?.[0] as { name: string } | undefined)?.name, 'f');
     assert.deepEqual(r.tool_choice, { type: 'function', name: 'f' });
     assert.equal(r.max_output_tokens, 10);
     assert.deepEqual(r.text?.format, { type: 'json_object' });
@@ -170,16 +194,22 @@ describe('requests to providers', () => {
 describe('recorded provider streams to canonical events', () => {
   test('Chat tool-call chunks (as OpenAI documents them)', () => {
     const events = decode('openai-chat-tool-call.sse', new ChatStreamDecoder());
-    assert.deepEqual(events.map((e) => e.type), [
-      'response.output_item.added',
-      'response.function_call_arguments.delta',
-      'response.function_call_arguments.delta',
-      'response.function_call_arguments.done',
-      'response.output_item.done',
-      'model.end',
-    ]);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      [
+        'response.output_item.added',
+        'response.function_call_arguments.delta',
+        'response.function_call_arguments.delta',
+        'response.function_call_arguments.done',
+        'response.output_item.done',
+        'model.end',
+      ],
+    );
     const done = events[4] as Extract<ModelEvent, { type: 'response.output_item.done' }>;
-    assert.deepEqual({ ...done.item, id: 'x' }, { id: 'x', type: 'function_call', status: 'completed', arguments: '{"city":"Paris"}', call_id: 'call_1', name: 'get_weather' });
+    assert.deepEqual(
+      { ...done.item, id: 'x' },
+      { id: 'x', type: 'function_call', status: 'completed', arguments: '{"city":"Paris"}', call_id: 'call_1', name: 'get_weather' },
+    );
     const end = events.at(-1) as Extract<ModelEvent, { type: 'model.end' }>;
     assert.equal(end.status, 'completed');
     assert.equal(end.usage.total_tokens, 11);
@@ -192,13 +222,22 @@ describe('recorded provider streams to canonical events', () => {
     assert.equal(events[0]!.type, 'response.output_item.added');
     assert.equal(events[1]!.type, 'response.content_part.added');
     const end = events.at(-1) as Extract<ModelEvent, { type: 'model.end' }>;
-    assert.deepEqual(end.usage, { input_tokens: 19, input_tokens_details: { cached_tokens: 3 }, output_tokens: 4, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 23 });
+    assert.deepEqual(end.usage, {
+      input_tokens: 19,
+      input_tokens_details: { cached_tokens: 3 },
+      output_tokens: 4,
+      output_tokens_details: { reasoning_tokens: 0 },
+      total_tokens: 23,
+    });
   });
 
   test('Anthropic text then tool (as Anthropic documents it)', () => {
     const events = decode('anthropic-text-then-tool.sse', new AnthropicStreamDecoder());
     const items = events.filter((e) => e.type === 'response.output_item.done').map((e) => (e as { item: { type: string } }).item);
-    assert.deepEqual(items.map((i) => i.type), ['message', 'function_call']);
+    assert.deepEqual(
+      items.map((i) => i.type),
+      ['message', 'function_call'],
+    );
     assert.deepEqual((items[0] as any).content, [{ type: 'output_text', text: 'Checking', annotations: [], logprobs: [] }]);
     assert.equal((items[1] as any).arguments, '{"city":"Paris"}');
     assert.equal((items[1] as any).call_id, 'toolu_1');
@@ -212,14 +251,17 @@ describe('recorded provider streams to canonical events', () => {
 
   test('Responses function call: lifecycle consumed, ids replaced by gateway ids', () => {
     const events = decode('openai-responses-function-call.sse', new ResponsesStreamDecoder());
-    assert.deepEqual(events.map((e) => e.type), [
-      'response.output_item.added',
-      'response.function_call_arguments.delta',
-      'response.function_call_arguments.delta',
-      'response.function_call_arguments.done',
-      'response.output_item.done',
-      'model.end',
-    ]);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      [
+        'response.output_item.added',
+        'response.function_call_arguments.delta',
+        'response.function_call_arguments.delta',
+        'response.function_call_arguments.done',
+        'response.output_item.done',
+        'model.end',
+      ],
+    );
     const added = events[0] as Extract<ModelEvent, { type: 'response.output_item.added' }>;
     assert.match(added.item.id!, /^fc_[0-9a-f]{48}$/);
     assert.equal((events[1] as { item_id: string }).item_id, added.item.id);
@@ -240,23 +282,55 @@ describe('recorded provider streams to canonical events', () => {
 describe('whole provider answers (not streamed) to output items', () => {
   test('a chat completion with text and a tool call', () => {
     const out = chatCompletionToOutput({
-      id: 'c', object: 'chat.completion', created: 1, model: 'm',
-      choices: [{ index: 0, finish_reason: 'tool_calls', logprobs: null, message: { role: 'assistant', content: 'Checking', refusal: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] } }],
+      id: 'c',
+      object: 'chat.completion',
+      created: 1,
+      model: 'm',
+      choices: [
+        {
+          index: 0,
+          finish_reason: 'tool_calls',
+          logprobs: null,
+          message: {
+            role: 'assistant',
+            content: 'Checking',
+            refusal: null,
+            tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }],
+          },
+        },
+      ],
       usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 },
     });
-    assert.deepEqual(out.items.map((i) => i.type), ['message', 'function_call']);
+    assert.deepEqual(
+      out.items.map((i) => i.type),
+      ['message', 'function_call'],
+    );
     assert.equal((out.items[1] as { call_id: string }).call_id, 'call_1');
     assert.deepEqual([out.end.status, out.end.usage.total_tokens], ['completed', 8]);
   });
 
   test('an Anthropic message cut at max_tokens is incomplete, its text one message', () => {
     const out = anthropicMessageToOutput({
-      id: 'm', type: 'message', role: 'assistant', model: 'c', stop_reason: 'max_tokens', stop_sequence: null,
-      content: [{ type: 'text', text: 'a', citations: null }, { type: 'text', text: 'b', citations: null }],
+      id: 'm',
+      type: 'message',
+      role: 'assistant',
+      model: 'c',
+      stop_reason: 'max_tokens',
+      stop_sequence: null,
+      content: [
+        { type: 'text', text: 'a', citations: null },
+        { type: 'text', text: 'b', citations: null },
+      ],
       usage: { input_tokens: 4, output_tokens: 2, cache_read_input_tokens: 6, cache_creation_input_tokens: 0 },
     } as never);
-    assert.deepEqual(out.items.map((i) => (i as { content: { text: string }[] }).content[0]!.text), ['ab']);
-    assert.deepEqual([out.end.status, out.end.incomplete_reason, out.end.usage.input_tokens, out.end.usage.input_tokens_details.cached_tokens], ['incomplete', 'max_output_tokens', 10, 6]);
+    assert.deepEqual(
+      out.items.map((i) => (i as { content: { text: string }[] }).content[0]!.text),
+      ['ab'],
+    );
+    assert.deepEqual(
+      [out.end.status, out.end.incomplete_reason, out.end.usage.input_tokens, out.end.usage.input_tokens_details.cached_tokens],
+      ['incomplete', 'max_output_tokens', 10, 6],
+    );
   });
 });
 
@@ -265,7 +339,13 @@ describe('canonical events to Chat output', () => {
     const r = newResponseObject('resp_abc', { model: 'm' }, { model: 'm', store: false });
     r.status = 'completed';
     r.output = output;
-    r.usage = { input_tokens: 3, input_tokens_details: { cached_tokens: 1 }, output_tokens: 2, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 5 };
+    r.usage = {
+      input_tokens: 3,
+      input_tokens_details: { cached_tokens: 1 },
+      output_tokens: 2,
+      output_tokens_details: { reasoning_tokens: 0 },
+      total_tokens: 5,
+    };
     return r;
   }
 
@@ -274,10 +354,19 @@ describe('canonical events to Chat output', () => {
     const r = responseWith([]);
     const evs: StreamEvent[] = [
       { type: 'response.created', sequence_number: 0, response: r },
-      { type: 'response.output_item.added', sequence_number: 1, output_index: 0, item: { id: 'fc_1', type: 'function_call', call_id: 'call_1', name: 'f', arguments: '' } },
+      {
+        type: 'response.output_item.added',
+        sequence_number: 1,
+        output_index: 0,
+        item: { id: 'fc_1', type: 'function_call', call_id: 'call_1', name: 'f', arguments: '' },
+      },
       { type: 'response.function_call_arguments.delta', sequence_number: 2, output_index: 0, item_id: 'fc_1', delta: '{"a":' },
       { type: 'response.function_call_arguments.delta', sequence_number: 3, output_index: 0, item_id: 'fc_1', delta: '1}' },
-      { type: 'response.completed', sequence_number: 4, response: responseWith([{ id: 'fc_1', type: 'function_call', call_id: 'call_1', name: 'f', arguments: '{"a":1}' }]) },
+      {
+        type: 'response.completed',
+        sequence_number: 4,
+        response: responseWith([{ id: 'fc_1', type: 'function_call', call_id: 'call_1', name: 'f', arguments: '{"a":1}' }]),
+      },
     ];
     const chunks = evs.flatMap((e) => enc.encode(e).map((text) => JSON.parse(text) as ChatCompletionChunk));
     assert.equal(chunks.length, 5);

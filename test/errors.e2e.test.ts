@@ -155,7 +155,10 @@ describe('upstream failures', () => {
     assert.equal(last.type, 'response.failed');
     assert.equal(last.response.status, 'failed');
     assert.equal(last.response.error.code, 'server_error');
-    assert.ok(events.some((e) => e.type === 'response.output_text.delta'), 'text before the drop was forwarded');
+    assert.ok(
+      events.some((e) => e.type === 'response.output_text.delta'),
+      'text before the drop was forwarded',
+    );
     // the item cut off was closed
     assert.ok(events.some((e) => e.type === 'response.output_item.done' && e.item.status === 'incomplete'));
   });
@@ -351,6 +354,7 @@ test('no credentials in any log line', async () => {
   for (const key of [MASTER, 'wrong']) await post('/v1/responses', { model: 'c/x', input: 'x' }, { authorization: `Bearer ${key}` }, keyed.gw.url);
   const all = [...t.rawLogs, ...keyed.rawLogs].join('\n');
   assert.match(all, /model call failed; retrying/);
-  for (const secret of ['sk-mock-chat', 'sk-mock-responses', 'sk-ant-mock', 'sk-dead', 'sk-live', 'sk-slow', MASTER]) assert.doesNotMatch(all, new RegExp(secret));
+  for (const secret of ['sk-mock-chat', 'sk-mock-responses', 'sk-ant-mock', 'sk-dead', 'sk-live', 'sk-slow', MASTER])
+    assert.doesNotMatch(all, new RegExp(secret));
   assert.doesNotMatch(all, /\n\s+at /);
 });

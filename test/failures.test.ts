@@ -33,24 +33,92 @@ function responseErrorCodes(): Set<string> {
 }
 
 const cases: [string, unknown, { status: number; type: string; code: string | null; rpc: number }][] = [
-  ['provider timeout', new ProviderError('no headers', { kind: 'timeout' }), { status: 504, type: 'timeout_error', code: 'upstream_timeout', rpc: RpcCode.InternalError }],
-  ['provider unreachable', new ProviderError('ECONNREFUSED', { kind: 'connection' }), { status: 502, type: 'api_error', code: 'upstream_unavailable', rpc: RpcCode.InternalError }],
-  ['provider 500', new ProviderError('boom', { kind: 'http', status: 500 }), { status: 502, type: 'api_error', code: 'upstream_error', rpc: RpcCode.InternalError }],
-  ['provider 429', new ProviderError('slow down', { kind: 'http', status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded' }), { status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded', rpc: RpcCode.ConnectionClosed }],
-  ['provider 400', new ProviderError('context too long', { kind: 'http', status: 400, type: 'invalid_request_error', code: 'context_length_exceeded', param: 'input' }), { status: 400, type: 'invalid_request_error', code: 'context_length_exceeded', rpc: RpcCode.ConnectionClosed }],
-  ['provider call aborted', new ProviderError('aborted', { kind: 'aborted' }), { status: 499, type: 'cancelled', code: 'cancelled', rpc: RpcCode.ConnectionClosed }],
-  ['model stream went quiet', new UpstreamStreamError('upstream_timeout', 'nothing for 60 s'), { status: 504, type: 'timeout_error', code: 'upstream_timeout', rpc: RpcCode.InternalError }],
-  ['model stream broke', new UpstreamStreamError('upstream_error', 'ended early'), { status: 502, type: 'api_error', code: 'upstream_error', rpc: RpcCode.InternalError }],
-  ['model stream rate limited', new UpstreamStreamError('rate_limit_exceeded', 'slow down'), { status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded', rpc: RpcCode.ConnectionClosed }],
-  ['MCP upstream HTTP error', new McpUpstreamError('http_error', 503, 'docs: HTTP 503'), { status: 502, type: 'api_error', code: 'mcp_upstream_error', rpc: RpcCode.InternalError }],
-  ['MCP upstream JSON-RPC error', new McpUpstreamError('mcp_protocol_error', -32602, 'docs: bad params'), { status: 502, type: 'api_error', code: 'mcp_upstream_error', rpc: -32602 }],
-  ['MCP call not run', mcpCallNotRun('limit reached', RpcCode.ConnectionClosed), { status: 400, type: 'invalid_request_error', code: 'mcp_call_not_run', rpc: RpcCode.ConnectionClosed }],
+  [
+    'provider timeout',
+    new ProviderError('no headers', { kind: 'timeout' }),
+    { status: 504, type: 'timeout_error', code: 'upstream_timeout', rpc: RpcCode.InternalError },
+  ],
+  [
+    'provider unreachable',
+    new ProviderError('ECONNREFUSED', { kind: 'connection' }),
+    { status: 502, type: 'api_error', code: 'upstream_unavailable', rpc: RpcCode.InternalError },
+  ],
+  [
+    'provider 500',
+    new ProviderError('boom', { kind: 'http', status: 500 }),
+    { status: 502, type: 'api_error', code: 'upstream_error', rpc: RpcCode.InternalError },
+  ],
+  [
+    'provider 429',
+    new ProviderError('slow down', { kind: 'http', status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded' }),
+    { status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded', rpc: RpcCode.ConnectionClosed },
+  ],
+  [
+    'provider 400',
+    new ProviderError('context too long', { kind: 'http', status: 400, type: 'invalid_request_error', code: 'context_length_exceeded', param: 'input' }),
+    { status: 400, type: 'invalid_request_error', code: 'context_length_exceeded', rpc: RpcCode.ConnectionClosed },
+  ],
+  [
+    'provider call aborted',
+    new ProviderError('aborted', { kind: 'aborted' }),
+    { status: 499, type: 'cancelled', code: 'cancelled', rpc: RpcCode.ConnectionClosed },
+  ],
+  [
+    'model stream went quiet',
+    new UpstreamStreamError('upstream_timeout', 'nothing for 60 s'),
+    { status: 504, type: 'timeout_error', code: 'upstream_timeout', rpc: RpcCode.InternalError },
+  ],
+  [
+    'model stream broke',
+    new UpstreamStreamError('upstream_error', 'ended early'),
+    { status: 502, type: 'api_error', code: 'upstream_error', rpc: RpcCode.InternalError },
+  ],
+  [
+    'model stream rate limited',
+    new UpstreamStreamError('rate_limit_exceeded', 'slow down'),
+    { status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded', rpc: RpcCode.ConnectionClosed },
+  ],
+  [
+    'MCP upstream HTTP error',
+    new McpUpstreamError('http_error', 503, 'docs: HTTP 503'),
+    { status: 502, type: 'api_error', code: 'mcp_upstream_error', rpc: RpcCode.InternalError },
+  ],
+  [
+    'MCP upstream JSON-RPC error',
+    new McpUpstreamError('mcp_protocol_error', -32602, 'docs: bad params'),
+    { status: 502, type: 'api_error', code: 'mcp_upstream_error', rpc: -32602 },
+  ],
+  [
+    'MCP call not run',
+    mcpCallNotRun('limit reached', RpcCode.ConnectionClosed),
+    { status: 400, type: 'invalid_request_error', code: 'mcp_call_not_run', rpc: RpcCode.ConnectionClosed },
+  ],
   ['client gone', clientDisconnected(), { status: 499, type: 'cancelled', code: 'client_disconnected', rpc: RpcCode.ConnectionClosed }],
-  ['body not JSON', bodyReadError(new SyntaxError('Unexpected token'), ''), { status: 400, type: 'invalid_request_error', code: 'invalid_json', rpc: RpcCode.ParseError }],
-  ['body over the limit', bodyReadError(Object.assign(new Error('too large'), { status: 413 }), ''), { status: 413, type: 'invalid_request_error', code: 'request_too_large', rpc: RpcCode.ConnectionClosed }],
-  ['body not gzip', bodyReadError(new Error('incorrect header check'), 'gzip'), { status: 400, type: 'invalid_request_error', code: 'invalid_encoding', rpc: RpcCode.ParseError }],
-  ['koa http error', Object.assign(new Error('Method Not Allowed'), { status: 405, expose: true }), { status: 405, type: 'invalid_request_error', code: null, rpc: RpcCode.ConnectionClosed }],
-  ['a bug', new TypeError("Cannot read properties of undefined (reading 'x')"), { status: 500, type: 'server_error', code: 'internal_error', rpc: RpcCode.InternalError }],
+  [
+    'body not JSON',
+    bodyReadError(new SyntaxError('Unexpected token'), ''),
+    { status: 400, type: 'invalid_request_error', code: 'invalid_json', rpc: RpcCode.ParseError },
+  ],
+  [
+    'body over the limit',
+    bodyReadError(Object.assign(new Error('too large'), { status: 413 }), ''),
+    { status: 413, type: 'invalid_request_error', code: 'request_too_large', rpc: RpcCode.ConnectionClosed },
+  ],
+  [
+    'body not gzip',
+    bodyReadError(new Error('incorrect header check'), 'gzip'),
+    { status: 400, type: 'invalid_request_error', code: 'invalid_encoding', rpc: RpcCode.ParseError },
+  ],
+  [
+    'koa http error',
+    Object.assign(new Error('Method Not Allowed'), { status: 405, expose: true }),
+    { status: 405, type: 'invalid_request_error', code: null, rpc: RpcCode.ConnectionClosed },
+  ],
+  [
+    'a bug',
+    new TypeError("Cannot read properties of undefined (reading 'x')"),
+    { status: 500, type: 'server_error', code: 'internal_error', rpc: RpcCode.InternalError },
+  ],
   ['a thrown string', 'oops', { status: 500, type: 'server_error', code: 'internal_error', rpc: RpcCode.InternalError }],
 ];
 
@@ -77,7 +145,12 @@ describe('describeFailure', () => {
   test('a validation error names the parameter and tells missing from wrong', () => {
     const schema = z.object({ model: z.string(), n: z.number() }).strict();
     const missing = validationError(schema.safeParse({ n: 1 }).error!, { n: 1 });
-    assert.deepEqual(missing.toBody().error, { message: "Missing required parameter: 'model'.", type: 'invalid_request_error', param: 'model', code: 'missing_required_parameter' });
+    assert.deepEqual(missing.toBody().error, {
+      message: "Missing required parameter: 'model'.",
+      type: 'invalid_request_error',
+      param: 'model',
+      code: 'missing_required_parameter',
+    });
     const wrong = validationError(schema.safeParse({ model: 'm', n: 'x' }).error!, { model: 'm', n: 'x' });
     assert.equal(wrong.code, 'invalid_type');
     assert.equal(wrong.rpc, RpcCode.InvalidParams);
@@ -115,8 +188,16 @@ describe('projections', () => {
   });
 
   test("mcp_call.error: OpenAI's tagged union", () => {
-    assert.deepEqual(mcpCallErrorOf(describeFailure(new McpUpstreamError('http_error', 503, 'docs: HTTP 503'))), { type: 'http_error', code: 503, message: 'docs: HTTP 503' });
-    assert.deepEqual(mcpCallErrorOf(describeFailure(new McpUpstreamError('mcp_protocol_error', -32603, 'docs: crashed'))), { type: 'mcp_protocol_error', code: -32603, message: 'docs: crashed' });
+    assert.deepEqual(mcpCallErrorOf(describeFailure(new McpUpstreamError('http_error', 503, 'docs: HTTP 503'))), {
+      type: 'http_error',
+      code: 503,
+      message: 'docs: HTTP 503',
+    });
+    assert.deepEqual(mcpCallErrorOf(describeFailure(new McpUpstreamError('mcp_protocol_error', -32603, 'docs: crashed'))), {
+      type: 'mcp_protocol_error',
+      code: -32603,
+      message: 'docs: crashed',
+    });
     assert.deepEqual(mcpCallErrorOf(mcpCallNotRun('bad args', RpcCode.InvalidParams)), { type: 'mcp_protocol_error', code: -32602, message: 'bad args' });
   });
 });

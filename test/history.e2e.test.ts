@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import OpenAI, { APIError } from 'openai';
+import OpenAI, { type APIError } from 'openai';
 import type { Store } from '../src/store/types.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
 
@@ -24,8 +24,14 @@ function countReads(store: Store): { responses: number; statuses: number } {
   const n = { responses: 0, statuses: 0 };
   const getResponse = store.getResponse.bind(store);
   const responseStatus = store.responseStatus.bind(store);
-  store.getResponse = (id) => (n.responses++, getResponse(id));
-  store.responseStatus = (id) => (n.statuses++, responseStatus(id));
+  store.getResponse = (id) => {
+    n.responses++;
+    return getResponse(id);
+  };
+  store.responseStatus = (id) => {
+    n.statuses++;
+    return responseStatus(id);
+  };
   return n;
 }
 
@@ -70,5 +76,8 @@ test('a deleted previous response cannot be continued, even when it is remembere
   const client = new OpenAI({ baseURL: `${t.gw.url}/v1`, apiKey: 'x', maxRetries: 0 });
   const r = await client.responses.create({ model: 'c/history-deleted', input: 'hello' });
   await client.responses.delete(r.id);
-  await assert.rejects(client.responses.create({ model: 'c/history-deleted', input: 'again', previous_response_id: r.id }), (e: APIError) => e.status === 400 && e.code === 'previous_response_not_found');
+  await assert.rejects(
+    client.responses.create({ model: 'c/history-deleted', input: 'again', previous_response_id: r.id }),
+    (e: APIError) => e.status === 400 && e.code === 'previous_response_not_found',
+  );
 });

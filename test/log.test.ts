@@ -7,9 +7,17 @@ import { censorCredentials } from '../src/log.ts';
 
 test('credentials one level down and every header value are censored; the rest is untouched', () => {
   const lines: string[] = [];
-  const out = new Writable({ write: (chunk, _e, cb) => (lines.push(chunk.toString()), cb()) });
+  const out = new Writable({
+    write: (chunk, _e, cb) => {
+      lines.push(chunk.toString());
+      cb();
+    },
+  });
   const log = pino({ base: undefined, formatters: { log: censorCredentials } }, out);
-  log.info({ upstream: { url: 'http://x', authorization: 'Bearer sk-secret-1', api_key: 'sk-secret-2' }, headers: { cookie: 'c=sk-secret-3' }, status: 200 }, 'call');
+  log.info(
+    { upstream: { url: 'http://x', authorization: 'Bearer sk-secret-1', api_key: 'sk-secret-2' }, headers: { cookie: 'c=sk-secret-3' }, status: 200 },
+    'call',
+  );
   const line = JSON.parse(lines[0]!);
   assert.deepEqual(line.upstream, { url: 'http://x', authorization: '[redacted]', api_key: '[redacted]' });
   assert.deepEqual(line.headers, { cookie: '[redacted]' });

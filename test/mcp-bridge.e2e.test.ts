@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import OpenAI6 from 'openai6';
+import type OpenAI6 from 'openai6';
 import { fixtureState, resetFixtureState, startFixtureHttpServer } from '../fixtures/mcp-server.ts';
 import { openaiClients, startTestGateway, streamResponse, type TestGateway } from './support/gateway.ts';
 import { callThenAnswer } from './support/scripts.ts';
@@ -23,8 +23,16 @@ before(async () => {
   t = await startTestGateway({
     mcp_servers: {
       fixture: { url: fixture.url, transport: 'http' },
-      fixstdio: { command: process.execPath, args: ['--experimental-strip-types', '--no-warnings', `${root}fixtures/mcp-server.ts`, 'stdio'], transport: 'stdio' },
-      everything: { command: process.execPath, args: [`${root}node_modules/@modelcontextprotocol/server-everything/dist/index.js`, 'stdio'], transport: 'stdio' },
+      fixstdio: {
+        command: process.execPath,
+        args: ['--experimental-strip-types', '--no-warnings', `${root}fixtures/mcp-server.ts`, 'stdio'],
+        transport: 'stdio',
+      },
+      everything: {
+        command: process.execPath,
+        args: [`${root}node_modules/@modelcontextprotocol/server-everything/dist/index.js`, 'stdio'],
+        transport: 'stdio',
+      },
     },
   });
   ({ client, client6 } = openaiClients(t.gw.url));
@@ -37,8 +45,13 @@ after(async () => {
 let n = 0;
 const uniq = (label: string) => `mcp-${label}-${++n}`;
 
-const gw = (extra: Record<string, unknown> = {}) => ({ type: 'mcp' as const, server_label: 'gw', server_url: 'litellm_proxy', require_approval: 'never' as const, ...extra });
-
+const gw = (extra: Record<string, unknown> = {}) => ({
+  type: 'mcp' as const,
+  server_label: 'gw',
+  server_url: 'litellm_proxy',
+  require_approval: 'never' as const,
+  ...extra,
+});
 
 const streamFrames = (body: Record<string, unknown>) => streamResponse(t.gw.url, body);
 
@@ -48,7 +61,10 @@ for (const prefix of ['r', 'c', 'a'] as const) {
   describe(`auto-executed MCP call via ${prefix}/`, () => {
     test('stream and non-stream: list, call, answer', async () => {
       const m = uniq(`auto-${prefix}`);
-      t.mock.always(m, callThenAnswer([{ name: 'fixture-add', arguments: { a: 2, b: 3 } }], (outs) => `The sum is ${outs[0]!.split('\n')[0]}.`));
+      t.mock.always(
+        m,
+        callThenAnswer([{ name: 'fixture-add', arguments: { a: 2, b: 3 } }], (outs) => `The sum is ${outs[0]!.split('\n')[0]}.`),
+      );
       const body = { model: `${prefix}/${m}`, input: 'What is 2+3? Use the tool.', tools: [gw()] };
       const { violations, events } = await streamFrames(body);
       assert.deepEqual(violations, []);
@@ -62,7 +78,12 @@ for (const prefix of ['r', 'c', 'a'] as const) {
         'response.output_item.done',
       ]);
       const callEvents = types.filter((x) => x.startsWith('response.mcp_call'));
-      assert.deepEqual(callEvents, ['response.mcp_call.in_progress', 'response.mcp_call_arguments.delta', 'response.mcp_call_arguments.done', 'response.mcp_call.completed']);
+      assert.deepEqual(callEvents, [
+        'response.mcp_call.in_progress',
+        'response.mcp_call_arguments.delta',
+        'response.mcp_call_arguments.done',
+        'response.mcp_call.completed',
+      ]);
       const final = events.at(-1).response;
       assert.equal(final.status, 'completed');
       const [list, call, msg] = final.output;
@@ -70,18 +91,24 @@ for (const prefix of ['r', 'c', 'a'] as const) {
       assert.equal(list.server_label, 'gw');
       assert.match(list.id, /^mcpl_/);
       assert.ok(list.tools.some((x: any) => x.name === 'add' && x.annotations.read_only === true));
-      assert.ok(list.tools.some((x: any) => x.name === 'get-sum'), 'server-everything tools are listed too');
-      assert.deepEqual({ ...call, id: 'x' }, {
-        id: 'x',
-        type: 'mcp_call',
-        server_label: 'gw',
-        name: 'add',
-        arguments: '{"a":2,"b":3}',
-        output: '5\n{"sum":5}',
-        error: null,
-        status: 'completed',
-        approval_request_id: null,
-      });
+      assert.ok(
+        list.tools.some((x: any) => x.name === 'get-sum'),
+        'server-everything tools are listed too',
+      );
+      assert.deepEqual(
+        { ...call, id: 'x' },
+        {
+          id: 'x',
+          type: 'mcp_call',
+          server_label: 'gw',
+          name: 'add',
+          arguments: '{"a":2,"b":3}',
+          output: '5\n{"sum":5}',
+          error: null,
+          status: 'completed',
+          approval_request_id: null,
+        },
+      );
       assert.equal(msg.type, 'message');
       assert.equal(msg.content[0].text, 'The sum is 5.');
       // usage sums both model calls (12 + 12 in, 7 + 7 out)
@@ -93,7 +120,10 @@ for (const prefix of ['r', 'c', 'a'] as const) {
       // The model saw MCP tools as functions named <server>-<tool>.
       const offered = t.mock.requestsFor(m)[0]!.functions;
       assert.ok(offered.includes('fixture-add') && offered.includes('everything-get-sum') && offered.includes('fixstdio-echo'));
-      assert.ok(offered.every((f) => /^[a-zA-Z0-9_-]{1,64}$/.test(f)), offered.join(','));
+      assert.ok(
+        offered.every((f) => /^[a-zA-Z0-9_-]{1,64}$/.test(f)),
+        offered.join(','),
+      );
     });
   });
 }
@@ -102,7 +132,13 @@ describe('the loop', () => {
   test('two calls in one turn run in parallel', async () => {
     resetFixtureState();
     const m = uniq('parallel');
-    t.mock.always(m, callThenAnswer([{ name: 'fixture-slow', arguments: { ms: 300 } }, { name: 'fixture-slow', arguments: { ms: 300 } }]));
+    t.mock.always(
+      m,
+      callThenAnswer([
+        { name: 'fixture-slow', arguments: { ms: 300 } },
+        { name: 'fixture-slow', arguments: { ms: 300 } },
+      ]),
+    );
     const r = await client.responses.create({ model: `c/${m}`, input: 'go', tools: [gw({ server_url: 'litellm_proxy/mcp/fixture' })] });
     const calls = r.output.filter((o) => o.type === 'mcp_call');
     assert.equal(calls.length, 2);
@@ -117,7 +153,11 @@ describe('the loop', () => {
     assert.deepEqual(t.mock.requestsFor(m)[0]!.functions.sort(), ['fixture-add', 'fixture-echo']);
     const m2 = uniq('allowed-ro');
     t.mock.always(m2, { text: 'ok' });
-    const r = await client.responses.create({ model: `c/${m2}`, input: 'go', tools: [gw({ server_url: 'litellm_proxy/mcp/fixture', allowed_tools: { read_only: true } })] });
+    const r = await client.responses.create({
+      model: `c/${m2}`,
+      input: 'go',
+      tools: [gw({ server_url: 'litellm_proxy/mcp/fixture', allowed_tools: { read_only: true } })],
+    });
     assert.deepEqual(t.mock.requestsFor(m2)[0]!.functions.sort(), ['fixture-add', 'fixture-echo', 'fixture-image', 'fixture-slow']);
     assert.equal((r.output[0] as any).tools.length, 4);
   });
@@ -125,7 +165,11 @@ describe('the loop', () => {
   test('zero usable tools is an mcp_list_tools item with an error, never a silent call', async () => {
     const m = uniq('zero');
     t.mock.always(m, { text: 'no tools' });
-    const { violations, events } = await streamFrames({ model: `c/${m}`, input: 'go', tools: [gw({ server_url: 'litellm_proxy/mcp/fixture', allowed_tools: ['nope'] })] });
+    const { violations, events } = await streamFrames({
+      model: `c/${m}`,
+      input: 'go',
+      tools: [gw({ server_url: 'litellm_proxy/mcp/fixture', allowed_tools: ['nope'] })],
+    });
     assert.deepEqual(violations, []);
     assert.ok(events.some((e) => e.type === 'response.mcp_list_tools.failed'));
     const list = events.at(-1).response.output[0];
@@ -135,7 +179,10 @@ describe('the loop', () => {
 
   test('a failing tool: the call fails, the model sees the error, the loop goes on', async () => {
     const m = uniq('fail');
-    t.mock.always(m, callThenAnswer([{ name: 'fixture-fail', arguments: { reason: 'disk full' } }], (outs) => `Saw: ${outs[0]}`));
+    t.mock.always(
+      m,
+      callThenAnswer([{ name: 'fixture-fail', arguments: { reason: 'disk full' } }], (outs) => `Saw: ${outs[0]}`),
+    );
     const { violations, events } = await streamFrames({ model: `a/${m}`, input: 'go', tools: [gw({ server_url: 'litellm_proxy/mcp/fixture' })] });
     assert.deepEqual(violations, []);
     assert.ok(events.some((e) => e.type === 'response.mcp_call.failed'));
@@ -149,7 +196,10 @@ describe('the loop', () => {
 
   test('the upstream killed mid-run: the call fails and the response still ends', async () => {
     const m = uniq('crash');
-    t.mock.always(m, callThenAnswer([{ name: 'fixstdio-crash', arguments: {} }], (outs) => `After crash: ${outs[0]}`));
+    t.mock.always(
+      m,
+      callThenAnswer([{ name: 'fixstdio-crash', arguments: {} }], (outs) => `After crash: ${outs[0]}`),
+    );
     const { violations, events } = await streamFrames({ model: `c/${m}`, input: 'go', tools: [gw({ server_url: 'litellm_proxy/mcp/fixstdio' })] });
     assert.deepEqual(violations, []);
     const final = events.at(-1).response;
@@ -184,16 +234,26 @@ describe('the loop', () => {
       offered = req.functions;
       const dots = req.functions.find((f) => f.startsWith('fixture-name_with_dots'))!;
       const long = req.functions.find((f) => f.startsWith('fixture-a_really_long'))!;
-      return req.toolOutputs.length ? { text: req.toolOutputs.join(',') } : { toolCalls: [{ name: dots, arguments: {} }, { name: long, arguments: {} }] };
+      return req.toolOutputs.length
+        ? { text: req.toolOutputs.join(',') }
+        : {
+            toolCalls: [
+              { name: dots, arguments: {} },
+              { name: long, arguments: {} },
+            ],
+          };
     });
     const r = await client.responses.create({ model: `c/${m}`, input: 'go', tools: [gw({ server_url: 'litellm_proxy/mcp/fixture' })] });
     assert.ok(offered.every((f) => /^[a-zA-Z0-9_-]{1,64}$/.test(f)));
     assert.equal(new Set(offered).size, offered.length);
     const calls = r.output.filter((o) => o.type === 'mcp_call') as any[];
-    assert.deepEqual(calls.map((c) => [c.name, c.output]), [
-      ['name.with.dots', 'dots ok'],
-      ['a_really_long_tool_name_that_goes_on_and_on_well_past_the_limit_of_sixty_four', 'long ok'],
-    ]);
+    assert.deepEqual(
+      calls.map((c) => [c.name, c.output]),
+      [
+        ['name.with.dots', 'dots ok'],
+        ['a_really_long_tool_name_that_goes_on_and_on_well_past_the_limit_of_sixty_four', 'long ok'],
+      ],
+    );
     // task-only tools are hidden; pages 1-3 were all listed
     const list = r.output[0] as any;
     assert.equal(list.tools.length, 10);
@@ -202,7 +262,9 @@ describe('the loop', () => {
 
   test('the tool-call limit: calls past it are not run, then the model must answer', async () => {
     const m = uniq('limit');
-    t.mock.always(m, (req) => (req.body.tool_choice === 'none' ? { text: 'giving up' } : { toolCalls: [{ name: 'fixture-echo', arguments: { text: 'again' } }] }));
+    t.mock.always(m, (req) =>
+      req.body.tool_choice === 'none' ? { text: 'giving up' } : { toolCalls: [{ name: 'fixture-echo', arguments: { text: 'again' } }] },
+    );
     const r = await client.responses.create({ model: `c/${m}`, input: 'loop', max_tool_calls: 2, tools: [gw({ server_url: 'litellm_proxy/mcp/fixture' })] });
     const calls = r.output.filter((o) => o.type === 'mcp_call') as any[];
     assert.equal(calls.filter((c) => c.status === 'completed').length, 2);
@@ -222,13 +284,25 @@ describe('the loop', () => {
 
   test('client function tools mixed in: a client call ends the response with it', async () => {
     const m = uniq('mixed');
-    t.mock.always(m, callThenAnswer([{ name: 'fixture-echo', arguments: { text: 'hi' } }, { name: 'local_fn', arguments: {} }]));
+    t.mock.always(
+      m,
+      callThenAnswer([
+        { name: 'fixture-echo', arguments: { text: 'hi' } },
+        { name: 'local_fn', arguments: {} },
+      ]),
+    );
     const r = await client.responses.create({
       model: `a/${m}`,
       input: 'go',
-      tools: [gw({ server_url: 'litellm_proxy/mcp/fixture' }), { type: 'function', name: 'local_fn', parameters: { type: 'object', properties: {} }, strict: false }],
+      tools: [
+        gw({ server_url: 'litellm_proxy/mcp/fixture' }),
+        { type: 'function', name: 'local_fn', parameters: { type: 'object', properties: {} }, strict: false },
+      ],
     });
-    assert.deepEqual(r.output.map((o) => o.type), ['mcp_list_tools', 'mcp_call', 'function_call']);
+    assert.deepEqual(
+      r.output.map((o) => o.type),
+      ['mcp_list_tools', 'mcp_call', 'function_call'],
+    );
     assert.equal(t.mock.requestsFor(m).length, 1);
   });
 });
@@ -236,7 +310,10 @@ describe('the loop', () => {
 describe('approvals', () => {
   test('always -> approve -> the call runs and the model answers', async () => {
     const m = uniq('approve');
-    t.mock.always(m, callThenAnswer([{ name: 'fixture-write_note', arguments: { note: 'hello' } }], (outs) => `Done: ${outs[0]}`));
+    t.mock.always(
+      m,
+      callThenAnswer([{ name: 'fixture-write_note', arguments: { note: 'hello' } }], (outs) => `Done: ${outs[0]}`),
+    );
     const tool = { type: 'mcp' as const, server_label: 'notes', server_url: 'litellm_proxy/mcp/fixture' }; // require_approval defaults to "always"
     const { violations, events } = await streamFrames({ model: `c/${m}`, input: 'write hello', tools: [tool] });
     assert.deepEqual(violations, []);
@@ -265,7 +342,10 @@ describe('approvals', () => {
 
   test('deny: the model is told', async () => {
     const m = uniq('deny');
-    t.mock.always(m, callThenAnswer([{ name: 'fixture-write_note', arguments: { note: 'x' } }], (outs) => `Model saw: ${outs[0]}`));
+    t.mock.always(
+      m,
+      callThenAnswer([{ name: 'fixture-write_note', arguments: { note: 'x' } }], (outs) => `Model saw: ${outs[0]}`),
+    );
     const tool = { type: 'mcp' as const, server_label: 'notes', server_url: 'litellm_proxy/mcp/fixture', require_approval: 'always' as const };
     const first = await client.responses.create({ model: `a/${m}`, input: 'write', tools: [tool] });
     const req = first.output.find((o) => o.type === 'mcp_approval_request')!;
@@ -282,19 +362,31 @@ describe('approvals', () => {
 
   test('filters: never for named tools, approval for the rest; calls of one turn split', async () => {
     const m = uniq('filters');
-    t.mock.always(m, callThenAnswer([{ name: 'fixture-echo', arguments: { text: 'free' } }, { name: 'fixture-write_note', arguments: { note: 'gated' } }]));
+    t.mock.always(
+      m,
+      callThenAnswer([
+        { name: 'fixture-echo', arguments: { text: 'free' } },
+        { name: 'fixture-write_note', arguments: { note: 'gated' } },
+      ]),
+    );
     const r = await client.responses.create({
       model: `r/${m}`,
       input: 'go',
       tools: [{ type: 'mcp', server_label: 'fx', server_url: 'litellm_proxy/mcp/fixture', require_approval: { never: { tool_names: ['echo'] } } }],
     });
-    assert.deepEqual(r.output.map((o) => o.type), ['mcp_list_tools', 'mcp_call', 'mcp_approval_request']);
+    assert.deepEqual(
+      r.output.map((o) => o.type),
+      ['mcp_list_tools', 'mcp_call', 'mcp_approval_request'],
+    );
     assert.equal(r.status, 'completed');
   });
 
   test('replaying the items without previous_response_id works too', async () => {
     const m = uniq('replay');
-    t.mock.always(m, callThenAnswer([{ name: 'fixture-write_note', arguments: { note: 'replayed' } }], (outs) => `Replay: ${outs[0]}`));
+    t.mock.always(
+      m,
+      callThenAnswer([{ name: 'fixture-write_note', arguments: { note: 'replayed' } }], (outs) => `Replay: ${outs[0]}`),
+    );
     const tool = { type: 'mcp' as const, server_label: 'notes', server_url: 'litellm_proxy/mcp/fixture' };
     const first = await client.responses.create({ model: `c/${m}`, input: 'write', tools: [tool], store: false });
     const req = first.output.find((o) => o.type === 'mcp_approval_request')!;
@@ -311,7 +403,12 @@ describe('approvals', () => {
     const m = uniq('badapproval');
     const first = await client.responses.create({ model: `c/${m}`, input: 'hi' });
     await assert.rejects(
-      client.responses.create({ model: `c/${m}`, previous_response_id: first.id, input: [{ type: 'mcp_approval_response', approval_request_id: 'mcpr_nope', approve: true }], tools: [gw()] }),
+      client.responses.create({
+        model: `c/${m}`,
+        previous_response_id: first.id,
+        input: [{ type: 'mcp_approval_response', approval_request_id: 'mcpr_nope', approve: true }],
+        tools: [gw()],
+      }),
       (e: any) => e.status === 400 && e.param === 'input[0].approval_request_id',
     );
   });
@@ -324,11 +421,17 @@ describe('SDK stream helpers on MCP runs', () => {
   ] as const) {
     test(`responses.stream().finalResponse() (${label})`, async () => {
       const m = uniq(`final-${label}`);
-      t.mock.always(m, callThenAnswer([{ name: 'fixture-add', arguments: { a: 1, b: 1 } }], () => 'Two.'));
+      t.mock.always(
+        m,
+        callThenAnswer([{ name: 'fixture-add', arguments: { a: 1, b: 1 } }], () => 'Two.'),
+      );
       const c = make() as OpenAI;
       const final = await c.responses.stream({ model: `c/${m}`, input: '1+1?', tools: [gw({ server_url: 'litellm_proxy/mcp/fixture' })] }).finalResponse();
       assert.equal(final.status, 'completed');
-      assert.deepEqual(final.output.map((o) => o.type), ['mcp_list_tools', 'mcp_call', 'message']);
+      assert.deepEqual(
+        final.output.map((o) => o.type),
+        ['mcp_list_tools', 'mcp_call', 'message'],
+      );
       assert.equal(final.output_text, 'Two.');
       assert.equal((final.output[1] as any).output, '2\n{"sum":2}');
     });
@@ -384,7 +487,10 @@ describe('stored responses', () => {
     for await (const it of client.responses.inputItems.list(r.id, { limit: 2, order: 'asc' })) items.push(it);
     assert.equal(items.length, 3);
     assert.ok(items.every((i) => typeof i.id === 'string' && i.id.startsWith('msg_')));
-    assert.deepEqual(items.map((i) => i.content[0].text), ['one', 'two', 'three']);
+    assert.deepEqual(
+      items.map((i) => i.content[0].text),
+      ['one', 'two', 'three'],
+    );
     const desc = await client.responses.inputItems.list(r.id, { limit: 2 });
     assert.equal(desc.data[0]!.id, items[2].id);
     assert.equal(desc.has_more, true);
@@ -398,7 +504,10 @@ describe('stored responses', () => {
     const a = await client.responses.create({ model: `c/${m}`, input: 'first' });
     const b = await client.responses.create({ model: `c/${m}`, input: 'second', previous_response_id: a.id });
     assert.match(b.output_text, /first.*I have seen.*second/s);
-    await assert.rejects(client.responses.create({ model: `c/${m}`, input: 'x', previous_response_id: 'resp_missing' }), (e: any) => e.status === 400 && e.code === 'previous_response_not_found');
+    await assert.rejects(
+      client.responses.create({ model: `c/${m}`, input: 'x', previous_response_id: 'resp_missing' }),
+      (e: any) => e.status === 400 && e.code === 'previous_response_not_found',
+    );
   });
 
   test('store: false is not kept', async () => {
@@ -410,8 +519,15 @@ describe('stored responses', () => {
 describe('Chat Completions with MCP tools', () => {
   test('non-stream: the loop runs server-side and the answer comes back', async () => {
     const m = uniq('chat');
-    t.mock.always(m, callThenAnswer([{ name: 'fixture-add', arguments: { a: 20, b: 22 } }], (o) => `It is ${o[0]!.split('\n')[0]}`));
-    const r = await client.chat.completions.create({ model: `a/${m}`, messages: [{ role: 'user', content: '20+22?' }], tools: [gw({ server_url: 'litellm_proxy/mcp/fixture' })] as any });
+    t.mock.always(
+      m,
+      callThenAnswer([{ name: 'fixture-add', arguments: { a: 20, b: 22 } }], (o) => `It is ${o[0]!.split('\n')[0]}`),
+    );
+    const r = await client.chat.completions.create({
+      model: `a/${m}`,
+      messages: [{ role: 'user', content: '20+22?' }],
+      tools: [gw({ server_url: 'litellm_proxy/mcp/fixture' })] as any,
+    });
     assert.equal(r.choices[0]!.message.content, 'It is 42');
     assert.equal(r.choices[0]!.finish_reason, 'stop');
     assert.equal(r.usage?.prompt_tokens, 24);
@@ -419,7 +535,10 @@ describe('Chat Completions with MCP tools', () => {
 
   test('stream: one id, one finish_reason, usage summed', async () => {
     const m = uniq('chat-stream');
-    t.mock.always(m, callThenAnswer([{ name: 'fixture-add', arguments: { a: 1, b: 2 } }], () => 'Three it is.'));
+    t.mock.always(
+      m,
+      callThenAnswer([{ name: 'fixture-add', arguments: { a: 1, b: 2 } }], () => 'Three it is.'),
+    );
     const stream = await client.chat.completions.create({
       model: `c/${m}`,
       messages: [{ role: 'user', content: '1+2?' }],
@@ -437,7 +556,11 @@ describe('Chat Completions with MCP tools', () => {
 
   test('an MCP tool that may need approval is a 400 pointing to /v1/responses', async () => {
     await assert.rejects(
-      client.chat.completions.create({ model: 'c/x', messages: [{ role: 'user', content: 'x' }], tools: [{ type: 'mcp', server_label: 'gw', server_url: 'litellm_proxy' }] as any }),
+      client.chat.completions.create({
+        model: 'c/x',
+        messages: [{ role: 'user', content: 'x' }],
+        tools: [{ type: 'mcp', server_label: 'gw', server_url: 'litellm_proxy' }] as any,
+      }),
       (e: any) => e.status === 400 && /\/v1\/responses/.test(e.message),
     );
   });
@@ -451,7 +574,10 @@ test('readiness reports each upstream', async () => {
 
 test('tools/list_changed from an upstream drops the cached listing', async () => {
   const m = uniq('listchanged');
-  t.mock.always(m, callThenAnswer([{ name: 'fixture-add_tool', arguments: { name: 'brand_new' } }], () => 'added'));
+  t.mock.always(
+    m,
+    callThenAnswer([{ name: 'fixture-add_tool', arguments: { name: 'brand_new' } }], () => 'added'),
+  );
   await client.responses.create({ model: `c/${m}`, input: 'add', tools: [gw({ server_url: 'litellm_proxy/mcp/fixture' })] });
   const m2 = uniq('listchanged2');
   t.mock.always(m2, { text: 'ok' });

@@ -72,7 +72,10 @@ async function startCountingServer() {
       if (!isInitializeRequest(body)) return void res.writeHead(400).end();
       inits.push(req.headers.authorization);
       const server = buildServer();
-      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), onsessioninitialized: (id) => void sessions.set(id, { transport, server }) });
+      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (id) => void sessions.set(id, { transport, server }),
+      });
       transport.onclose = () => void (transport.sessionId && sessions.delete(transport.sessionId));
       await server.connect(transport);
       s = { transport, server };
@@ -115,7 +118,10 @@ describe('/mcp routes prompts/get and resources/read by the listing cache', () =
   });
 
   test('after a first listing, gets and reads list nothing upstream', async () => {
-    assert.deepEqual((await c.listPrompts()).prompts.map((p) => p.name), ['counted-greet']);
+    assert.deepEqual(
+      (await c.listPrompts()).prompts.map((p) => p.name),
+      ['counted-greet'],
+    );
     await c.listResources();
     await c.listResourceTemplates();
     up.methods.length = 0;
@@ -124,9 +130,15 @@ describe('/mcp routes prompts/get and resources/read by the listing cache', () =
     await c.getPrompt({ name: 'counted-greet', arguments: { who: 'again' } });
     assert.equal(((await c.readResource({ uri: 'count://one' })).contents[0] as { text: string }).text, 'read count://one');
     assert.equal(((await c.readResource({ uri: 'count://item/7' })).contents[0] as { text: string }).text, 'read count://item/7');
-    await assert.rejects(c.getPrompt({ name: 'counted-nope' }), (e: McpError) => e.code === ErrorCode.InvalidParams && /Prompt counted-nope not found/.test(e.message));
+    await assert.rejects(
+      c.getPrompt({ name: 'counted-nope' }),
+      (e: McpError) => e.code === ErrorCode.InvalidParams && /Prompt counted-nope not found/.test(e.message),
+    );
     await assert.rejects(c.readResource({ uri: 'other://x' }), (e: McpError) => e.code === -32002);
-    assert.deepEqual(up.methods.filter((m) => LISTS.includes(m)), []);
+    assert.deepEqual(
+      up.methods.filter((m) => LISTS.includes(m)),
+      [],
+    );
     assert.equal(up.count('prompts/get'), 2);
     assert.equal(up.count('resources/read'), 2);
   });

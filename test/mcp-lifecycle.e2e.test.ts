@@ -24,7 +24,6 @@ let t: TestGateway;
 let client: OpenAI;
 let legacy: ChildProcess;
 
-
 async function freePort(): Promise<number> {
   const s = createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
@@ -39,7 +38,10 @@ before(async () => {
   fixture = await startFixtureHttpServer();
   // server-everything on the legacy HTTP+SSE transport
   const port = await freePort();
-  legacy = spawn(process.execPath, [`${root}node_modules/@modelcontextprotocol/server-everything/dist/index.js`, 'sse'], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  legacy = spawn(process.execPath, [`${root}node_modules/@modelcontextprotocol/server-everything/dist/index.js`, 'sse'], {
+    env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   legacyUrl = `http://127.0.0.1:${port}/sse`;
   await new Promise<void>((resolve, reject) => {
     const check = (d: Buffer) => {
@@ -81,7 +83,11 @@ describe('upstreams', () => {
   test('an upstream that is down: its tools are unavailable with a clear error, the rest work', async () => {
     const m = uniq('down');
     t.mock.always(m, callThenAnswer([{ name: 'fixture-echo', arguments: { text: 'still here' } }]));
-    const { violations, events } = await streamResponse(t.gw.url, { model: `c/${m}`, input: 'go', tools: [{ type: 'mcp', server_label: 'all', server_url: 'litellm_proxy/mcp/fixture,dead', require_approval: 'never' }] });
+    const { violations, events } = await streamResponse(t.gw.url, {
+      model: `c/${m}`,
+      input: 'go',
+      tools: [{ type: 'mcp', server_label: 'all', server_url: 'litellm_proxy/mcp/fixture,dead', require_approval: 'never' }],
+    });
     assert.deepEqual(violations, []);
     const final = events.at(-1).response;
     assert.equal(final.status, 'completed');
@@ -92,7 +98,11 @@ describe('upstreams', () => {
     // only the dead server: the listing fails, the model answers without those tools
     const m2 = uniq('down-only');
     t.mock.always(m2, { text: 'no tools, sorry' });
-    const r2 = await client.responses.create({ model: `c/${m2}`, input: 'go', tools: [{ type: 'mcp', server_label: 'd', server_url: 'litellm_proxy/mcp/dead', require_approval: 'never' }] });
+    const r2 = await client.responses.create({
+      model: `c/${m2}`,
+      input: 'go',
+      tools: [{ type: 'mcp', server_label: 'd', server_url: 'litellm_proxy/mcp/dead', require_approval: 'never' }],
+    });
     assert.equal(r2.status, 'completed');
     assert.match((r2.output[0] as any).error, /'dead' is unavailable/);
     const ready = (await (await fetch(`${t.gw.url}/health/readiness`)).json()) as any;
@@ -107,12 +117,16 @@ describe('upstreams', () => {
     const r = await client.responses.create({
       model: `r/${m}`,
       input: 'go',
-      tools: [{ type: 'mcp', server_label: 'remote', server_url: fixture.url, require_approval: 'never', headers: { 'x-team': 'green' }, allowed_tools: ['echo'] }],
+      tools: [
+        { type: 'mcp', server_label: 'remote', server_url: fixture.url, require_approval: 'never', headers: { 'x-team': 'green' }, allowed_tools: ['echo'] },
+      ],
     });
     const call = r.output.find((o) => o.type === 'mcp_call') as any;
     assert.equal(call.server_label, 'remote');
     assert.equal(call.output, 'over the wire');
-    const seen = fixtureState().calls.slice(before).find((c) => c.name === 'echo')!;
+    const seen = fixtureState()
+      .calls.slice(before)
+      .find((c) => c.name === 'echo')!;
     assert.equal(seen.headers?.['x-team'], 'green');
     // headers are not echoed
     assert.equal((r.tools[0] as any).headers, null);
@@ -121,21 +135,36 @@ describe('upstreams', () => {
   test('an upstream on the legacy SSE transport', async () => {
     const m = uniq('sse');
     t.mock.always(m, callThenAnswer([{ name: 'legacy-echo', arguments: { message: 'via sse' } }]));
-    const r = await client.responses.create({ model: `a/${m}`, input: 'go', tools: [{ type: 'mcp', server_label: 'old', server_url: 'litellm_proxy/mcp/legacy', require_approval: 'never' }] });
-    assert.deepEqual((r.output[0] as any).tools.map((x: any) => x.name), ['echo']);
+    const r = await client.responses.create({
+      model: `a/${m}`,
+      input: 'go',
+      tools: [{ type: 'mcp', server_label: 'old', server_url: 'litellm_proxy/mcp/legacy', require_approval: 'never' }],
+    });
+    assert.deepEqual(
+      (r.output[0] as any).tools.map((x: any) => x.name),
+      ['echo'],
+    );
     assert.match((r.output.find((o) => o.type === 'mcp_call') as any).output, /via sse/);
   });
 });
 
 test('configured headers, credentials and forwarded client headers reach the server; timeouts and filters apply', async () => {
   const m = uniq('authed');
-  t.mock.always(m, callThenAnswer([{ name: 'authed-echo', arguments: { text: 'auth' } }, { name: 'authed-slow', arguments: { ms: 2000 } }]));
+  t.mock.always(
+    m,
+    callThenAnswer([
+      { name: 'authed-echo', arguments: { text: 'auth' } },
+      { name: 'authed-slow', arguments: { ms: 2000 } },
+    ]),
+  );
   const before = fixtureState().calls.length;
   const r = await client.responses.create(
     { model: `c/${m}`, input: 'go', tools: [{ type: 'mcp', server_label: 'a', server_url: 'litellm_proxy/mcp/authed', require_approval: 'never' }] },
     { headers: { 'x-trace-id': 'trace-9', 'x-not-forwarded': 'no' } },
   );
-  const echo = fixtureState().calls.slice(before).find((c) => c.name === 'echo')!;
+  const echo = fixtureState()
+    .calls.slice(before)
+    .find((c) => c.name === 'echo')!;
   assert.equal(echo.headers?.['x-static'], 'fixed');
   assert.equal(echo.headers?.authorization, 'Bearer upstream-token');
   assert.equal(echo.headers?.['x-trace-id'], 'trace-9');
@@ -150,7 +179,11 @@ test('configured headers, credentials and forwarded client headers reach the ser
 test('the run deadline ends the response incomplete, naming the limit', async () => {
   const m = uniq('deadline');
   t.mock.always(m, callThenAnswer([{ name: 'fixture-slow', arguments: { ms: 3000 } }]));
-  const { violations, events } = await streamResponse(t.gw.url, { model: `c/${m}`, input: 'go', tools: [{ type: 'mcp', server_label: 'fx', server_url: 'litellm_proxy/mcp/fixture', require_approval: 'never' }] });
+  const { violations, events } = await streamResponse(t.gw.url, {
+    model: `c/${m}`,
+    input: 'go',
+    tools: [{ type: 'mcp', server_label: 'fx', server_url: 'litellm_proxy/mcp/fixture', require_approval: 'never' }],
+  });
   assert.deepEqual(violations, []);
   const final = events.at(-1);
   assert.equal(final.type, 'response.incomplete');
@@ -190,7 +223,10 @@ describe('a gateway restart', () => {
       dir,
     );
     const m = uniq('restart');
-    t.mock.always(m, callThenAnswer([{ name: 'fixture-write_note', arguments: { note: 'survives' } }], (o) => `After restart: ${o[0]}`));
+    t.mock.always(
+      m,
+      callThenAnswer([{ name: 'fixture-write_note', arguments: { note: 'survives' } }], (o) => `After restart: ${o[0]}`),
+    );
     const tool = { type: 'mcp' as const, server_label: 'notes', server_url: 'litellm_proxy/mcp/fixture' };
 
     let gw = await serve();
@@ -201,7 +237,11 @@ describe('a gateway restart', () => {
     // (a client that goes away first gets its response marked failed as disconnected instead)
     const stalled = uniq('stalled');
     t.mock.enqueue(stalled, { text: 'never finishes this sentence', stallAfter: 2 });
-    const live = await fetch(`${gw.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: `c/${stalled}`, input: 'go', stream: true }) });
+    const live = await fetch(`${gw.url}/v1/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: `c/${stalled}`, input: 'go', stream: true }),
+    });
     const reader = live.body!.getReader();
     let seen = '';
     while (!seen.includes('response.output_text.delta')) seen += new TextDecoder().decode((await reader.read()).value);
@@ -216,7 +256,12 @@ describe('a gateway restart', () => {
       const cut = await c.responses.retrieve(cutId);
       assert.equal(cut.status, 'failed');
       assert.match(cut.error!.message, /stopped while this response was in progress/);
-      const second = await c.responses.create({ model: `c/${m}`, previous_response_id: first.id, tools: [tool], input: [{ type: 'mcp_approval_response', approval_request_id: req.id!, approve: true }] });
+      const second = await c.responses.create({
+        model: `c/${m}`,
+        previous_response_id: first.id,
+        tools: [tool],
+        input: [{ type: 'mcp_approval_response', approval_request_id: req.id!, approve: true }],
+      });
       assert.equal(second.output_text, 'After restart: wrote: survives');
     } finally {
       await stop(gw.child, 'SIGTERM');

@@ -53,7 +53,11 @@ async function allTools(c: Client): Promise<Tool[]> {
   return out;
 }
 
-const text = (r: object) => (((r as { content?: unknown }).content as { type: string; text?: string }[]) ?? []).filter((b) => b.type === 'text').map((b) => b.text).join('\n');
+const text = (r: object) =>
+  (((r as { content?: unknown }).content as { type: string; text?: string }[]) ?? [])
+    .filter((b) => b.type === 'text')
+    .map((b) => b.text)
+    .join('\n');
 
 /** What every transport must offer: gateway tools, namespaced upstream tools, a gateway call, an upstream call, a resource, a prompt. */
 async function exercise(c: Client) {
@@ -61,7 +65,10 @@ async function exercise(c: Client) {
   const names = tools.map((x) => x.name);
   for (const n of ['chat', 'list_models', 'respond', 'embed', 'generate_image', 'fixture-add', 'fixture-echo', 'everything-echo', 'everything-get-sum'])
     assert.ok(names.includes(n), `${n} in ${names.join(',')}`);
-  assert.ok(tools.every((x) => x.description && x.inputSchema), 'every tool has a description and an input schema');
+  assert.ok(
+    tools.every((x) => x.description && x.inputSchema),
+    'every tool has a description and an input schema',
+  );
   assert.ok(!names.includes('fixture-needs_task'), 'task-only tools are hidden');
   const chat = await c.callTool({ name: 'chat', arguments: { model: 'c/mcp-chat', messages: [{ role: 'user', content: 'hello there' }] } });
   assert.equal(text(chat), 'echo: hello there');
@@ -119,13 +126,19 @@ describe('clients on every transport', () => {
 
 describe('gateway tools', () => {
   test('respond runs an agent turn that calls an upstream tool', async () => {
-    t.mock.always('respond-model', callThenAnswer([{ name: 'fixture-add', arguments: { a: 5, b: 6 } }], (o) => `It is ${o[0]!.split('\n')[0]}.`));
+    t.mock.always(
+      'respond-model',
+      callThenAnswer([{ name: 'fixture-add', arguments: { a: 5, b: 6 } }], (o) => `It is ${o[0]!.split('\n')[0]}.`),
+    );
     const c = await connect(new StreamableHTTPClientTransport(new URL(`${t.gw.url}/mcp`)));
     try {
       const r = await c.callTool({ name: 'respond', arguments: { model: 'c/respond-model', input: '5+6?', servers: ['fixture'] } });
       assert.equal(text(r), 'It is 11.');
       const s = r.structuredContent as { response_id: string; tool_calls: { name: string; output: string }[] };
-      assert.deepEqual(s.tool_calls.map((x) => [x.name, x.output]), [['add', '11\n{"sum":11}']]);
+      assert.deepEqual(
+        s.tool_calls.map((x) => [x.name, x.output]),
+        [['add', '11\n{"sum":11}']],
+      );
       assert.match(s.response_id, /^resp_/);
       const denied = await c.callTool({ name: 'respond', arguments: { model: 'c/x', input: 'x', require_approval: 'always' } });
       assert.equal(denied.isError, true);
@@ -137,7 +150,9 @@ describe('gateway tools', () => {
   test('list_models, embed, generate_image (inline and to the upload folder), and clear errors', async () => {
     const c = await connect(new StreamableHTTPClientTransport(new URL(`${t.gw.url}/mcp`)));
     try {
-      const models = (await c.callTool({ name: 'list_models', arguments: {} })).structuredContent as { models: { id: string; api: string; capabilities: string[] }[] };
+      const models = (await c.callTool({ name: 'list_models', arguments: {} })).structuredContent as {
+        models: { id: string; api: string; capabilities: string[] }[];
+      };
       assert.ok(models.models.length > 0);
       const e = await c.callTool({ name: 'embed', arguments: { model: 'c/embedder', input: ['a', 'b'] } });
       assert.equal((e.structuredContent as { embeddings: number[][] }).embeddings.length, 2);
@@ -145,9 +160,9 @@ describe('gateway tools', () => {
       const block = (img.content as { type: string; data?: string }[]).find((b) => b.type === 'image')!;
       assert.equal(block.data, MOCK_PNG_B64);
       assert.deepEqual(readFileSync(join(uploads, 'dot.png')), Buffer.from(MOCK_PNG_B64, 'base64'));
-      const escape = await c.callTool({ name: 'generate_image', arguments: { model: 'c/painter', prompt: 'x', file_name: '../evil.png' } });
-      assert.equal(escape.isError, true);
-      assert.match(text(escape), /file_name/);
+      const escaped = await c.callTool({ name: 'generate_image', arguments: { model: 'c/painter', prompt: 'x', file_name: '../evil.png' } });
+      assert.equal(escaped.isError, true);
+      assert.match(text(escaped), /file_name/);
       const cannot = await c.callTool({ name: 'embed', arguments: { model: 'a/claude-x', input: 'x' } });
       assert.equal(cannot.isError, true);
       assert.match(text(cannot), /cannot create embeddings/);

@@ -6,7 +6,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CreateMessageRequestSchema, ElicitRequestSchema, LoggingMessageNotificationSchema, type LoggingMessageNotification } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  LoggingMessageNotificationSchema,
+  type LoggingMessageNotification,
+} from '@modelcontextprotocol/sdk/types.js';
 import { startConformanceServer } from '../fixtures/conformance-server.ts';
 import { fixtureState, startFixtureHttpServer } from '../fixtures/mcp-server.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
@@ -39,7 +44,12 @@ after(async () => {
 });
 
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-const INIT = JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+const INIT = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 0,
+  method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+});
 
 /** Opens a session with a bare initialize and walks away from it. */
 async function openAndAbandon(base: string): Promise<Response> {
@@ -57,14 +67,18 @@ async function eventually(check: () => boolean | Promise<boolean>, ms = 5000): P
   }
 }
 
-
 describe('session lifecycle', () => {
   test('an expired session answers 404', async () => {
     const sessions = () => short.gw.gateway.mcp.sessions.size;
     const res = await openAndAbandon(short.gw.url);
     assert.equal(res.status, 200);
     const sid = res.headers.get('mcp-session-id')!;
-    const ping = () => fetch(`${short.gw.url}/mcp`, { method: 'POST', headers: { ...HEADERS, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
+    const ping = () =>
+      fetch(`${short.gw.url}/mcp`, {
+        method: 'POST',
+        headers: { ...HEADERS, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+      });
     assert.equal((await ping()).status, 200);
     await eventually(() => sessions() === 0); // swept once idle (pinging would keep it alive)
     assert.equal((await ping()).status, 404);
@@ -77,7 +91,10 @@ describe('session lifecycle', () => {
     assert.equal(over.status, 503);
     const body = (await over.json()) as { error: { message: string } };
     assert.match(body.error.message, /Too many MCP sessions \(the limit is 5\)/);
-    const del = await fetch(`${capped.gw.url}/mcp`, { method: 'DELETE', headers: { ...HEADERS, 'mcp-session-id': ids[0]!, 'mcp-protocol-version': '2025-11-25' } });
+    const del = await fetch(`${capped.gw.url}/mcp`, {
+      method: 'DELETE',
+      headers: { ...HEADERS, 'mcp-session-id': ids[0]!, 'mcp-protocol-version': '2025-11-25' },
+    });
     assert.equal(del.status, 200);
     assert.equal((await openAndAbandon(capped.gw.url)).status, 200);
   });
@@ -158,11 +175,15 @@ describe('keys on /mcp', () => {
     assert.equal(((await none.json()) as { jsonrpc: string }).jsonrpc, '2.0');
     for (const h of [{ authorization: 'Bearer sk-gw' }, { 'x-api-key': 'sk-gw' }, { 'x-litellm-api-key': 'sk-gw' }] as Record<string, string>[]) {
       const c = new Client({ name: 'k', version: '1' });
-      await c.connect(new StreamableHTTPClientTransport(new URL(`${keyed.gw.url}/mcp`), { requestInit: { headers: { ...h, 'x-mcp-fixture-x-tenant': 'acme' } } }));
+      await c.connect(
+        new StreamableHTTPClientTransport(new URL(`${keyed.gw.url}/mcp`), { requestInit: { headers: { ...h, 'x-mcp-fixture-x-tenant': 'acme' } } }),
+      );
       const before = fixtureState().calls.length;
       const r = await c.callTool({ name: 'fixture-echo', arguments: { text: 'keyed' } });
       assert.deepEqual(r.content, [{ type: 'text', text: 'keyed' }]);
-      const seen = fixtureState().calls.slice(before).find((x) => x.name === 'echo')!;
+      const seen = fixtureState()
+        .calls.slice(before)
+        .find((x) => x.name === 'echo')!;
       assert.equal(seen.headers?.['x-tenant'], 'acme');
       assert.doesNotMatch(JSON.stringify(seen.headers), /sk-gw/);
       await c.close();
@@ -200,7 +221,10 @@ describe('/mcp/<server> relays both ways', () => {
       await c.callTool({ name: 'test_tool_with_progress', arguments: {} }, undefined, { onprogress: (p) => void progress.push(p.progress) });
       assert.deepEqual(progress, [0, 50, 100]);
       await c.callTool({ name: 'test_tool_with_logging', arguments: {} });
-      assert.deepEqual(logs.map((l) => l.data), ['Tool execution started', 'Tool processing data', 'Tool execution completed']);
+      assert.deepEqual(
+        logs.map((l) => l.data),
+        ['Tool execution started', 'Tool processing data', 'Tool execution completed'],
+      );
       // names and URIs are the upstream's own
       const prompts = await c.listPrompts();
       assert.ok(prompts.prompts.some((p) => p.name === 'test_simple_prompt'));

@@ -10,7 +10,11 @@ import type { Tool } from '../src/mcp-client/upstream.ts';
 import { McpUpstreamError } from '../src/protocol/errors.ts';
 import type { McpTool } from '../src/protocol/responses.ts';
 
-const tool = (name: string, readOnly?: boolean): Tool => ({ name, inputSchema: { type: 'object' }, ...(readOnly === undefined ? {} : { annotations: { readOnlyHint: readOnly } }) });
+const tool = (name: string, readOnly?: boolean): Tool => ({
+  name,
+  inputSchema: { type: 'object' },
+  ...(readOnly === undefined ? {} : { annotations: { readOnlyHint: readOnly } }),
+});
 const entry = (extra: Partial<McpTool> = {}): McpTool => ({ type: 'mcp', server_label: 'x', server_url: 'litellm_proxy', ...extra });
 
 describe('tool names', () => {
@@ -56,16 +60,33 @@ describe('filters and approval', () => {
 
 describe('headers', () => {
   test('x-mcp-<server>-<name> and extra_headers, never the gateway key', () => {
-    const h = forwardedHeaders('Docs', ['x-trace'], { 'x-mcp-docs-authorization': 'Bearer up', 'x-mcp-other-a': '1', 'x-trace': 't1', 'x-mcp-docs-leak': 'Bearer gwkey' }, 'gwkey');
+    const h = forwardedHeaders(
+      'Docs',
+      ['x-trace'],
+      { 'x-mcp-docs-authorization': 'Bearer up', 'x-mcp-other-a': '1', 'x-trace': 't1', 'x-mcp-docs-leak': 'Bearer gwkey' },
+      'gwkey',
+    );
     assert.deepEqual(h, { authorization: 'Bearer up', 'x-trace': 't1' });
   });
 });
 
 describe('tool results', () => {
   test('text, structured content once, images to the model only', () => {
-    const r = convertToolResult({ content: [{ type: 'text', text: 'hi' }, { type: 'image', data: 'AAA', mimeType: 'image/png' }], structuredContent: { a: 1 } }, 1000);
+    const r = convertToolResult(
+      {
+        content: [
+          { type: 'text', text: 'hi' },
+          { type: 'image', data: 'AAA', mimeType: 'image/png' },
+        ],
+        structuredContent: { a: 1 },
+      },
+      1000,
+    );
     assert.equal(r.output, 'hi\n{"a":1}');
-    assert.deepEqual(r.modelOutput, [{ type: 'input_text', text: 'hi\n{"a":1}' }, { type: 'input_image', image_url: 'data:image/png;base64,AAA', detail: 'auto' }]);
+    assert.deepEqual(r.modelOutput, [
+      { type: 'input_text', text: 'hi\n{"a":1}' },
+      { type: 'input_image', image_url: 'data:image/png;base64,AAA', detail: 'auto' },
+    ]);
     assert.equal(r.error, null);
     const mirrored = convertToolResult({ content: [{ type: 'text', text: '{"a":1}' }], structuredContent: { a: 1 } }, 1000);
     assert.equal(mirrored.output, '{"a":1}');
@@ -75,7 +96,11 @@ describe('tool results', () => {
     const e = convertToolResult({ content: [{ type: 'text', text: 'nope' }], isError: true }, 1000);
     assert.deepEqual(e.error, { type: 'mcp_tool_execution_error', content: [{ type: 'text', text: 'nope' }] });
     assert.equal(e.modelOutput, 'Error: nope');
-    assert.deepEqual(convertToolFailure(new McpUpstreamError('http_error', 502, 'bad gateway')).error, { type: 'http_error', code: 502, message: 'bad gateway' });
+    assert.deepEqual(convertToolFailure(new McpUpstreamError('http_error', 502, 'bad gateway')).error, {
+      type: 'http_error',
+      code: 502,
+      message: 'bad gateway',
+    });
   });
 
   test('long output keeps head and tail, marked as truncated', () => {
@@ -94,7 +119,10 @@ describe('conversation', () => {
     const ok = matchApprovals([request], [{ type: 'mcp_approval_response', approval_request_id: 'mcpr_1', approve: true }]);
     assert.equal(ok.length, 1);
     const answered = { type: 'mcp_call' as const, id: 'mcp_1', server_label: 'x', name: 't', arguments: '{}', approval_request_id: 'mcpr_1', output: 'done' };
-    assert.throws(() => matchApprovals([request, answered], [{ type: 'mcp_approval_response', approval_request_id: 'mcpr_1', approve: true }]), /already answered/);
+    assert.throws(
+      () => matchApprovals([request, answered], [{ type: 'mcp_approval_response', approval_request_id: 'mcpr_1', approve: true }]),
+      /already answered/,
+    );
   });
 
   test('MCP items read to the model as function calls with outputs', () => {
@@ -108,7 +136,10 @@ describe('conversation', () => {
       ],
       (label, t) => functionName(label, t),
     );
-    assert.deepEqual(items.map((i) => i.type), ['message', 'function_call', 'function_call_output', 'function_call', 'function_call_output']);
+    assert.deepEqual(
+      items.map((i) => i.type),
+      ['message', 'function_call', 'function_call_output', 'function_call', 'function_call_output'],
+    );
     assert.equal((items[1] as any).name, functionName('x', 'a.b'));
     assert.equal((items[2] as any).output, 'R');
     assert.equal((items[4] as any).output, deniedOutput('no'));

@@ -16,8 +16,7 @@ test('the routes the server exposes and the paths in openapi.yaml are the same s
   const routers = buildRoutes({ ...gw, logger, bindHost: '127.0.0.1', maxRequestBytes: 1024, keepAliveMs: 1000, configSource: 'test' });
   const served = new Set<string>();
   for (const r of routers)
-    for (const layer of r.stack)
-      for (const m of layer.methods) if (m !== 'HEAD') served.add(`${m} ${String(layer.path).replace(/:(\w+)/g, '{$1}')}`);
+    for (const layer of r.stack) for (const m of layer.methods) if (m !== 'HEAD') served.add(`${m} ${String(layer.path).replace(/:(\w+)/g, '{$1}')}`);
   const documented = new Set<string>();
   for (const [path, ops] of Object.entries(spec.paths as Record<string, Record<string, unknown>>))
     for (const m of Object.keys(ops)) if (['get', 'post', 'put', 'patch', 'delete'].includes(m)) documented.add(`${m.toUpperCase()} ${path}`);

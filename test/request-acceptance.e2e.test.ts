@@ -114,11 +114,14 @@ describe('unknown fields', () => {
     assert.equal(r.json.error.code, 'unsupported_parameter');
     assert.match(r.json.error.message, /drop_params/);
     const sdk = openaiClients(strict.gw.url).client;
-    await assert.rejects(sdk.responses.create({ model: 'a/strict', input: 'hi', tools: [{ type: 'file_search', vector_store_ids: ['vs_1'] }] }), (e: unknown) => {
-      assert.ok(e instanceof OpenAI.BadRequestError);
-      assert.equal(e.param, 'tools');
-      return true;
-    });
+    await assert.rejects(
+      sdk.responses.create({ model: 'a/strict', input: 'hi', tools: [{ type: 'file_search', vector_store_ids: ['vs_1'] }] }),
+      (e: unknown) => {
+        assert.ok(e instanceof OpenAI.BadRequestError);
+        assert.equal(e.param, 'tools');
+        return true;
+      },
+    );
     // an OpenAI Responses upstream takes it: no error
     assert.equal((await post('/v1/responses', { ...params, model: 'r/strict' }, strict.gw.url)).status, 200);
     assert.equal(strict.mock.requestsFor('strict').length, 1, 'the refused requests never reached the provider');
@@ -173,7 +176,23 @@ describe('known fields', () => {
     const r = await client.responses.create(params);
     assert.equal(r.status, 'completed');
     const seen = t.mock.requestsFor(m)[0]!.body;
-    for (const k of ['include', 'prompt_cache_key', 'prompt_cache_retention', 'prompt_cache_options', 'safety_identifier', 'service_tier', 'truncation', 'reasoning', 'text', 'top_logprobs', 'prompt', 'context_management', 'moderation', 'access_programs', 'image'] as const)
+    for (const k of [
+      'include',
+      'prompt_cache_key',
+      'prompt_cache_retention',
+      'prompt_cache_options',
+      'safety_identifier',
+      'service_tier',
+      'truncation',
+      'reasoning',
+      'text',
+      'top_logprobs',
+      'prompt',
+      'context_management',
+      'moderation',
+      'access_programs',
+      'image',
+    ] as const)
       assert.deepEqual(seen[k], params[k], k);
     assert.deepEqual(seen.input[0].content[0].prompt_cache_breakpoint, { mode: 'explicit' });
   });
@@ -226,7 +245,12 @@ describe('a conversation replayed with store: false', () => {
     for (const prefix of ['r', 'c', 'a']) await client.responses.create(replay(`${prefix}/${m}`));
     const [r, c, a] = t.mock.requestsFor(m);
     const reasoning = r!.body.input.find((i: { type: string }) => i.type === 'reasoning');
-    assert.deepEqual(reasoning, { type: 'reasoning', id: 'rs_earlier', summary: [{ type: 'summary_text', text: 'Looking.' }], encrypted_content: 'gAAAA-opaque-reasoning' });
+    assert.deepEqual(reasoning, {
+      type: 'reasoning',
+      id: 'rs_earlier',
+      summary: [{ type: 'summary_text', text: 'Looking.' }],
+      encrypted_content: 'gAAAA-opaque-reasoning',
+    });
     for (const other of [c!, a!]) {
       assert.doesNotMatch(JSON.stringify(other.body), /opaque-reasoning/);
       assert.deepEqual(other.toolOutputs, ['README.md']);
@@ -242,7 +266,11 @@ describe('a conversation replayed with store: false', () => {
       store: false,
       previous_response_id: first.id,
       // Codex sends ids on its messages too, which openai-node's types do not list
-      input: [{ type: 'item_reference', id: answer }, { type: 'message', id: 'msg_client_1', role: 'user', content: 'and me' } as ResponseInputItem, { type: 'item_reference', id: 'msg_client_1' }],
+      input: [
+        { type: 'item_reference', id: answer },
+        { type: 'message', id: 'msg_client_1', role: 'user', content: 'and me' } as ResponseInputItem,
+        { type: 'item_reference', id: 'msg_client_1' },
+      ],
     });
     assert.equal(second.status, 'completed');
     const seen = JSON.stringify(t.mock.requestsFor(m)[1]!.body.messages);
@@ -277,7 +305,12 @@ describe("the client's own tools through Chat and Anthropic providers", () => {
       const r = await client.responses.create({ model: `${kind.prefix}/${m}`, input: 'Find a@b.c', tools: [NAMESPACE] });
       offered(t.mock.requestsFor(m)[0], 'crm__lookup');
       const fc = r.output.find((i) => i.type === 'function_call');
-      assert.deepEqual(fc && { name: fc.name, namespace: fc.namespace, arguments: JSON.parse(fc.arguments), call_id: fc.call_id }, { name: 'lookup', namespace: 'crm', arguments: { email: 'a@b.c' }, call_id: 'call_ns_1' });
+      assert.deepEqual(fc && { name: fc.name, namespace: fc.namespace, arguments: JSON.parse(fc.arguments), call_id: fc.call_id }, {
+        name: 'lookup',
+        namespace: 'crm',
+        arguments: { email: 'a@b.c' },
+        call_id: 'call_ns_1',
+      });
       const s = await stream({ model: `${kind.prefix}/${m}`, input: 'Find a@b.c', tools: [NAMESPACE] });
       const item = s.final.output.find((i: { type: string }) => i.type === 'function_call');
       assert.deepEqual({ name: item.name, namespace: item.namespace }, { name: 'lookup', namespace: 'crm' });
@@ -292,7 +325,14 @@ describe("the client's own tools through Chat and Anthropic providers", () => {
     test(`${kind.api}: a custom tool round trip (custom_tool_call with input, then custom_tool_call_output)`, async () => {
       const m = uniq(`custom-${kind.prefix}`);
       const patch = '*** Begin Patch\n*** Add File: a.txt\n+hello\n*** End Patch';
-      const tools = [{ type: 'custom' as const, name: 'apply_patch', description: 'Edit files.', format: { type: 'grammar' as const, syntax: 'lark' as const, definition: 'start: "*** Begin Patch"' } }];
+      const tools = [
+        {
+          type: 'custom' as const,
+          name: 'apply_patch',
+          description: 'Edit files.',
+          format: { type: 'grammar' as const, syntax: 'lark' as const, definition: 'start: "*** Begin Patch"' },
+        },
+      ];
       t.mock.enqueue(m, { toolCalls: [{ name: 'apply_patch', arguments: { input: patch }, id: 'call_p' }] });
       const s = await stream({ model: `${kind.prefix}/${m}`, input: 'Add a.txt', tools, store: false });
       const call = s.final.output.find((i: { type: string }) => i.type === 'custom_tool_call');
@@ -320,7 +360,12 @@ describe("the client's own tools through Chat and Anthropic providers", () => {
     test(`${kind.api}: shell and local_shell round trips (shell_call / local_shell_call, then their outputs)`, async () => {
       const m = uniq(`shell-${kind.prefix}`);
       const tools = [{ type: 'shell' as const, environment: { type: 'local' as const } }, { type: 'local_shell' as const }];
-      t.mock.enqueue(m, { toolCalls: [{ name: 'shell', arguments: { commands: ['echo hi'] }, id: 'call_sh' }, { name: 'local_shell', arguments: { command: ['ls', '-a'] }, id: 'call_lsh' }] });
+      t.mock.enqueue(m, {
+        toolCalls: [
+          { name: 'shell', arguments: { commands: ['echo hi'] }, id: 'call_sh' },
+          { name: 'local_shell', arguments: { command: ['ls', '-a'] }, id: 'call_lsh' },
+        ],
+      });
       const r = await client.responses.create({ model: `${kind.prefix}/${m}`, input: 'Look around', tools });
       const sh = r.output.find((i) => i.type === 'shell_call');
       const lsh = r.output.find((i) => i.type === 'local_shell_call');
@@ -363,6 +408,9 @@ describe("the client's own tools through Chat and Anthropic providers", () => {
     });
     const seen = t.mock.requestsFor(m)[0]!.body;
     assert.deepEqual(seen.tools, tools);
-    assert.deepEqual(seen.input.map((i: { type?: string }) => i.type), ['message', 'shell_call', 'shell_call_output']);
+    assert.deepEqual(
+      seen.input.map((i: { type?: string }) => i.type),
+      ['message', 'shell_call', 'shell_call_output'],
+    );
   });
 });

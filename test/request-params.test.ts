@@ -24,13 +24,22 @@ type Unknown<Theirs, Ours> = Exclude<keyof Theirs, keyof Ours>;
 const everyResponsesField: [Unknown<ResponseCreateParamsBase, ResponsesRequest>] extends [never] ? true : false = true;
 const everyChatField: [Unknown<ChatCompletionCreateParamsBase, ChatRequest>] extends [never] ? true : false = true;
 
-const CODEX: Record<'text' | 'tool_output' | 'known_model', Record<string, unknown>> = JSON.parse(readFileSync(new URL('../fixtures/codex-requests.json', import.meta.url), 'utf8'));
+const CODEX: Record<'text' | 'tool_output' | 'known_model', Record<string, unknown>> = JSON.parse(
+  readFileSync(new URL('../fixtures/codex-requests.json', import.meta.url), 'utf8'),
+);
 
 /** One of every item type openai-node 7.57 lists in `ResponseInputItem`. */
 const EVERY_ITEM: ResponseInputItem[] = [
   { role: 'user', content: 'easy message' },
   { type: 'message', role: 'developer', content: [{ type: 'input_text', text: 'x', prompt_cache_breakpoint: { mode: 'explicit' } }] },
-  { type: 'message', id: 'msg_1', role: 'assistant', status: 'completed', phase: 'final_answer', content: [{ type: 'output_text', text: 'x', annotations: [] }] },
+  {
+    type: 'message',
+    id: 'msg_1',
+    role: 'assistant',
+    status: 'completed',
+    phase: 'final_answer',
+    content: [{ type: 'output_text', text: 'x', annotations: [] }],
+  },
   { type: 'file_search_call', id: 'fs_1', queries: ['q'], status: 'completed' },
   { type: 'computer_call', id: 'cu_1', call_id: 'c1', pending_safety_checks: [], status: 'completed', action: { type: 'screenshot' } },
   { type: 'computer_call_output', call_id: 'c1', output: { type: 'computer_screenshot', image_url: 'data:image/png;base64,AAAA' } },
@@ -136,7 +145,13 @@ const FULL_CHAT: ChatCompletionCreateParamsNonStreaming = {
   messages: [
     { role: 'developer', content: 'Be brief.' },
     { role: 'system', content: [{ type: 'text', text: 'S' }] },
-    { role: 'user', content: [{ type: 'text', text: 'Q' }, { type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } }] },
+    {
+      role: 'user',
+      content: [
+        { type: 'text', text: 'Q' },
+        { type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } },
+      ],
+    },
     {
       role: 'assistant',
       content: null,
@@ -219,7 +234,10 @@ describe('what the schemas accept', () => {
     const r = ResponsesRequest.parse(FULL_RESPONSES);
     assert.equal(r.passthrough, undefined);
     assert.equal(r.input?.length, EVERY_ITEM.length);
-    assert.deepEqual((r.input as { type: string }[]).slice(-4).map((i) => i.type), ['item_reference', 'item_reference', 'program', 'program_output']);
+    assert.deepEqual(
+      (r.input as { type: string }[]).slice(-4).map((i) => i.type),
+      ['item_reference', 'item_reference', 'program', 'program_output'],
+    );
     assert.equal(r.tools?.length, EVERY_TOOL.length);
     assert.deepEqual(r.include, FULL_RESPONSES.include);
   });
@@ -241,12 +259,24 @@ describe('what the schemas accept', () => {
   test('unknown keys inside items, tools and config objects are kept; unknown item and tool types parse', () => {
     const r = ResponsesRequest.parse({
       model: 'm',
-      input: [{ type: 'message', role: 'assistant', phase: 'commentary', content: 'x' }, { type: 'future_item', payload: 1 }],
-      tools: [{ type: 'function', name: 'f', defer_loading: true, output_schema: {} }, { type: 'future_tool', x: 1 }],
+      input: [
+        { type: 'message', role: 'assistant', phase: 'commentary', content: 'x' },
+        { type: 'future_item', payload: 1 },
+      ],
+      tools: [
+        { type: 'function', name: 'f', defer_loading: true, output_schema: {} },
+        { type: 'future_tool', x: 1 },
+      ],
       reasoning: { effort: 'low', future: true },
     });
-    assert.deepEqual(r.input, [{ type: 'message', role: 'assistant', phase: 'commentary', content: 'x' }, { type: 'future_item', payload: 1 }]);
-    assert.deepEqual(r.tools, [{ type: 'function', name: 'f', defer_loading: true, output_schema: {} }, { type: 'future_tool', x: 1 }]);
+    assert.deepEqual(r.input, [
+      { type: 'message', role: 'assistant', phase: 'commentary', content: 'x' },
+      { type: 'future_item', payload: 1 },
+    ]);
+    assert.deepEqual(r.tools, [
+      { type: 'function', name: 'f', defer_loading: true, output_schema: {} },
+      { type: 'future_tool', x: 1 },
+    ]);
     assert.deepEqual(r.reasoning, { effort: 'low', future: true });
   });
 
@@ -258,7 +288,11 @@ describe('what the schemas accept', () => {
       [{ model: 'm', input: [{ type: 'function_call', name: 'f', arguments: '{}' }] }, 'input[0].call_id', 'missing_required_parameter'],
       [{ model: 'm', input: [{ type: 'custom_tool_call', call_id: 'c', name: 'p', input: 5 }] }, 'input[0].input', 'invalid_type'],
       [{ model: 'm', input: [{ type: 'shell_call_output', call_id: 'c', output: 'text' }] }, 'input[0].output', 'invalid_type'],
-      [{ model: 'm', input: 'x', tools: [{ type: 'namespace', name: 'n', tools: [{ type: 'function' }] }] }, 'tools[0].tools[0].name', 'missing_required_parameter'],
+      [
+        { model: 'm', input: 'x', tools: [{ type: 'namespace', name: 'n', tools: [{ type: 'function' }] }] },
+        'tools[0].tools[0].name',
+        'missing_required_parameter',
+      ],
       [{ model: 'm', input: 'x', tools: [{ type: 'function', name: 'bad name' }] }, 'tools[0].name', 'invalid_value'],
     ];
     for (const [body, param, code] of cases) {
@@ -285,14 +319,35 @@ describe('what each upstream API drops', () => {
     const labels = (api: Parameters<typeof droppedParams>[1]) => droppedParams(modelRequest(req), api).map(droppedLabel);
     assert.deepEqual(labels('openai-responses'), []);
     assert.deepEqual(labels('openai-chat'), ['tools:tool_search', 'tools:web_search', 'include:reasoning.encrypted_content', 'client_metadata']);
-    assert.deepEqual(labels('anthropic'), ['tools:tool_search', 'include:reasoning.encrypted_content', 'prompt_cache_key', 'reasoning.effort', 'text.verbosity', 'client_metadata']);
+    assert.deepEqual(labels('anthropic'), [
+      'tools:tool_search',
+      'include:reasoning.encrypted_content',
+      'prompt_cache_key',
+      'reasoning.effort',
+      'text.verbosity',
+      'client_metadata',
+    ]);
   });
 
   test('every field has its place', () => {
-    const req = ResponsesRequest.parse({ ...FULL_RESPONSES, input: 'x', tools: [], tool_choice: { type: 'web_search_preview' }, text: { format: { type: 'json_object' }, verbosity: 'low' } });
+    const req = ResponsesRequest.parse({
+      ...FULL_RESPONSES,
+      input: 'x',
+      tools: [],
+      tool_choice: { type: 'web_search_preview' },
+      text: { format: { type: 'json_object' }, verbosity: 'low' },
+    });
     const labels = (api: Parameters<typeof droppedParams>[1]) => droppedParams(modelRequest(req), api).map(droppedLabel);
     assert.deepEqual(labels('openai-responses'), []);
-    const common = ['tool_choice:web_search_preview', ...FULL_RESPONSES.include!.map((v) => `include:${v}`), 'top_logprobs', 'prompt', 'context_management', 'access_programs', 'image'];
+    const common = [
+      'tool_choice:web_search_preview',
+      ...FULL_RESPONSES.include!.map((v) => `include:${v}`),
+      'top_logprobs',
+      'prompt',
+      'context_management',
+      'access_programs',
+      'image',
+    ];
     assert.deepEqual(labels('openai-chat'), [...common, 'truncation', 'reasoning.summary', 'reasoning.context', 'reasoning.mode']);
     assert.deepEqual(labels('anthropic'), [
       ...common,
@@ -311,12 +366,23 @@ describe('what each upstream API drops', () => {
     ]);
   });
 
-  test("Chat-only knobs reach Chat upstreams; what the gateway cannot return is dropped everywhere", () => {
+  test('Chat-only knobs reach Chat upstreams; what the gateway cannot return is dropped everywhere', () => {
     const chat = chatToResponses(ChatRequest.parse({ ...FULL_CHAT, n: 2, modalities: ['text', 'audio'], unknown_chat_knob: 1 }));
     const labels = (api: Parameters<typeof droppedParams>[1]) => droppedParams(modelRequest(chat), api).map(droppedLabel);
     const never = ['n', 'audio', 'modalities:audio'];
     assert.deepEqual(labels('openai-chat'), ['include:message.output_text.logprobs', 'top_logprobs', ...never]);
-    assert.deepEqual(labels('openai-responses'), ['seed', 'presence_penalty', 'frequency_penalty', 'logit_bias', 'prediction', 'web_search_options', 'stop', 'store', ...never, 'unknown_chat_knob']);
+    assert.deepEqual(labels('openai-responses'), [
+      'seed',
+      'presence_penalty',
+      'frequency_penalty',
+      'logit_bias',
+      'prediction',
+      'web_search_options',
+      'stop',
+      'store',
+      ...never,
+      'unknown_chat_knob',
+    ]);
   });
 
   test('a group that fails over between APIs reports the union, each once; drop_params false names the param', () => {
@@ -325,7 +391,8 @@ describe('what each upstream API drops', () => {
     assert.deepEqual(d.map(droppedLabel), ['include:reasoning.encrypted_content', 'client_metadata']);
     const e = unsupportedParamError(d[0]!, 'claude');
     assert.deepEqual(e.toBody().error, {
-      message: "Unsupported parameter: 'include' value 'reasoning.encrypted_content' is not supported by the provider of model 'claude'. Set litellm_settings.drop_params: true to drop it instead.",
+      message:
+        "Unsupported parameter: 'include' value 'reasoning.encrypted_content' is not supported by the provider of model 'claude'. Set litellm_settings.drop_params: true to drop it instead.",
       type: 'invalid_request_error',
       param: 'include',
       code: 'unsupported_parameter',
@@ -353,7 +420,10 @@ describe('requests to each upstream', () => {
     assert.equal(body.prompt_cache_key, (CODEX.known_model as { prompt_cache_key: string }).prompt_cache_key);
     assert.equal(body.store, false);
     assert.deepEqual(body.tools, req.tools);
-    assert.deepEqual(body.input.map((i: { type: string }) => i.type), ['message', 'reasoning', 'custom_tool_call', 'custom_tool_call_output', 'function_call', 'function_call_output', 'web_search_call']);
+    assert.deepEqual(
+      body.input.map((i: { type: string }) => i.type),
+      ['message', 'reasoning', 'custom_tool_call', 'custom_tool_call_output', 'function_call', 'function_call_output', 'web_search_call'],
+    );
     assert.deepEqual(body.input[1], { type: 'reasoning', id: 'rs_gw1', summary: [], encrypted_content: 'gAAAA-secret' });
     assert.equal(body.input[4].namespace, 'multi_agent_v1');
     // a Chat client's unknown fields are Chat's: not sent here
@@ -368,7 +438,10 @@ describe('requests to each upstream', () => {
     assert.deepEqual(dropped, ['tools:tool_search', 'tools:web_search', 'include:reasoning.encrypted_content', 'client_metadata']);
     assert.ok(!JSON.stringify(body).includes('gAAAA-secret'), 'encrypted reasoning never leaves for another provider');
     assert.ok(!('client_metadata' in body) && !('include' in body));
-    assert.deepEqual(body.tools?.map((t) => (t.type === 'function' ? t.function.name : t.type)), ['exec_command', 'write_stdin', 'request_user_input', 'apply_patch', 'view_image', 'get_goal', 'create_goal', 'update_goal']);
+    assert.deepEqual(
+      body.tools?.map((t) => (t.type === 'function' ? t.function.name : t.type)),
+      ['exec_command', 'write_stdin', 'request_user_input', 'apply_patch', 'view_image', 'get_goal', 'create_goal', 'update_goal'],
+    );
     assert.deepEqual(body.messages.slice(1), [
       {
         role: 'assistant',
@@ -390,7 +463,22 @@ describe('requests to each upstream', () => {
     const chat = chatToResponses(ChatRequest.parse({ ...FULL_CHAT, top_k: 40 }));
     const { body } = modelRequestToChat(modelRequest(chat, []), { maxTokensField: 'max_completion_tokens' });
     const b = body as unknown as Record<string, unknown>;
-    for (const k of ['seed', 'stop', 'presence_penalty', 'frequency_penalty', 'logit_bias', 'prediction', 'web_search_options', 'store', 'metadata', 'prompt_cache_retention', 'prompt_cache_options', 'service_tier', 'moderation', 'top_k'])
+    for (const k of [
+      'seed',
+      'stop',
+      'presence_penalty',
+      'frequency_penalty',
+      'logit_bias',
+      'prediction',
+      'web_search_options',
+      'store',
+      'metadata',
+      'prompt_cache_retention',
+      'prompt_cache_options',
+      'service_tier',
+      'moderation',
+      'top_k',
+    ])
       assert.deepEqual(b[k], (FULL_CHAT as unknown as Record<string, unknown>)[k] ?? 40, k);
     assert.deepEqual(body.tool_choice, { type: 'function', function: { name: 'patch' } });
     assert.ok(!('n' in b) && !('audio' in b) && !('logprobs' in b));
@@ -408,9 +496,7 @@ describe('requests to each upstream', () => {
     assert.deepEqual(body.messages.slice(1), [
       {
         role: 'assistant',
-        content: [
-          { type: 'tool_use', id: 'call_p', name: 'apply_patch', input: { input: '*** Begin Patch' } },
-        ],
+        content: [{ type: 'tool_use', id: 'call_p', name: 'apply_patch', input: { input: '*** Begin Patch' } }],
       },
       { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'call_p', content: 'Success.' }] },
       { role: 'assistant', content: [{ type: 'tool_use', id: 'call_ns', name: 'multi_agent_v1__spawn_agent', input: { message: 'go' } }] },
@@ -421,9 +507,23 @@ describe('requests to each upstream', () => {
   });
 
   test('a tool choice naming a client tool forces its function, on Chat and Anthropic', () => {
-    const req = ResponsesRequest.parse({ model: 'm', input: 'x', tools: [{ type: 'shell', environment: { type: 'local' } }, { type: 'custom', name: 'patch' }], tool_choice: { type: 'shell' } });
-    assert.deepEqual(modelRequestToChat(modelRequest(req), { maxTokensField: 'max_tokens' }).body.tool_choice, { type: 'function', function: { name: 'shell' } });
-    assert.deepEqual(modelRequestToAnthropic(modelRequest({ ...req, tool_choice: { type: 'custom', name: 'patch' } }), { defaultMaxTokens: 10 }).body.tool_choice, { type: 'tool', name: 'patch' });
+    const req = ResponsesRequest.parse({
+      model: 'm',
+      input: 'x',
+      tools: [
+        { type: 'shell', environment: { type: 'local' } },
+        { type: 'custom', name: 'patch' },
+      ],
+      tool_choice: { type: 'shell' },
+    });
+    assert.deepEqual(modelRequestToChat(modelRequest(req), { maxTokensField: 'max_tokens' }).body.tool_choice, {
+      type: 'function',
+      function: { name: 'shell' },
+    });
+    assert.deepEqual(
+      modelRequestToAnthropic(modelRequest({ ...req, tool_choice: { type: 'custom', name: 'patch' } }), { defaultMaxTokens: 10 }).body.tool_choice,
+      { type: 'tool', name: 'patch' },
+    );
   });
 });
 
@@ -437,7 +537,20 @@ describe('a Chat request in canonical form', () => {
     ]);
     assert.deepEqual(r.tool_choice, { type: 'custom', name: 'patch' });
     const input = r.input as { type: string; call_id?: string }[];
-    assert.deepEqual(input.map((i) => i.type), ['message', 'message', 'message', 'function_call', 'custom_tool_call', 'function_call_output', 'custom_tool_call_output', 'function_call', 'function_call_output']);
+    assert.deepEqual(
+      input.map((i) => i.type),
+      [
+        'message',
+        'message',
+        'message',
+        'function_call',
+        'custom_tool_call',
+        'function_call_output',
+        'custom_tool_call_output',
+        'function_call',
+        'function_call_output',
+      ],
+    );
     assert.equal(input[7]!.call_id, input[8]!.call_id, 'a deprecated function message answers its function_call');
     assert.deepEqual((input[2] as unknown as { content: unknown[] }).content[1], { type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } });
     assert.deepEqual(r.include, ['message.output_text.logprobs']);
@@ -450,7 +563,9 @@ describe('a Chat request in canonical form', () => {
   });
 
   test('the deprecated function_call choice, when tool_choice is absent', () => {
-    const r = chatToResponses(ChatRequest.parse({ model: 'm', messages: [{ role: 'user', content: 'x' }], functions: [{ name: 'f' }], function_call: { name: 'f' } }));
+    const r = chatToResponses(
+      ChatRequest.parse({ model: 'm', messages: [{ role: 'user', content: 'x' }], functions: [{ name: 'f' }], function_call: { name: 'f' } }),
+    );
     assert.deepEqual(r.tool_choice, { type: 'function', name: 'f' });
   });
 });

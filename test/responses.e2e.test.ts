@@ -3,8 +3,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import OpenAI from 'openai';
-import OpenAI6 from 'openai6';
+import type OpenAI from 'openai';
+import type OpenAI6 from 'openai6';
 import { openaiClients, parseSse, startTestGateway, type TestGateway, PROVIDER_KINDS } from './support/gateway.ts';
 import { validateResponseStream } from './support/validate-stream.ts';
 
@@ -66,12 +66,22 @@ for (const kind of KINDS) {
       for await (const ev of stream) events.push(ev);
       assert.deepEqual(
         [...new Set(events.map((e) => e.type))],
-        ['response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added', 'response.output_text.delta', 'response.output_text.done', 'response.content_part.done', 'response.output_item.done', 'response.completed'],
+        [
+          'response.created',
+          'response.in_progress',
+          'response.output_item.added',
+          'response.content_part.added',
+          'response.output_text.delta',
+          'response.output_text.done',
+          'response.content_part.done',
+          'response.output_item.done',
+          'response.completed',
+        ],
       );
       const deltas = events.filter((e) => e.type === 'response.output_text.delta').map((e) => e.delta);
       assert.ok(deltas.length > 1, 'text arrives in several deltas');
       assert.equal(deltas.join(''), 'One two three four five.');
-      events.forEach((e, i) => assert.equal(e.sequence_number, i));
+      for (const [i, e] of events.entries()) assert.equal(e.sequence_number, i);
 
       // The same script, non-stream: the terminal event's output equals the non-stream output (ids aside).
       const plain = await client.responses.create({ model: `${kind.prefix}/${m}`, input: 'Count' });
@@ -94,7 +104,10 @@ for (const kind of KINDS) {
       const { violations, events } = validateResponseStream(parseSse(await res.text()));
       assert.deepEqual(violations, []);
       const final = events.at(-1).response;
-      assert.deepEqual(final.output.map((o: any) => o.type), ['message', 'function_call']);
+      assert.deepEqual(
+        final.output.map((o: any) => o.type),
+        ['message', 'function_call'],
+      );
     });
 
     for (const [label, make] of [

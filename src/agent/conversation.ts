@@ -43,7 +43,12 @@ export function matchApprovals(history: InputItem[], input: InputItem[]): Pendin
 export type FunctionNamer = (label: string, tool: string) => string;
 
 /** A function call and its output, as a model reads a tool call that ran (or was refused). */
-export function callWithOutput(callId: string, name: string, args: string, output: FunctionCallOutputItem['output']): [FunctionCallItem, FunctionCallOutputItem] {
+export function callWithOutput(
+  callId: string,
+  name: string,
+  args: string,
+  output: FunctionCallOutputItem['output'],
+): [FunctionCallItem, FunctionCallOutputItem] {
   return [
     { type: 'function_call', call_id: callId, name, arguments: args || '{}' },
     { type: 'function_call_output', call_id: callId, output },
@@ -68,7 +73,8 @@ export function toModelInput(items: InputItem[], name: FunctionNamer): ModelInpu
     if (it.type === 'mcp_approval_response') decided.add(it.approval_request_id);
   }
   const requests = new Map(items.filter((i): i is McpApprovalRequestItem => i.type === 'mcp_approval_request').map((r) => [r.id, r]));
-  const call = (callId: string, label: string, tool: string, args: string, output: string) => out.push(...callWithOutput(callId, name(label, tool), args, output));
+  const call = (callId: string, label: string, tool: string, args: string, output: string) =>
+    out.push(...callWithOutput(callId, name(label, tool), args, output));
   for (const it of items) {
     switch (it.type) {
       case 'mcp_call': {

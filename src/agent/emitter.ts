@@ -112,7 +112,12 @@ export class ResponseEmitter {
     // Items cut off by the end (a broken upstream, a deadline) are closed as incomplete.
     for (const index of [...this.open]) {
       const item = r.output[index]!;
-      this.item({ type: 'response.output_item.done', sequence_number: 0, output_index: index, item: 'status' in item ? { ...item, status: 'incomplete' } : item });
+      this.item({
+        type: 'response.output_item.done',
+        sequence_number: 0,
+        output_index: index,
+        item: 'status' in item ? { ...item, status: 'incomplete' } : item,
+      });
     }
     r.status = status;
     r.usage = this.usage;

@@ -49,7 +49,10 @@ export class Histories {
     if (status === null)
       throw new ApiError(400, `Previous response with id '${previousId}' not found.`, { param: 'previous_response_id', code: 'previous_response_not_found' });
     if (status === 'in_progress' || status === 'queued')
-      throw new ApiError(400, `Previous response with id '${previousId}' is still in progress.`, { param: 'previous_response_id', code: 'previous_response_in_progress' });
+      throw new ApiError(400, `Previous response with id '${previousId}' is still in progress.`, {
+        param: 'previous_response_id',
+        code: 'previous_response_in_progress',
+      });
     const link = this.links.get(previousId) ?? this.readChain(previousId);
     this.touch(previousId, link);
     return flatten(link);

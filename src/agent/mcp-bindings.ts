@@ -51,9 +51,23 @@ export function needsApproval(entry: McpTool, tool: Tool): boolean {
 }
 
 const PRIVATE = new BlockList();
-for (const [net, prefix] of [['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['127.0.0.0', 8], ['169.254.0.0', 16], ['100.64.0.0', 10], ['0.0.0.0', 8]] as const)
+for (const [net, prefix] of [
+  ['10.0.0.0', 8],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['100.64.0.0', 10],
+  ['0.0.0.0', 8],
+] as const)
   PRIVATE.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of [['::1', 128], ['fc00::', 7], ['fe80::', 10], ['::', 128]] as const) PRIVATE.addSubnet(net, prefix, 'ipv6');
+for (const [net, prefix] of [
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['::', 128],
+] as const)
+  PRIVATE.addSubnet(net, prefix, 'ipv6');
 
 function isPrivate(address: string): boolean {
   const v = isIP(address);
@@ -101,25 +115,40 @@ export async function resolveBindings(tools: readonly { type: string }[], ctx: B
     const entry = t as McpTool;
     const param = `tools[${index}]`;
     if (labels.has(entry.server_label))
-      throw new ApiError(400, `Duplicate server_label '${entry.server_label}': each MCP tool needs its own label.`, { param: `${param}.server_label`, code: 'invalid_value' });
+      throw new ApiError(400, `Duplicate server_label '${entry.server_label}': each MCP tool needs its own label.`, {
+        param: `${param}.server_label`,
+        code: 'invalid_value',
+      });
     labels.add(entry.server_label);
     if (entry.connector_id)
       throw new ApiError(400, 'connector_id is not supported by this gateway; use server_url.', { param: `${param}.connector_id`, code: 'unsupported_value' });
     const url = entry.server_url;
-    if (!url) throw new ApiError(400, `Missing required parameter: '${param}.server_url'.`, { param: `${param}.server_url`, code: 'missing_required_parameter' });
+    if (!url)
+      throw new ApiError(400, `Missing required parameter: '${param}.server_url'.`, { param: `${param}.server_url`, code: 'missing_required_parameter' });
     // The tool's own headers and authorization go to the servers it names.
     const own: Record<string, string> = { ...entry.headers };
     if (entry.authorization) own.authorization = /^(bearer|basic|token)\s/i.test(entry.authorization) ? entry.authorization : `Bearer ${entry.authorization}`;
     const proxy = PROXY.exec(url);
     if (proxy) {
-      const names = proxy[1] ? proxy[1].split(',').map((s) => s.trim()).filter(Boolean) : ctx.pool.names;
+      const names = proxy[1]
+        ? proxy[1]
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : ctx.pool.names;
       const servers: Upstream[] = [];
       for (const name of names) {
         const u = ctx.pool.get(name);
-        if (!u) throw new ApiError(400, `Unknown MCP server '${name}' in server_url; registered: ${ctx.pool.names.join(', ') || 'none'}.`, { param: `${param}.server_url`, code: 'invalid_value' });
+        if (!u)
+          throw new ApiError(400, `Unknown MCP server '${name}' in server_url; registered: ${ctx.pool.names.join(', ') || 'none'}.`, {
+            param: `${param}.server_url`,
+            code: 'invalid_value',
+          });
         servers.push(u);
       }
-      const headers = new Map(servers.map((u) => [u.name, { ...forwardedHeaders(u.name, u.config.extra_headers, ctx.requestHeaders, ctx.gatewayKey), ...own }]));
+      const headers = new Map(
+        servers.map((u) => [u.name, { ...forwardedHeaders(u.name, u.config.extra_headers, ctx.requestHeaders, ctx.gatewayKey), ...own }]),
+      );
       bindings.push({ label: entry.server_label, entry, servers, ephemeral: false, headers });
       continue;
     }
@@ -130,11 +159,13 @@ export async function resolveBindings(tools: readonly { type: string }[], ctx: B
       parsed = new URL('invalid:');
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-      throw new ApiError(400, `server_url must be "litellm_proxy", "litellm_proxy/mcp/<server>" or an http(s) URL; got '${url}'.`, { param: `${param}.server_url`, code: 'invalid_value' });
+      throw new ApiError(400, `server_url must be "litellm_proxy", "litellm_proxy/mcp/<server>" or an http(s) URL; got '${url}'.`, {
+        param: `${param}.server_url`,
+        code: 'invalid_value',
+      });
     await checkRemoteHost(parsed, ctx.settings);
     const upstream = ctx.pool.remote(entry.server_label, url, own);
     bindings.push({ label: entry.server_label, entry, servers: [upstream], ephemeral: true, headers: new Map([[upstream.name, {}]]) });
   }
   return bindings;
 }
-

@@ -51,7 +51,17 @@ export class McpCallRunner {
     const { emitter } = this;
     const id = newId('mcp');
     const index = emitter.nextIndex;
-    const base: McpCallItem = { id, type: 'mcp_call', server_label: t.binding.label, name: t.tool.name, arguments: '', output: null, error: null, status: 'in_progress', approval_request_id: approvalRequestId };
+    const base: McpCallItem = {
+      id,
+      type: 'mcp_call',
+      server_label: t.binding.label,
+      name: t.tool.name,
+      arguments: '',
+      output: null,
+      error: null,
+      status: 'in_progress',
+      approval_request_id: approvalRequestId,
+    };
     emitter.item({ type: 'response.output_item.added', sequence_number: 0, output_index: index, item: base });
     emitter.item({ type: 'response.mcp_call.in_progress', sequence_number: 0, output_index: index, item_id: id });
     if (args) emitter.item({ type: 'response.mcp_call_arguments.delta', sequence_number: 0, output_index: index, item_id: id, delta: args });
@@ -64,16 +74,23 @@ export class McpCallRunner {
   }
 
   private async execute(t: OfferedTool, args: string, skip: boolean): Promise<ConvertedResult> {
-    if (skip) return convertToolFailure(mcpCallNotRun(`Not run: this response reached its tool-call limit (${this.o.maxToolCalls}).`, RpcCode.ConnectionClosed));
+    if (skip)
+      return convertToolFailure(mcpCallNotRun(`Not run: this response reached its tool-call limit (${this.o.maxToolCalls}).`, RpcCode.ConnectionClosed));
     const parsed = parseArguments(args);
     // Arguments that are not a JSON object go back to the model as an error, never silently as {}.
-    if (!parsed) return convertToolFailure(mcpCallNotRun(`Invalid arguments for '${t.tool.name}': expected a JSON object, got ${JSON.stringify(args.slice(0, 200))}`, RpcCode.InvalidParams));
+    if (!parsed)
+      return convertToolFailure(
+        mcpCallNotRun(`Invalid arguments for '${t.tool.name}': expected a JSON object, got ${JSON.stringify(args.slice(0, 200))}`, RpcCode.InvalidParams),
+      );
     const started = performance.now();
     const { log, signal } = this.o;
     try {
       this.queue ??= new PQueue({ concurrency: this.o.concurrency });
       const result = await this.queue.add(() => t.server.callTool(t.tool.name, parsed, { signal, headers: t.binding.headers.get(t.server.name) }));
-      log.info({ mcp_server: t.server.name, tool: t.tool.name, ms: Math.round(performance.now() - started), is_error: result.isError === true }, 'mcp tool call');
+      log.info(
+        { mcp_server: t.server.name, tool: t.tool.name, ms: Math.round(performance.now() - started), is_error: result.isError === true },
+        'mcp tool call',
+      );
       return convertToolResult(result, this.o.maxOutputChars);
     } catch (e) {
       if (signal.aborted) throw e;

@@ -38,7 +38,10 @@ export class ModelTurn {
 
   /** One streamed event. The event is the provider's own object: it is re-indexed in place. */
   event(ev: ModelEvent): void {
-    if (ev.type === 'model.end') return this.end(ev);
+    if (ev.type === 'model.end') {
+      this.end(ev);
+      return;
+    }
     const local = ev.output_index;
     if (ev.type === 'response.output_item.added' && ev.item.type === 'function_call' && this.isMcp(ev.item.name)) {
       this.held.add(local);

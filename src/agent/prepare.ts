@@ -37,20 +37,41 @@ const ITEM_PREFIX = { message: 'msg', function_call: 'fc', function_call_output:
 function withId(item: InputItem): InputItem & { id: string } {
   if ('id' in item && item.id) return item as InputItem & { id: string };
   const prefix = ITEM_PREFIX[item.type as keyof typeof ITEM_PREFIX] ?? 'item';
-  const normalized = item.type === 'message' && typeof item.content === 'string' ? { ...item, content: [item.role === 'assistant' ? { type: 'output_text' as const, text: item.content, annotations: [] } : { type: 'input_text' as const, text: item.content }] } : item;
+  const normalized =
+    item.type === 'message' && typeof item.content === 'string'
+      ? {
+          ...item,
+          content: [
+            item.role === 'assistant'
+              ? { type: 'output_text' as const, text: item.content, annotations: [] }
+              : { type: 'input_text' as const, text: item.content },
+          ],
+        }
+      : item;
   return { ...normalized, id: newId(prefix) } as InputItem & { id: string };
 }
 
-export async function prepareRun(deps: AgentDeps, histories: Histories, req: RunRequest, ctx: RunContext, opts: { approvals?: boolean } = {}): Promise<PreparedRun> {
+export async function prepareRun(
+  deps: AgentDeps,
+  histories: Histories,
+  req: RunRequest,
+  ctx: RunContext,
+  opts: { approvals?: boolean } = {},
+): Promise<PreparedRun> {
   const route = deps.router.resolve(req.model);
   if (!route) throw modelNotFound(req.model);
   if (req.background) throw new ApiError(400, 'background responses are not supported by this gateway.', { param: 'background', code: 'unsupported_value' });
-  if (req.conversation) throw new ApiError(400, 'conversation is not supported by this gateway; use previous_response_id.', { param: 'conversation', code: 'unsupported_value' });
+  if (req.conversation)
+    throw new ApiError(400, 'conversation is not supported by this gateway; use previous_response_id.', { param: 'conversation', code: 'unsupported_value' });
   const tools = req.tools ?? [];
   if (opts.approvals === false)
     tools.forEach((t, i) => {
       if (t.type === 'mcp' && (t as { require_approval?: unknown }).require_approval !== 'never')
-        throw new ApiError(400, `Chat Completions cannot ask for approval: MCP tools here must set require_approval: "never". Use /v1/responses for approvals.`, { param: `tools[${i}].require_approval`, code: 'invalid_value' });
+        throw new ApiError(
+          400,
+          `Chat Completions cannot ask for approval: MCP tools here must set require_approval: "never". Use /v1/responses for approvals.`,
+          { param: `tools[${i}].require_approval`, code: 'invalid_value' },
+        );
     });
   const bindings = await resolveBindings(tools, {
     pool: deps.pool,
@@ -77,7 +98,10 @@ export async function prepareRun(deps: AgentDeps, histories: Histories, req: Run
     throw new ApiError(400, "Missing required parameter: 'input'.", { param: 'input', code: 'missing_required_parameter' });
   const base = { instructions: req.instructions ?? null, ...modelParams(req), extras: req.extras, passthrough: req.passthrough };
   const clientTools = tools.filter((t) => t.type !== 'mcp') as ModelTool[];
-  const dropped = droppedForApis({ ...base, tools: clientTools }, route.candidates.map((c) => c.deployment.provider.api));
+  const dropped = droppedForApis(
+    { ...base, tools: clientTools },
+    route.candidates.map((c) => c.deployment.provider.api),
+  );
   if (dropped.length) {
     if (deps.dropParams === false) throw unsupportedParamError(dropped[0]!, req.model);
     ctx.log.debug({ dropped: dropped.map(droppedLabel) }, 'request params the provider cannot take are dropped');

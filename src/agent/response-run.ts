@@ -68,7 +68,8 @@ export class ResponseRun {
 
   private persist(): void {
     if (!this.p.store) return;
-    const stored = (this.stored ??= { response: this.emitter.response, inputItems: this.p.input, request: storableRequest(this.p.request), approvals: this.approvals });
+    this.stored ??= { response: this.emitter.response, inputItems: this.p.input, request: storableRequest(this.p.request), approvals: this.approvals };
+    const stored = this.stored;
     this.deps.store.saveResponse(stored);
     if (stored.response.status !== 'in_progress') this.histories.remember(stored, this.p.history.link);
   }
@@ -165,7 +166,10 @@ export class ResponseRun {
     if (tc && typeof tc === 'object' && tc.type === 'mcp') {
       const label = (tc as { server_label: string }).server_label;
       const name = (tc as { name?: string | null }).name;
-      const fns = this.catalog.all().filter((o) => o.binding.label === label && (!name || o.tool.name === name)).map((o) => ({ type: 'function', name: o.fn }));
+      const fns = this.catalog
+        .all()
+        .filter((o) => o.binding.label === label && (!name || o.tool.name === name))
+        .map((o) => ({ type: 'function', name: o.fn }));
       return fns.length ? { type: 'allowed_tools', mode: 'required', tools: fns } : 'required';
     }
     return tc;
@@ -196,7 +200,9 @@ export class ResponseRun {
         .filter((a) => a.response.approve)
         .map(async ({ request }) => {
           const o = this.catalog.find(request.server_label, request.name, p.history.approvals[request.id]?.server);
-          const result = o ? await this.mcpCalls.run(o, request.arguments, request.id) : { modelOutput: deniedOutput(`the tool '${request.name}' is no longer available`) };
+          const result = o
+            ? await this.mcpCalls.run(o, request.arguments, request.id)
+            : { modelOutput: deniedOutput(`the tool '${request.name}' is no longer available`) };
           return { request, result };
         }),
     );
@@ -228,4 +234,3 @@ export class ResponseRun {
     return r;
   }
 }
-

@@ -73,7 +73,8 @@ export class ToolCatalog {
       type: 'function',
       name: o.fn,
       description: [o.tool.description, o.binding.entry.server_description].filter(Boolean).join('\n\n') || o.tool.name,
-      parameters: o.tool.inputSchema && typeof o.tool.inputSchema === 'object' ? (o.tool.inputSchema as Record<string, unknown>) : { type: 'object', properties: {} },
+      parameters:
+        o.tool.inputSchema && typeof o.tool.inputSchema === 'object' ? (o.tool.inputSchema as Record<string, unknown>) : { type: 'object', properties: {} },
       strict: false,
     }));
   }
@@ -84,13 +85,21 @@ export class ToolCatalog {
    * `taken` are the client's own function names, which MCP tools must not shadow.
    */
   async build(bindings: McpBinding[], prior: InputItem[], taken: ReadonlySet<string>, emitter: ResponseEmitter): Promise<void> {
-    const plans = bindings.map((b) => ({ b, reused: prior.find((i): i is McpListToolsItem => i.type === 'mcp_list_tools' && i.server_label === b.label && !i.error) }));
+    const plans = bindings.map((b) => ({
+      b,
+      reused: prior.find((i): i is McpListToolsItem => i.type === 'mcp_list_tools' && i.server_label === b.label && !i.error),
+    }));
     const started = new Map<McpBinding, { index: number; id: string }>();
     for (const { b, reused } of plans) {
       if (reused) continue;
       const id = newId('mcpl');
       const index = emitter.nextIndex;
-      emitter.item({ type: 'response.output_item.added', sequence_number: 0, output_index: index, item: { id, type: 'mcp_list_tools', server_label: b.label, tools: [] } });
+      emitter.item({
+        type: 'response.output_item.added',
+        sequence_number: 0,
+        output_index: index,
+        item: { id, type: 'mcp_list_tools', server_label: b.label, tools: [] },
+      });
       emitter.item({ type: 'response.mcp_list_tools.in_progress', sequence_number: 0, output_index: index, item_id: id });
       started.set(b, { index, id });
     }
@@ -106,16 +115,29 @@ export class ToolCatalog {
       if (!s) continue;
       let error: string | null = errors.length ? errors.join('; ') : null;
       if (!tools.length && !error)
-        error = b.servers.length ? `No tools available: allowed_tools matched none of the tools of ${b.servers.map((u) => `'${u.name}'`).join(', ')}.` : 'No MCP servers are registered in the gateway.';
+        error = b.servers.length
+          ? `No tools available: allowed_tools matched none of the tools of ${b.servers.map((u) => `'${u.name}'`).join(', ')}.`
+          : 'No MCP servers are registered in the gateway.';
       const item: McpListToolsItem = { id: s.id, type: 'mcp_list_tools', server_label: b.label, tools: tools.map((t) => describe(t.tool)), error };
-      emitter.item({ type: tools.length ? 'response.mcp_list_tools.completed' : 'response.mcp_list_tools.failed', sequence_number: 0, output_index: s.index, item_id: s.id });
+      emitter.item({
+        type: tools.length ? 'response.mcp_list_tools.completed' : 'response.mcp_list_tools.failed',
+        sequence_number: 0,
+        output_index: s.index,
+        item_id: s.id,
+      });
       emitter.item({ type: 'response.output_item.done', sequence_number: 0, output_index: s.index, item });
     }
   }
 
   private async reuse(b: McpBinding, listing: McpListToolsItem): Promise<{ tools: Listed[]; errors: string[] }> {
     const server = b.servers[0]!;
-    return { tools: listing.tools.map(fromListing).filter((t) => isAllowed(b.entry, t)).map((tool) => ({ server, tool })), errors: [] };
+    return {
+      tools: listing.tools
+        .map(fromListing)
+        .filter((t) => isAllowed(b.entry, t))
+        .map((tool) => ({ server, tool })),
+      errors: [],
+    };
   }
 
   private async list(b: McpBinding): Promise<{ tools: Listed[]; errors: string[] }> {

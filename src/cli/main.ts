@@ -1,7 +1,7 @@
 /** `toolgate [serve] [--config FILE] [--port N] [--host H]`, `--help`, `--version`. */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, hasProviderKey, loadConfig } from '../config/load.ts';
+import { ConfigError, hasProviderKey, loadConfig, type LoadedConfig } from '../config/load.ts';
 import { discoverOllama } from '../config/ollama.ts';
 import { VERSION } from '../version.ts';
 
@@ -33,10 +33,10 @@ export interface CliArgs {
   host: string;
 }
 
-export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliArgs {
-  let parsed;
+/** The arguments as node:util's parseArgs reads them; its errors are usage errors. */
+function readArgv(argv: string[]) {
   try {
-    parsed = parseArgs({
+    return parseArgs({
       args: argv,
       allowPositionals: true,
       strict: true,
@@ -51,7 +51,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliArgs {
   } catch (e) {
     throw new UsageError((e as Error).message.split('\n')[0]!.replace(/\. To specify.*$/, ''));
   }
-  const { values, positionals } = parsed;
+}
+
+export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliArgs {
+  const { values, positionals } = readArgv(argv);
   if (values.help) return { command: 'help', port: 0, host: '' };
   if (values.version) return { command: 'version', port: 0, host: '' };
   const [command = 'serve', ...rest] = positionals;
@@ -81,7 +84,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   const [{ createLogger }, { startServer, buildGateway }, ollama] = await Promise.all([import('../log.ts'), import('../server.ts'), discovery]);
   // Over stdio, stdout carries only protocol messages: logs go to stderr.
   const logger = args.command === 'mcp' ? createLogger({ destination: 2, pretty: false }) : createLogger();
-  let loaded;
+  let loaded: LoadedConfig;
   try {
     loaded = loadConfig({ path: args.config, env, ollama });
   } catch (e) {
@@ -90,7 +93,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     process.exit(1);
   }
   if (args.command === 'mcp') return serveStdio(buildGateway(loaded, logger), logger);
-  let server;
+  let server: import('../server.ts').RunningServer;
   try {
     server = await startServer({ loaded, port: args.port, host: args.host, logger });
   } catch (e) {

@@ -57,9 +57,7 @@ export function parseLenient<S extends z.ZodType>(schema: S, raw: unknown): { da
     const r = schema.safeParse(input);
     if (r.success) return { data: r.data, warnings, errors: [] };
     const unknown = r.error.issues.filter((i) => i.code === 'unrecognized_keys');
-    const errors = r.error.issues
-      .filter((i) => i.code !== 'unrecognized_keys')
-      .map((i) => `${formatPath(i.path)}: ${i.message}`);
+    const errors = r.error.issues.filter((i) => i.code !== 'unrecognized_keys').map((i) => `${formatPath(i.path)}: ${i.message}`);
     if (errors.length) return { data: undefined as z.infer<S>, warnings, errors };
     for (const i of unknown) {
       const keys = (i as { keys: string[] }).keys;
@@ -85,7 +83,11 @@ export function zeroConfig(env: NodeJS.ProcessEnv, ollama?: OllamaModels): unkno
   if (env.ANTHROPIC_API_KEY)
     model_list.push({
       model_name: 'claude-*',
-      litellm_params: { model: 'anthropic/claude-*', api_key: 'os.environ/ANTHROPIC_API_KEY', ...(env.ANTHROPIC_BASE_URL ? { api_base: env.ANTHROPIC_BASE_URL } : {}) },
+      litellm_params: {
+        model: 'anthropic/claude-*',
+        api_key: 'os.environ/ANTHROPIC_API_KEY',
+        ...(env.ANTHROPIC_BASE_URL ? { api_base: env.ANTHROPIC_BASE_URL } : {}),
+      },
     });
   if (env.OPENAI_API_KEY)
     model_list.push({
@@ -110,7 +112,9 @@ export function loadConfig(opts: { path?: string; env?: NodeJS.ProcessEnv; raw?:
       text = readFileSync(opts.path, 'utf8');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new ConfigError(code === 'ENOENT' ? `config file not found: ${opts.path}` : `cannot read config file ${opts.path}: ${code ?? (e as Error).message}`);
+      throw new ConfigError(
+        code === 'ENOENT' ? `config file not found: ${opts.path}` : `cannot read config file ${opts.path}: ${code ?? (e as Error).message}`,
+      );
     }
     try {
       raw = parseYaml(text) ?? {};

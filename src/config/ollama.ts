@@ -40,7 +40,9 @@ export async function discoverOllama(env: NodeJS.ProcessEnv): Promise<OllamaMode
     const res = await fetch(`${base}/models`, { signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS) });
     if (!res.ok) return undefined;
     const body = (await res.json()) as { data?: { id?: unknown }[] };
-    const models = (Array.isArray(body.data) ? body.data : []).map((m) => m?.id).filter((id): id is string => typeof id === 'string' && id !== '' && !id.includes('*'));
+    const models = (Array.isArray(body.data) ? body.data : [])
+      .map((m) => m?.id)
+      .filter((id): id is string => typeof id === 'string' && id !== '' && !id.includes('*'));
     return { base, models };
   } catch {
     return undefined;

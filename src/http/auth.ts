@@ -17,11 +17,15 @@ export function requireKey(masterKey: string | undefined) {
     if (expected) {
       const key = presentedKey(ctx);
       if (!key || !timingSafeEqual(digest(key), expected))
-        throw new ApiError(401, key ? 'Incorrect API key provided.' : 'You did not provide an API key. Send it as Authorization: Bearer <key>, x-api-key or x-litellm-api-key.', {
-          type: 'invalid_request_error',
-          code: 'invalid_api_key',
-          headers: { 'www-authenticate': 'Bearer realm="toolgate"' },
-        });
+        throw new ApiError(
+          401,
+          key ? 'Incorrect API key provided.' : 'You did not provide an API key. Send it as Authorization: Bearer <key>, x-api-key or x-litellm-api-key.',
+          {
+            type: 'invalid_request_error',
+            code: 'invalid_api_key',
+            headers: { 'www-authenticate': 'Bearer realm="toolgate"' },
+          },
+        );
     }
     await next();
   };

@@ -6,7 +6,6 @@
  */
 import { forbiddenKey, nestingTooDeep } from '../protocol/errors.ts';
 
-
 export const MAX_NESTING = 256;
 
 export function checkParsedBody(body: unknown): void {

@@ -27,7 +27,9 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
   }
   const { failure, reason } = httpParserError(err.code);
   const body = JSON.stringify(failure.toBody());
-  socket.end(`HTTP/1.1 ${failure.status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${failure.status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** The MCP endpoints answer errors in JSON-RPC's shape, everything else in OpenAI's. */

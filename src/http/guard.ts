@@ -34,7 +34,11 @@ export function browserGuard(opts: { keyRequired: boolean; bindHost: string; isM
     if (!opts.keyRequired) {
       const host = ctx.get('host');
       if (host && !isLocalHostname(hostnameOf(host), extra))
-        throw new ApiError(403, `Requests for host '${host}' are refused: this gateway has no key and only serves local clients. Set general_settings.master_key to serve others.`, { type: 'permission_error', code: 'host_not_allowed' });
+        throw new ApiError(
+          403,
+          `Requests for host '${host}' are refused: this gateway has no key and only serves local clients. Set general_settings.master_key to serve others.`,
+          { type: 'permission_error', code: 'host_not_allowed' },
+        );
       const origin = ctx.get('origin');
       if (origin) {
         let ok = false;
@@ -42,11 +46,16 @@ export function browserGuard(opts: { keyRequired: boolean; bindHost: string; isM
           ok = isLocalHostname(new URL(origin).hostname, extra);
         } catch {}
         if (!ok)
-          throw new ApiError(403, `Requests from origin '${origin}' are refused: this gateway has no key and only serves local clients.`, { type: 'permission_error', code: 'origin_not_allowed' });
+          throw new ApiError(403, `Requests from origin '${origin}' are refused: this gateway has no key and only serves local clients.`, {
+            type: 'permission_error',
+            code: 'origin_not_allowed',
+          });
       }
     }
     if (ctx.method === 'POST' && !ctx.is('application/json', '+json'))
-      throw new ApiError(415, `Request bodies must be JSON (Content-Type: application/json); got '${ctx.get('content-type') || 'none'}'.`, { code: 'unsupported_media_type' });
+      throw new ApiError(415, `Request bodies must be JSON (Content-Type: application/json); got '${ctx.get('content-type') || 'none'}'.`, {
+        code: 'unsupported_media_type',
+      });
     // Bodies are decoded as UTF-8, JSON's only interchange encoding (RFC 8259 §8.1): another charset would be misread.
     if (ctx.method === 'POST' && ctx.request.charset && !/^utf-?8$/i.test(ctx.request.charset))
       throw new ApiError(415, `Request bodies must be UTF-8; got charset '${ctx.request.charset}'.`, { code: 'unsupported_media_type' });

@@ -5,7 +5,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 
-const STRICT_JSON = /^[\x20\x09\x0a\x0d]*(\[|\{)/;
+// JSON's own whitespace (RFC 8259: space, tab, LF, CR) before the first `[` or `{`.
+const STRICT_JSON = /^[ \t\n\r]*(\[|\{)/;
 
 /** A POST whose body is `application/json` as sent (no content encoding): what `readJsonBody` reads. */
 export function isPlainJsonPost(req: IncomingMessage): boolean {

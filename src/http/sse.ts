@@ -79,7 +79,7 @@ export class SseWriter {
     const res = this.res;
     this.flush();
     if (this.closed || !res.writableNeedDrain) return Promise.resolve();
-    return (this.draining ??= new Promise<void>((resolve) => {
+    this.draining ??= new Promise<void>((resolve) => {
       const done = () => {
         res.off('drain', done);
         res.off('close', done);
@@ -88,7 +88,8 @@ export class SseWriter {
       };
       res.on('drain', done);
       res.on('close', done);
-    }));
+    });
+    return this.draining;
   }
 
   end(): void {

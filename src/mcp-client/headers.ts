@@ -51,7 +51,12 @@ export function configuredHeaders(c: McpServerEntry): Record<string, string> {
 }
 
 /** Headers a client sent that are meant for `server`: `x-mcp-<server>-<name>`, plus its `extra_headers`. */
-export function forwardedHeaders(server: string, extraHeaderNames: readonly string[] | undefined, request: Record<string, string | string[] | undefined>, gatewayKey: string | undefined): Record<string, string> {
+export function forwardedHeaders(
+  server: string,
+  extraHeaderNames: readonly string[] | undefined,
+  request: Record<string, string | string[] | undefined>,
+  gatewayKey: string | undefined,
+): Record<string, string> {
   const out: Record<string, string> = {};
   const prefix = `x-mcp-${server.toLowerCase()}-`;
   for (const [k, v] of Object.entries(request)) {

@@ -68,7 +68,9 @@ export class McpPool extends EventEmitter<{ tools_changed: [server: string]; lis
    * session closes itself when idle and reopens on the next use, so nothing need be released.
    */
   remote(label: string, url: string, headers: Record<string, string>): Upstream {
-    const sorted = Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]).sort(([a], [b]) => (a! < b! ? -1 : 1));
+    const sorted = Object.entries(headers)
+      .map(([k, v]) => [k.toLowerCase(), v])
+      .sort(([a], [b]) => (a! < b! ? -1 : 1));
     const key = JSON.stringify([label, url, sorted]);
     let u = this.remotes.get(key);
     this.remotes.delete(key);

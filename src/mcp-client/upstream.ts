@@ -267,9 +267,7 @@ export class Upstream extends EventEmitter<{ tools_changed: []; list_changed: [k
     return this.cached('tools', async (client) => {
       const all = await allPages<Tool>(client, 'tools/list', 'tools', ListToolsResultSchema, this.opts.toolTimeoutMs);
       const { allowed_tools: allow, disallowed_tools: deny } = this.config;
-      return all.filter(
-        (t) => t.execution?.taskSupport !== 'required' && (!allow || allow.includes(t.name)) && (allow || !deny?.includes(t.name)),
-      );
+      return all.filter((t) => t.execution?.taskSupport !== 'required' && (!allow || allow.includes(t.name)) && (allow || !deny?.includes(t.name)));
     });
   }
 
@@ -282,7 +280,9 @@ export class Upstream extends EventEmitter<{ tools_changed: []; list_changed: [k
   }
 
   listResourceTemplates(): Promise<ResourceTemplate[]> {
-    return this.cached('resourceTemplates', (client) => allPages(client, 'resources/templates/list', 'resourceTemplates', ListResourceTemplatesResultSchema, this.opts.toolTimeoutMs));
+    return this.cached('resourceTemplates', (client) =>
+      allPages(client, 'resources/templates/list', 'resourceTemplates', ListResourceTemplatesResultSchema, this.opts.toolTimeoutMs),
+    );
   }
 
   async callTool(
@@ -313,7 +313,9 @@ export class Upstream extends EventEmitter<{ tools_changed: []; list_changed: [k
   ): Promise<SchemaOutput<S>> {
     const timeout = opts.timeoutMs ?? this.opts.toolTimeoutMs;
     // Progress restarts the timeout, up to ten times it in all; without progress the timeout is the limit.
-    const limits = opts.onprogress ? { onprogress: opts.onprogress, resetTimeoutOnProgress: true, maxTotalTimeout: timeout * 10 } : { maxTotalTimeout: timeout };
+    const limits = opts.onprogress
+      ? { onprogress: opts.onprogress, resetTimeoutOnProgress: true, maxTotalTimeout: timeout * 10 }
+      : { maxTotalTimeout: timeout };
     return withRequestHeaders(opts.headers, () => this.withSession((client) => client.request(req, schema, { signal: opts.signal, timeout, ...limits })));
   }
 

@@ -55,13 +55,17 @@ function templateMatcher(uriTemplate: string): RegExp {
   return new RegExp(`^${parts.join('[^/]*')}$`);
 }
 
-export function buildAggregateServer(deps: AggregateDeps, scope: { servers?: string[]; headers: Record<string, string | string[] | undefined> }): { server: Server; close(): void } {
+export function buildAggregateServer(
+  deps: AggregateDeps,
+  scope: { servers?: string[]; headers: Record<string, string | string[] | undefined> },
+): { server: Server; close(): void } {
   const upstreams: Upstream[] = (scope.servers ?? deps.pool.names).map((n) => deps.pool.get(n)).filter((u): u is Upstream => u !== undefined);
   const server = new Server(
     { name: 'toolgate', title: 'toolgate', version: deps.version },
     {
       capabilities: { tools: { listChanged: true }, prompts: { listChanged: true }, resources: { listChanged: true }, logging: {} },
-      instructions: 'toolgate: ask any configured model (chat, respond, embed, generate_image, list_models) and use the tools, prompts and resources of its upstream MCP servers, named <server>-<name>.',
+      instructions:
+        'toolgate: ask any configured model (chat, respond, embed, generate_image, list_models) and use the tools, prompts and resources of its upstream MCP servers, named <server>-<name>.',
     },
   );
   const headersFor = (u: Upstream, requestHeaders?: Record<string, string | string[] | undefined>) =>
@@ -138,7 +142,11 @@ export function buildAggregateServer(deps: AggregateDeps, scope: { servers?: str
   });
 
   server.setRequestHandler(ListPromptsRequestSchema, async (req) => {
-    const prompts = (await upstreamPrompts()).map(({ u, item }) => ({ ...item, name: functionName(u.name, item.name), description: item.description || `${item.name} (from ${u.name})` }));
+    const prompts = (await upstreamPrompts()).map(({ u, item }) => ({
+      ...item,
+      name: functionName(u.name, item.name),
+      description: item.description || `${item.name} (from ${u.name})`,
+    }));
     const { page, nextCursor } = pageOf(prompts, req.params?.cursor);
     return { prompts: page, ...(nextCursor ? { nextCursor } : {}) };
   });
@@ -147,19 +155,28 @@ export function buildAggregateServer(deps: AggregateDeps, scope: { servers?: str
     const hit = (await upstreamPrompts()).find(({ u, item }) => functionName(u.name, item.name) === req.params.name);
     if (!hit) throw new McpError(ErrorCode.InvalidParams, `Prompt ${req.params.name} not found`);
     try {
-      return await hit.u.request({ method: 'prompts/get', params: { ...req.params, name: hit.item.name } }, GetPromptResultSchema, { signal: extra.signal, headers: headersFor(hit.u, extra.requestInfo?.headers) });
+      return await hit.u.request({ method: 'prompts/get', params: { ...req.params, name: hit.item.name } }, GetPromptResultSchema, {
+        signal: extra.signal,
+        headers: headersFor(hit.u, extra.requestInfo?.headers),
+      });
     } catch (e) {
       throw toRpcError(e, hit.u.name);
     }
   });
 
   server.setRequestHandler(ListResourcesRequestSchema, async (req) => {
-    const { page, nextCursor } = pageOf((await upstreamResources()).map(({ item }) => item), req.params?.cursor);
+    const { page, nextCursor } = pageOf(
+      (await upstreamResources()).map(({ item }) => item),
+      req.params?.cursor,
+    );
     return { resources: page, ...(nextCursor ? { nextCursor } : {}) };
   });
 
   server.setRequestHandler(ListResourceTemplatesRequestSchema, async (req) => {
-    const { page, nextCursor } = pageOf((await upstreamTemplates()).map(({ item }) => item), req.params?.cursor);
+    const { page, nextCursor } = pageOf(
+      (await upstreamTemplates()).map(({ item }) => item),
+      req.params?.cursor,
+    );
     return { resourceTemplates: page, ...(nextCursor ? { nextCursor } : {}) };
   });
 
@@ -171,7 +188,10 @@ export function buildAggregateServer(deps: AggregateDeps, scope: { servers?: str
       (await upstreamTemplates()).find(({ item }) => templateMatcher(item.uriTemplate).test(uri))?.u;
     if (!owner) throw new McpError(-32002, `Resource ${uri} not found`, { uri });
     try {
-      return await owner.request({ method: 'resources/read', params: req.params }, ReadResourceResultSchema, { signal: extra.signal, headers: headersFor(owner, extra.requestInfo?.headers) });
+      return await owner.request({ method: 'resources/read', params: req.params }, ReadResourceResultSchema, {
+        signal: extra.signal,
+        headers: headersFor(owner, extra.requestInfo?.headers),
+      });
     } catch (e) {
       throw toRpcError(e, owner.name);
     }

@@ -38,8 +38,8 @@ const RespondIn = z.object({
   model: z.string().describe('A model name the gateway serves.'),
   input: z.string().describe('What to ask.'),
   instructions: z.string().optional(),
-  servers: z.array(z.string()).optional().describe("Upstream MCP servers whose tools the model may use (default: all)."),
-  allowed_tools: z.array(z.string()).optional().describe('Only these tool names (the servers\' own names).'),
+  servers: z.array(z.string()).optional().describe('Upstream MCP servers whose tools the model may use (default: all).'),
+  allowed_tools: z.array(z.string()).optional().describe("Only these tool names (the servers' own names)."),
   require_approval: z.enum(['never']).optional().describe('Approvals cannot be asked for here: tools run without them.'),
   max_tool_calls: z.int().positive().optional(),
 });
@@ -52,13 +52,21 @@ const RespondOut = z.object({
 });
 
 const EmbedIn = z.object({ model: z.string(), input: z.union([z.string(), z.array(z.string()).min(1)]), dimensions: z.int().positive().optional() });
-const EmbedOut = z.object({ model: z.string(), embeddings: z.array(z.array(z.number())), usage: z.object({ prompt_tokens: z.number(), total_tokens: z.number() }) });
+const EmbedOut = z.object({
+  model: z.string(),
+  embeddings: z.array(z.array(z.number())),
+  usage: z.object({ prompt_tokens: z.number(), total_tokens: z.number() }),
+});
 
 const ImageIn = z.object({
   model: z.string(),
   prompt: z.string().min(1),
   size: z.string().optional(),
-  file_name: z.string().regex(/^[^/\\]+$/, 'a bare file name, without a path').optional().describe('Also write the image to the upload folder under this name.'),
+  file_name: z
+    .string()
+    .regex(/^[^/\\]+$/, 'a bare file name, without a path')
+    .optional()
+    .describe('Also write the image to the upload folder under this name.'),
 });
 const ImageOut = z.object({ mime_type: z.string(), revised_prompt: z.string().nullable(), saved_to: z.string().nullable() });
 
@@ -157,17 +165,27 @@ async function runToEnd(deps: GatewayToolDeps, req: ResponsesRequest, ctx: ToolC
 export async function callGatewayTool(deps: GatewayToolDeps, name: string, args: unknown, ctx: ToolCallContext): Promise<CallToolResult | null> {
   const parse = <S extends z.ZodType>(s: S): z.infer<S> => {
     const r = s.safeParse(args ?? {});
-    if (!r.success) throw new ApiError(400, `Invalid arguments for ${name}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    if (!r.success)
+      throw new ApiError(400, `Invalid arguments for ${name}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
     return r.data;
   };
   try {
     switch (name) {
       case 'chat': {
         const a = parse(ChatIn);
-        const r = await runToEnd(deps, { model: a.model, input: chatMessagesToItems(a.messages), temperature: a.temperature, max_output_tokens: a.max_tokens, store: false }, ctx);
+        const r = await runToEnd(
+          deps,
+          { model: a.model, input: chatMessagesToItems(a.messages), temperature: a.temperature, max_output_tokens: a.max_tokens, store: false },
+          ctx,
+        );
         if (r.status === 'failed') return errorResult(`The model failed: ${r.error?.message}`);
         const text = outputText(r);
-        return structured(text, { text, model: a.model, finish: r.status === 'incomplete' ? (r.incomplete_details?.reason ?? 'incomplete') : 'stop', usage: usage(r) });
+        return structured(text, {
+          text,
+          model: a.model,
+          finish: r.status === 'incomplete' ? (r.incomplete_details?.reason ?? 'incomplete') : 'stop',
+          usage: usage(r),
+        });
       }
       case 'list_models': {
         parse(ListModelsIn);
@@ -192,8 +210,12 @@ export async function callGatewayTool(deps: GatewayToolDeps, name: string, args:
           require_approval: 'never' as const,
           ...(a.allowed_tools ? { allowed_tools: a.allowed_tools } : {}),
         };
-        const r = await runToEnd(deps, { model: a.model, input: a.input, instructions: a.instructions, tools: [tool], max_tool_calls: a.max_tool_calls }, ctx, { [RESPOND_DEPTH_HEADER]: String(depth + 1) });
-        const calls = r.output.filter((i) => i.type === 'mcp_call').map((c) => ({ server_label: c.server_label, name: c.name, arguments: c.arguments, output: c.output ?? null, failed: c.error != null }));
+        const r = await runToEnd(deps, { model: a.model, input: a.input, instructions: a.instructions, tools: [tool], max_tool_calls: a.max_tool_calls }, ctx, {
+          [RESPOND_DEPTH_HEADER]: String(depth + 1),
+        });
+        const calls = r.output
+          .filter((i) => i.type === 'mcp_call')
+          .map((c) => ({ server_label: c.server_label, name: c.name, arguments: c.arguments, output: c.output ?? null, failed: c.error != null }));
         const text = outputText(r);
         const data = { response_id: r.id, status: r.status, output_text: text, tool_calls: calls, usage: usage(r) };
         if (r.status === 'failed') return { ...structured(`The run failed: ${r.error?.message}`, data), isError: true };

@@ -6,7 +6,7 @@ import type { McpSettings } from '../config/schema.ts';
 import type { McpPool } from '../mcp-client/pool.ts';
 import { buildAggregateServer, type AggregateDeps } from './aggregate.ts';
 import { openPassthrough } from './passthrough.ts';
-import { mcpRefusal } from '../protocol/errors.ts';
+import { mcpRefusal, RpcCode } from '../protocol/errors.ts';
 import { McpSessions, type SessionServer } from './sessions.ts';
 
 export interface McpGatewayDeps extends Omit<AggregateDeps, 'log'> {
@@ -28,20 +28,34 @@ export class McpGateway {
 
   /** `/mcp`: the gateway's tools and every upstream's (or those `x-mcp-servers` names). */
   aggregate(headers: Headers, log: Logger): SessionServer {
-    const narrowed = typeof headers['x-mcp-servers'] === 'string' ? headers['x-mcp-servers'].split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+    const narrowed =
+      typeof headers['x-mcp-servers'] === 'string'
+        ? headers['x-mcp-servers']
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : undefined;
     const unknown = narrowed?.filter((n) => !this.deps.pool.get(n));
-    if (unknown?.length) throw mcpRefusal(400, -32602, `x-mcp-servers names unknown servers: ${unknown.join(', ')}; registered: ${this.deps.pool.names.join(', ') || 'none'}`);
+    if (unknown?.length)
+      throw mcpRefusal(
+        400,
+        RpcCode.InvalidParams,
+        `x-mcp-servers names unknown servers: ${unknown.join(', ')}; registered: ${this.deps.pool.names.join(', ') || 'none'}`,
+      );
     return buildAggregateServer({ ...this.deps, log }, { servers: narrowed, headers });
   }
 
   /** `/mcp/<server>`: that upstream exactly as it is, through a session of its own. */
   async passthrough(name: string, init: InitializeRequest, headers: Headers, log: Logger): Promise<SessionServer> {
     const upstream = this.deps.pool.get(name);
-    if (!upstream) throw mcpRefusal(404, -32001, `No MCP server named '${name}'; registered: ${this.deps.pool.names.join(', ') || 'none'}`);
+    if (!upstream) throw mcpRefusal(404, RpcCode.SessionNotFound, `No MCP server named '${name}'; registered: ${this.deps.pool.names.join(', ') || 'none'}`);
     try {
-      return await openPassthrough(name, upstream.config, init, forwardedHeaders(name, upstream.config.extra_headers, headers, this.deps.masterKey), { settings: this.deps.settings, log });
+      return await openPassthrough(name, upstream.config, init, forwardedHeaders(name, upstream.config.extra_headers, headers, this.deps.masterKey), {
+        settings: this.deps.settings,
+        log,
+      });
     } catch (e) {
-      throw mcpRefusal(502, -32603, `The MCP server '${name}' is unavailable: ${(e as Error).message}`);
+      throw mcpRefusal(502, RpcCode.InternalError, `The MCP server '${name}' is unavailable: ${(e as Error).message}`);
     }
   }
 

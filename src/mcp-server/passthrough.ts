@@ -4,7 +4,7 @@
  * both directions: requests (with progress and cancellation), notifications on the stream of the request
  * they belong to, and the upstream's own requests (sampling, elicitation, roots) relayed to the client.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { AnySchema } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 import {
@@ -59,7 +59,12 @@ const FORWARDED: { method: string; request: RequestSchema; result: AnySchema; ca
   { method: 'prompts/list', request: ListPromptsRequestSchema as unknown as RequestSchema, result: ListPromptsResultSchema, capability: 'prompts' },
   { method: 'prompts/get', request: GetPromptRequestSchema as unknown as RequestSchema, result: GetPromptResultSchema, capability: 'prompts' },
   { method: 'resources/list', request: ListResourcesRequestSchema as unknown as RequestSchema, result: ListResourcesResultSchema, capability: 'resources' },
-  { method: 'resources/templates/list', request: ListResourceTemplatesRequestSchema as unknown as RequestSchema, result: ListResourceTemplatesResultSchema, capability: 'resources' },
+  {
+    method: 'resources/templates/list',
+    request: ListResourceTemplatesRequestSchema as unknown as RequestSchema,
+    result: ListResourceTemplatesResultSchema,
+    capability: 'resources',
+  },
   { method: 'resources/read', request: ReadResourceRequestSchema as unknown as RequestSchema, result: ReadResourceResultSchema, capability: 'resources' },
   { method: 'resources/subscribe', request: SubscribeRequestSchema as unknown as RequestSchema, result: EmptyResultSchema, capability: 'resources' },
   { method: 'resources/unsubscribe', request: UnsubscribeRequestSchema as unknown as RequestSchema, result: EmptyResultSchema, capability: 'resources' },
@@ -88,7 +93,13 @@ export interface PassthroughSession {
  * Opens the upstream session for one downstream session (from its `initialize` request) and builds the
  * downstream server that mirrors it. Rejects when the upstream cannot be reached.
  */
-export async function openPassthrough(name: string, config: McpServerEntry, init: InitializeRequest, headers: Record<string, string>, deps: PassthroughDeps): Promise<PassthroughSession> {
+export async function openPassthrough(
+  name: string,
+  config: McpServerEntry,
+  init: InitializeRequest,
+  headers: Record<string, string>,
+  deps: PassthroughDeps,
+): Promise<PassthroughSession> {
   const wanted = init.params.capabilities ?? {};
   const capabilities: ClientCapabilities = {};
   if (wanted.sampling) capabilities.sampling = wanted.sampling;
@@ -141,11 +152,10 @@ export async function openPassthrough(name: string, config: McpServerEntry, init
       try {
         const { _meta, ...params } = (req.params ?? {}) as { _meta?: { progressToken?: string | number } & Record<string, unknown> };
         const { progressToken, ...meta } = _meta ?? {};
-        return (await upstream.request(
-          { method: f.method, params: { ...params, ...(Object.keys(meta).length ? { _meta: meta } : {}) } },
-          f.result,
-          { signal: extra.signal, onprogress: relayProgress(progressToken, extra.sendNotification) },
-        )) as never;
+        return (await upstream.request({ method: f.method, params: { ...params, ...(Object.keys(meta).length ? { _meta: meta } : {}) } }, f.result, {
+          signal: extra.signal,
+          onprogress: relayProgress(progressToken, extra.sendNotification),
+        })) as never;
       } catch (e) {
         throw toRpcError(e, name);
       } finally {

@@ -10,7 +10,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { isInitializeRequest, type InitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import { mcpRefusal } from '../protocol/errors.ts';
+import { mcpRefusal, RpcCode } from '../protocol/errors.ts';
 import { SessionEventStore } from './event-store.ts';
 import { sendWebResponse, toWebRequest } from './web-bridge.ts';
 
@@ -61,7 +61,11 @@ export class McpSessions {
     if (this.sessions.size < this.opts.max) return;
     this.sweep();
     if (this.sessions.size >= this.opts.max)
-      throw mcpRefusal(503, -32000, `Too many MCP sessions (the limit is ${this.opts.max}); close sessions you no longer use (DELETE) or try again later.`);
+      throw mcpRefusal(
+        503,
+        RpcCode.ConnectionClosed,
+        `Too many MCP sessions (the limit is ${this.opts.max}); close sessions you no longer use (DELETE) or try again later.`,
+      );
   }
 
   private track(s: Session, res: ServerResponse): void {
@@ -82,20 +86,20 @@ export class McpSessions {
     try {
       request = toWebRequest(req, jsonOnly ? { accept: `${accept}, text/event-stream` } : {});
     } catch {
-      throw mcpRefusal(400, -32600, 'Bad Request: the request URL or Host header is malformed');
+      throw mcpRefusal(400, RpcCode.InvalidRequest, 'Bad Request: the request URL or Host header is malformed');
     }
     const parsedBody = req.method === 'POST' ? body : undefined;
     // JSON-RPC 2.0 §6: an empty batch is an invalid request (the SDK transport would accept it with 202).
-    if (Array.isArray(parsedBody) && parsedBody.length === 0) throw mcpRefusal(400, -32600, 'Invalid Request: empty batch');
+    if (Array.isArray(parsedBody) && parsedBody.length === 0) throw mcpRefusal(400, RpcCode.InvalidRequest, 'Invalid Request: empty batch');
     const sid = req.headers['mcp-session-id'];
     if (typeof sid === 'string') {
       const s = this.sessions.get(sid);
-      if (!s || !(s.transport instanceof WebStandardStreamableHTTPServerTransport)) throw mcpRefusal(404, -32001, 'Session not found');
+      if (!s || !(s.transport instanceof WebStandardStreamableHTTPServerTransport)) throw mcpRefusal(404, RpcCode.SessionNotFound, 'Session not found');
       this.track(s, res);
       await sendWebResponse(res, await s.transport.handleRequest(request, { parsedBody }));
       return;
     }
-    if (req.method !== 'POST' || !isInitializeRequest(body)) throw mcpRefusal(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
+    if (req.method !== 'POST' || !isInitializeRequest(body)) throw mcpRefusal(400, RpcCode.ConnectionClosed, 'Bad Request: Mcp-Session-Id header is required');
     this.admit();
     const built = await factory(body);
     let session: Session | undefined;
@@ -141,9 +145,9 @@ export class McpSessions {
 
   /** POST of the legacy transport: `/messages?sessionId=`. */
   async postLegacy(sessionId: string | undefined, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
-    if (!sessionId) throw mcpRefusal(400, -32000, 'Bad Request: sessionId is required');
+    if (!sessionId) throw mcpRefusal(400, RpcCode.ConnectionClosed, 'Bad Request: sessionId is required');
     const s = this.sessions.get(sessionId);
-    if (!s || !(s.transport instanceof SSEServerTransport)) throw mcpRefusal(404, -32001, 'Session not found');
+    if (!s || !(s.transport instanceof SSEServerTransport)) throw mcpRefusal(404, RpcCode.SessionNotFound, 'Session not found');
     s.lastSeen = Date.now();
     await s.transport.handlePostMessage(req, res, body);
   }

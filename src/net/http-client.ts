@@ -11,7 +11,7 @@ import { Agent, request } from 'undici';
 // every later request to an MCP server behind its sessions' GET streams.
 export const dispatcher = new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
 
-function plainHeaders(init: RequestInit["headers"]): Record<string, string> {
+function plainHeaders(init: RequestInit['headers']): Record<string, string> {
   const out: Record<string, string> = {};
   new Headers(init).forEach((v, k) => {
     out[k] = v;

@@ -6,7 +6,6 @@ import type { ChatContentPart, ChatMessage } from './chat.ts';
 import { newCallId } from './ids.ts';
 import type { ContentPart, InputItem } from './responses.ts';
 
-
 function chatPartToInput(p: ChatContentPart): ContentPart {
   switch (p.type) {
     case 'text':
@@ -67,7 +66,11 @@ export function chatMessagesToItems(messages: ChatMessage[]): InputItem[] {
         break;
       }
       case 'tool':
-        items.push({ type: customCalls.has(m.tool_call_id) ? 'custom_tool_call_output' : 'function_call_output', call_id: m.tool_call_id, output: textOf(m.content) });
+        items.push({
+          type: customCalls.has(m.tool_call_id) ? 'custom_tool_call_output' : 'function_call_output',
+          call_id: m.tool_call_id,
+          output: textOf(m.content),
+        });
         break;
       case 'function':
         items.push({ type: 'function_call_output', call_id: legacyCalls.get(m.name) ?? newCallId(), output: m.content ?? '' });

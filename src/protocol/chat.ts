@@ -151,9 +151,7 @@ const KNOWN_REQUEST_FIELDS = new Set(Object.keys(requestFields));
 const RequestFields = z.object(requestFields);
 
 /** A Chat Completions request; fields the gateway does not know are moved to `passthrough`. */
-export const ChatRequest = z
-  .looseObject(requestFields)
-  .transform((r) => splitUnknown<z.infer<typeof RequestFields>>(r, KNOWN_REQUEST_FIELDS, 'openai-chat'));
+export const ChatRequest = z.looseObject(requestFields).transform((r) => splitUnknown<z.infer<typeof RequestFields>>(r, KNOWN_REQUEST_FIELDS, 'openai-chat'));
 export type ChatRequest = z.infer<typeof RequestFields> & { passthrough?: Passthrough };
 
 // ---- what the gateway sends back --------------------------------------------------

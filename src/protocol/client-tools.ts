@@ -206,7 +206,8 @@ function customParameters(): Record<string, unknown> {
 
 function customDescription(t: CustomTool): string {
   const f = t.format;
-  const grammar = f?.type === 'grammar' ? `\n\nThe input must match this ${(f as { syntax: string }).syntax} grammar:\n${(f as { definition: string }).definition}` : '';
+  const grammar =
+    f?.type === 'grammar' ? `\n\nThe input must match this ${(f as { syntax: string }).syntax} grammar:\n${(f as { definition: string }).definition}` : '';
   return `${t.description ?? ''}${grammar}`.trim();
 }
 
@@ -396,7 +397,11 @@ export class HistoryMapper {
         return call(item.call_id, n.of('local_shell'), json({ command, working_directory, timeout_ms, env: envSet, user }));
       }
       case 'shell_call':
-        return call(item.call_id, n.of('shell'), json({ commands: item.action.commands, timeout_ms: item.action.timeout_ms, max_output_length: item.action.max_output_length }));
+        return call(
+          item.call_id,
+          n.of('shell'),
+          json({ commands: item.action.commands, timeout_ms: item.action.timeout_ms, max_output_length: item.action.max_output_length }),
+        );
       case 'apply_patch_call': {
         const op = item.operation as { type: string; path: string; diff?: string };
         return call(item.call_id, n.of('apply_patch'), json({ type: op.type, path: op.path, diff: op.diff }));
@@ -585,7 +590,12 @@ export class ClientToolCalls {
         this.open.delete(id!);
         const item = clientCall(ev.item as FunctionCallItem, t);
         if (t.kind !== 'namespace' && t.kind !== 'custom')
-          out.push({ type: 'response.output_item.added', sequence_number: ev.sequence_number, output_index: ev.output_index, item: { ...item, status: 'in_progress' } as OutputItem });
+          out.push({
+            type: 'response.output_item.added',
+            sequence_number: ev.sequence_number,
+            output_index: ev.output_index,
+            item: { ...item, status: 'in_progress' } as OutputItem,
+          });
         out.push({ ...ev, item });
         return;
       }

@@ -40,7 +40,7 @@ export class OutputComposer {
   /** Arguments for the call opened under `key`. Fragments for a call that is no longer open are dropped. */
   callArgs(key: string | number, delta: string, out: ModelEvent[]): void {
     const c = this.open;
-    if (!c || c.kind !== 'call' || c.key !== key || delta === '') return;
+    if (c?.kind !== 'call' || c.key !== key || delta === '') return;
     c.args += delta;
     out.push({ type: 'response.function_call_arguments.delta', sequence_number: 0, item_id: c.id, output_index: c.index, delta });
   }
@@ -64,7 +64,15 @@ export class OutputComposer {
       for (let ci = 0; ci < o.parts.length; ci++) {
         const p = o.parts[ci]!;
         if (p.kind === 'text')
-          out.push({ type: 'response.output_text.done', sequence_number: 0, item_id: o.id, output_index: o.index, content_index: ci, text: p.value, logprobs: [] });
+          out.push({
+            type: 'response.output_text.done',
+            sequence_number: 0,
+            item_id: o.id,
+            output_index: o.index,
+            content_index: ci,
+            text: p.value,
+            logprobs: [],
+          });
         else out.push({ type: 'response.refusal.done', sequence_number: 0, item_id: o.id, output_index: o.index, content_index: ci, refusal: p.value });
         out.push({ type: 'response.content_part.done', sequence_number: 0, item_id: o.id, output_index: o.index, content_index: ci, part: partShape(p) });
       }

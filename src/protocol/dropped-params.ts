@@ -61,7 +61,12 @@ export function droppedParams(r: DroppableRequest, api: ProviderApi): DroppedPar
     for (const t of r.tools) if (!servesTool(t, api)) drop('tools', t.type);
     // a choice of a tool type this upstream is not offered
     const tc = r.tool_choice;
-    if (tc && typeof tc === 'object' && !['function', 'custom', 'allowed_tools', 'mcp'].includes(tc.type) && !r.tools.some((t) => t.type === tc.type && servesTool(t, api)))
+    if (
+      tc &&
+      typeof tc === 'object' &&
+      !['function', 'custom', 'allowed_tools', 'mcp'].includes(tc.type) &&
+      !r.tools.some((t) => t.type === tc.type && servesTool(t, api))
+    )
       drop('tool_choice', tc.type);
     for (const v of r.include ?? []) drop('include', v);
     // Logprobs come back in a Chat answer's own form, which the gateway does not relay.
@@ -103,10 +108,14 @@ export function droppedForApis(r: DroppableRequest, apis: Iterable<ProviderApi>)
 /** The 400 a drop becomes with `litellm_settings.drop_params: false` (OpenAI's wording for an unsupported parameter). */
 export function unsupportedParamError(d: DroppedParam, model: string): ApiError {
   const what = d.value === undefined ? `'${d.param}'` : `'${d.param}' value '${d.value}'`;
-  return new ApiError(400, `Unsupported parameter: ${what} is not supported by the provider of model '${model}'. Set litellm_settings.drop_params: true to drop it instead.`, {
-    param: d.param,
-    code: 'unsupported_parameter',
-  });
+  return new ApiError(
+    400,
+    `Unsupported parameter: ${what} is not supported by the provider of model '${model}'. Set litellm_settings.drop_params: true to drop it instead.`,
+    {
+      param: d.param,
+      code: 'unsupported_parameter',
+    },
+  );
 }
 
 /** The response header that lists what was dropped (none when nothing was). */

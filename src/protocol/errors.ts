@@ -34,13 +34,14 @@ export const RpcCode = {
   /** The MCP SDK's code for transport-level refusals (bad session header, too many sessions, ...). */
   ConnectionClosed: -32000,
   RequestTimeout: -32001,
+  /** What the MCP SDK answers a request for an unknown session with (the same number as a timeout). */
+  SessionNotFound: -32001,
   /** MCP's "resource not found". */
   ResourceNotFound: -32002,
 } as const;
 
 /** How an MCP upstream failed, as OpenAI's tagged `mcp_call.error` names it. */
 export type McpFailureKind = 'http_error' | 'mcp_protocol_error';
-
 
 /** The codes a failed response's `error.code` may take (openai-node `ResponseError.code`). */
 const RESPONSE_ERROR_CODES = new Set([
@@ -132,10 +133,7 @@ export class ProviderError extends Error {
   readonly code: string | undefined;
   readonly param: string | undefined;
   readonly retryAfterMs: number | undefined;
-  constructor(
-    message: string,
-    init: { status?: number; kind: ProviderError['kind']; type?: string; code?: string; param?: string; retryAfterMs?: number },
-  ) {
+  constructor(message: string, init: { status?: number; kind: ProviderError['kind']; type?: string; code?: string; param?: string; retryAfterMs?: number }) {
     super(message);
     this.status = init.status;
     this.kind = init.kind;
@@ -283,9 +281,12 @@ export function bodyReadError(e: unknown, contentEncoding: string): ApiError {
   if (err?.status === 413 || err?.type === 'entity.too.large')
     return new ApiError(413, 'The request body is larger than this gateway accepts.', { code: 'request_too_large' });
   if (err?.status === 415 || err?.type === 'encoding.unsupported')
-    return new ApiError(415, `Unsupported Content-Encoding '${contentEncoding}': send the body as it is, or as gzip, deflate or br.`, { code: 'unsupported_media_type' });
+    return new ApiError(415, `Unsupported Content-Encoding '${contentEncoding}': send the body as it is, or as gzip, deflate or br.`, {
+      code: 'unsupported_media_type',
+    });
   if (e instanceof SyntaxError && /prototype/.test(e.message)) return forbiddenKey('__proto__');
-  if (e instanceof SyntaxError) return new ApiError(400, 'We could not parse the JSON body of your request. Send a valid JSON object.', { code: 'invalid_json' });
+  if (e instanceof SyntaxError)
+    return new ApiError(400, 'We could not parse the JSON body of your request. Send a valid JSON object.', { code: 'invalid_json' });
   // Not an HTTP error and not JSON's: the decompressor's (or, when no encoding was sent, the socket's).
   if (contentEncoding && err?.status === undefined)
     return new ApiError(400, `The request body is not valid ${contentEncoding}: ${err?.message ?? 'it could not be decoded'}.`, { code: 'invalid_encoding' });
@@ -295,10 +296,16 @@ export function bodyReadError(e: unknown, contentEncoding: string): ApiError {
 /** Requests Node's HTTP parser refuses before the app sees them, by Node's error code, with the reason phrase to answer with. */
 export function httpParserError(nodeCode: string | undefined): { failure: ApiError; reason: string } {
   if (nodeCode === 'HPE_HEADER_OVERFLOW')
-    return { failure: new ApiError(431, 'The request headers are larger than this gateway accepts.', { code: 'headers_too_large' }), reason: 'Request Header Fields Too Large' };
+    return {
+      failure: new ApiError(431, 'The request headers are larger than this gateway accepts.', { code: 'headers_too_large' }),
+      reason: 'Request Header Fields Too Large',
+    };
   if (nodeCode === 'ERR_HTTP_REQUEST_TIMEOUT')
     return { failure: new ApiError(408, 'The request did not arrive in time.', { code: 'request_timeout' }), reason: 'Request Timeout' };
-  return { failure: new ApiError(400, `The HTTP request is malformed (${nodeCode ?? 'parse error'}).`, { code: 'invalid_http_request' }), reason: 'Bad Request' };
+  return {
+    failure: new ApiError(400, `The HTTP request is malformed (${nodeCode ?? 'parse error'}).`, { code: 'invalid_http_request' }),
+    reason: 'Bad Request',
+  };
 }
 
 /** A zod path as people write it: `tools[0].server_url`. */

@@ -120,4 +120,3 @@ export interface ModelOutput {
 }
 
 export type TerminalStatus = 'completed' | 'incomplete' | 'failed';
-

@@ -73,7 +73,5 @@ export function modelParams(req: ModelParams): ModelParams {
 /** Text of a message's content, whatever its form. */
 export function contentText(content: MessageItem['content']): string {
   if (typeof content === 'string') return content;
-  return content
-    .map((p) => (p.type === 'input_text' || p.type === 'output_text' ? p.text : p.type === 'refusal' ? p.refusal : ''))
-    .join('');
+  return content.map((p) => (p.type === 'input_text' || p.type === 'output_text' ? p.text : p.type === 'refusal' ? p.refusal : '')).join('');
 }

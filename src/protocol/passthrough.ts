@@ -19,7 +19,11 @@ export interface Passthrough {
  */
 export function splitUnknown<T extends object>(data: Record<string, unknown>, known: ReadonlySet<string>, api: ProviderApi): T & { passthrough?: Passthrough } {
   let fields: Record<string, unknown> | undefined;
-  for (const k in data) if (!known.has(k)) (fields ??= {})[k] = data[k];
+  for (const k in data) {
+    if (known.has(k)) continue;
+    fields ??= {};
+    fields[k] = data[k];
+  }
   if (!fields) return data as T;
   const out: Record<string, unknown> = {};
   for (const k in data) if (known.has(k)) out[k] = data[k];

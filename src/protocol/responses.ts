@@ -45,14 +45,7 @@ export const OutputTextPart = z.object({
 });
 export const RefusalPart = z.object({ type: z.literal('refusal'), refusal: z.string() });
 
-export const ContentPart = z.discriminatedUnion('type', [
-  InputTextPart,
-  InputImagePart,
-  InputFilePart,
-  InputAudioPart,
-  OutputTextPart,
-  RefusalPart,
-]);
+export const ContentPart = z.discriminatedUnion('type', [InputTextPart, InputImagePart, InputFilePart, InputAudioPart, OutputTextPart, RefusalPart]);
 export type ContentPart = z.infer<typeof ContentPart>;
 
 /** What a tool's output may hold besides text. */
@@ -329,26 +322,22 @@ const KnownInputItem = z.discriminatedUnion('type', [
 ]);
 
 /** An input item; a bare `{role, content}` is a message and a bare `{id}` an item reference, as the API allows. */
-export const InputItem = z.preprocess((v) => {
-  if (!v || typeof v !== 'object' || (v as { type?: unknown }).type != null) return v;
-  if ('role' in v) return { ...v, type: 'message' };
-  if ('id' in v) return { ...v, type: 'item_reference' };
-  return v;
-}, openUnion(KnownInputItem, HostedItem));
+export const InputItem = z.preprocess(
+  (v) => {
+    if (!v || typeof v !== 'object' || (v as { type?: unknown }).type != null) return v;
+    if ('role' in v) return { ...v, type: 'message' };
+    if ('id' in v) return { ...v, type: 'item_reference' };
+    return v;
+  },
+  openUnion(KnownInputItem, HostedItem),
+);
 export type InputItem = z.infer<typeof InputItem>;
 
 /** Calls of tools the client runs: they end the response, and the client answers with their outputs. */
 export type ClientCallItem = FunctionCallItem | CustomToolCallItem | LocalShellCallItem | ShellCallItem | ApplyPatchCallItem | ComputerCallItem;
 
 /** Items that appear in `response.output`. */
-export type OutputItem =
-  | MessageItem
-  | ReasoningItem
-  | ClientCallItem
-  | McpListToolsItem
-  | McpCallItem
-  | McpApprovalRequestItem
-  | HostedItem;
+export type OutputItem = MessageItem | ReasoningItem | ClientCallItem | McpListToolsItem | McpCallItem | McpApprovalRequestItem | HostedItem;
 
 // ---- tools ---------------------------------------------------------------
 
@@ -435,12 +424,7 @@ export const McpTool = z.object({
   headers: nullish(HeaderMap),
   server_description: nullish(z.string()),
   allowed_tools: nullish(z.union([z.array(z.string()), McpToolFilter])),
-  require_approval: nullish(
-    z.union([
-      z.enum(['always', 'never']),
-      z.strictObject({ always: McpToolFilter.optional(), never: McpToolFilter.optional() }),
-    ]),
-  ),
+  require_approval: nullish(z.union([z.enum(['always', 'never']), z.strictObject({ always: McpToolFilter.optional(), never: McpToolFilter.optional() })])),
 });
 export type McpTool = z.infer<typeof McpTool>;
 

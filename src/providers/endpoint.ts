@@ -29,12 +29,26 @@ export class Endpoint {
 
   /** POSTs `body` and decodes the SSE answer; resolves once the upstream accepted the request. */
   async stream(path: string, body: unknown, decoder: StreamDecoder, signal: AbortSignal): Promise<ModelStream> {
-    const res = await send(this.base + path, { method: 'POST', headers: this.headers, body: JSON.stringify(body), signal, timeoutMs: this.timeoutMs, bodyTimeoutMs: 0 });
+    const res = await send(this.base + path, {
+      method: 'POST',
+      headers: this.headers,
+      body: JSON.stringify(body),
+      signal,
+      timeoutMs: this.timeoutMs,
+      bodyTimeoutMs: 0,
+    });
     return decodeSse(res.body, decoder, this.streamIdleMs);
   }
 
   post<T>(path: string, body: unknown, signal: AbortSignal): Promise<T> {
-    return sendJson<T>(this.base + path, { method: 'POST', headers: this.headers, body: JSON.stringify(body), signal, timeoutMs: this.timeoutMs, bodyTimeoutMs: this.timeoutMs });
+    return sendJson<T>(this.base + path, {
+      method: 'POST',
+      headers: this.headers,
+      body: JSON.stringify(body),
+      signal,
+      timeoutMs: this.timeoutMs,
+      bodyTimeoutMs: this.timeoutMs,
+    });
   }
 
   get<T>(path: string, signal: AbortSignal): Promise<T> {

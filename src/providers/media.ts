@@ -24,7 +24,11 @@ export class ModelCalls {
     const route = this.router.resolve(model);
     if (!route) throw modelNotFound(model);
     const able = route.candidates.filter((c) => typeof c.deployment.provider[can] === 'function');
-    if (!able.length) throw new ApiError(400, `The model '${model}' cannot ${what}: its provider (${route.candidates[0]!.deployment.provider.api}) does not offer it.`, { param: 'model', code: 'model_not_supported' });
+    if (!able.length)
+      throw new ApiError(400, `The model '${model}' cannot ${what}: its provider (${route.candidates[0]!.deployment.provider.api}) does not offer it.`, {
+        param: 'model',
+        code: 'model_not_supported',
+      });
     return { ...route, candidates: able };
   }
 

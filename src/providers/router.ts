@@ -40,7 +40,10 @@ export class Router {
     for (const d of deployments) {
       if (d.pattern) {
         let w = this.wildcards.find((x) => x.name === d.modelName);
-        if (!w) this.wildcards.push((w = { name: d.modelName, pattern: d.pattern, group: [] }));
+        if (!w) {
+          w = { name: d.modelName, pattern: d.pattern, group: [] };
+          this.wildcards.push(w);
+        }
         w.group.push(d);
       } else {
         const g = this.exact.get(d.modelName) ?? [];
@@ -64,7 +67,10 @@ export class Router {
       const star = m.slice(1).join('');
       return {
         requested: model,
-        candidates: w.group.map((d) => ({ deployment: d, upstreamModel: d.upstreamModel.includes('*') ? d.upstreamModel.replace('*', star) : d.upstreamModel })),
+        candidates: w.group.map((d) => ({
+          deployment: d,
+          upstreamModel: d.upstreamModel.includes('*') ? d.upstreamModel.replace('*', star) : d.upstreamModel,
+        })),
       };
     }
     return null;
@@ -83,7 +89,11 @@ export class Router {
    * Runs `attempt` with retries and failover. Attempts: one per deployment in the group, and at least
    * 1 + max_retries; failing over to another deployment is immediate, retrying the same one backs off.
    */
-  async withFailover<T>(route: Route, opts: { signal: AbortSignal; log: Logger }, attempt: (deployment: Deployment, upstreamModel: string) => Promise<T>): Promise<T> {
+  async withFailover<T>(
+    route: Route,
+    opts: { signal: AbortSignal; log: Logger },
+    attempt: (deployment: Deployment, upstreamModel: string) => Promise<T>,
+  ): Promise<T> {
     const order = this.order(route);
     const attempts = Math.max(order.length, 1 + order[0]!.deployment.maxRetries);
     let last: ProviderError | undefined;

@@ -77,7 +77,7 @@ export class SqliteStore implements Store {
   }
 
   ready(): boolean {
-    return this.db !== null && this.db.isOpen;
+    return this.db?.isOpen === true;
   }
 
   saveResponse(r: StoredResponse): void {
@@ -93,7 +93,16 @@ export class SqliteStore implements Store {
     try {
       for (const r of this.pending.values()) {
         const res = r.response;
-        this.stmts.save.run(res.id, res.created_at, res.status, res.previous_response_id, JSON.stringify(r.request), JSON.stringify(r.inputItems), JSON.stringify(res), JSON.stringify(r.approvals));
+        this.stmts.save.run(
+          res.id,
+          res.created_at,
+          res.status,
+          res.previous_response_id,
+          JSON.stringify(r.request),
+          JSON.stringify(r.inputItems),
+          JSON.stringify(res),
+          JSON.stringify(r.approvals),
+        );
       }
       db.exec('COMMIT');
     } catch (e) {
@@ -108,7 +117,12 @@ export class SqliteStore implements Store {
     this.commit();
     const row = this.stmts.get.get(id) as { request: string; input_items: string; response: string; approvals: string } | undefined;
     if (!row) return null;
-    return { request: JSON.parse(row.request), inputItems: JSON.parse(row.input_items), response: JSON.parse(row.response), approvals: JSON.parse(row.approvals) };
+    return {
+      request: JSON.parse(row.request),
+      inputItems: JSON.parse(row.input_items),
+      response: JSON.parse(row.response),
+      approvals: JSON.parse(row.approvals),
+    };
   }
 
   responseStatus(id: string): string | null {

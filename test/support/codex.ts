@@ -76,7 +76,10 @@ enabled = false
       child.once('error', reject);
       child.once('close', (c, s) => resolve([c, s]));
     });
-    const events = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const events = stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     let lastMessage = '';
     try {
       lastMessage = readFileSync(lastMessageFile, 'utf8');

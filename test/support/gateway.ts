@@ -31,7 +31,10 @@ export const PROVIDER_KINDS = [
 
 export function mockRoutes(mock: MockProvider) {
   return [
-    { model_name: 'r/*', litellm_params: { model: 'openai/*', api_base: mock.openaiBase, api_key: 'sk-mock-responses', api_mode: 'responses', max_retries: 1 } },
+    {
+      model_name: 'r/*',
+      litellm_params: { model: 'openai/*', api_base: mock.openaiBase, api_key: 'sk-mock-responses', api_mode: 'responses', max_retries: 1 },
+    },
     { model_name: 'c/*', litellm_params: { model: 'openai/*', api_base: mock.openaiBase, api_key: 'sk-mock-chat', max_retries: 1 } },
     { model_name: 'a/*', litellm_params: { model: 'anthropic/*', api_base: mock.url, api_key: 'sk-ant-mock', max_retries: 1 } },
   ];
@@ -48,7 +51,9 @@ export function memoryLogger() {
   return { logger: pino({ level: 'debug', base: undefined }, stream), rawLogs };
 }
 
-export async function startTestGateway(extra: { model_list?: unknown[]; general_settings?: Record<string, unknown>; [k: string]: unknown } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  extra: { model_list?: unknown[]; general_settings?: Record<string, unknown>; [k: string]: unknown } = {},
+): Promise<TestGateway> {
   const mock = await startMockProvider();
   const { model_list = [], general_settings = {}, ...rest } = extra;
   const loaded = loadConfig({
@@ -106,7 +111,11 @@ export function openaiClients(gatewayUrl: string, apiKey = 'unused'): { client: 
 
 /** POSTs a streamed /v1/responses request and checks its frames against the ordering rules. */
 export async function streamResponse(gatewayUrl: string, body: Record<string, unknown>): Promise<ReturnType<typeof validateResponseStream>> {
-  const res = await fetch(`${gatewayUrl}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, stream: true }) });
+  const res = await fetch(`${gatewayUrl}/v1/responses`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...body, stream: true }),
+  });
   if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
   return validateResponseStream(parseSse(await res.text()).filter((f) => !f.comment));
 }

@@ -47,7 +47,7 @@ export function validateResponseStream(frames: Frame[]): { violations: string[];
   const ids = new Set<string>();
   let created = 0;
   let terminal = 0;
-  events.forEach((ev, i) => {
+  for (const [i, ev] of events.entries()) {
     if (ev.sequence_number !== i) v.push(`event ${i} (${ev.type}) has sequence_number ${ev.sequence_number}`);
     if (terminal) v.push(`event ${i} (${ev.type}) after the terminal event`);
     if (i === 0 && ev.type !== 'response.created') v.push(`first event is ${ev.type}`);
@@ -60,16 +60,19 @@ export function validateResponseStream(frames: Frame[]): { violations: string[];
       if (ids.has(ev.item?.id)) v.push(`duplicate item id ${ev.item?.id}`);
       ids.add(ev.item?.id);
       items.push({ id: ev.item?.id, type: ev.item?.type, done: false, parts: new Set() });
-      return;
+      continue;
     }
-    if (typeof ev.output_index !== 'number') return;
+    if (typeof ev.output_index !== 'number') continue;
     const item = items[ev.output_index];
-    if (!item) return void v.push(`event ${i} (${ev.type}) names output_index ${ev.output_index} before it was added`);
+    if (!item) {
+      v.push(`event ${i} (${ev.type}) names output_index ${ev.output_index} before it was added`);
+      continue;
+    }
     if (item.done) v.push(`event ${i} (${ev.type}) after output_item.done for index ${ev.output_index}`);
     if (ev.type === 'response.output_item.done') {
       item.done = true;
       if (ev.item?.id !== item.id || ev.item?.type !== item.type) v.push(`output_item.done at ${ev.output_index} changes id/type`);
-      return;
+      continue;
     }
     if (ev.item_id !== item.id) v.push(`event ${i} (${ev.type}) item_id ${ev.item_id} != ${item.id}`);
     const fam = familyOf(ev.type);
@@ -77,7 +80,7 @@ export function validateResponseStream(frames: Frame[]): { violations: string[];
     if (ev.type === 'response.content_part.added') item.parts.add(ev.content_index);
     else if (typeof ev.content_index === 'number' && item.type === 'message' && !item.parts.has(ev.content_index))
       v.push(`event ${i} (${ev.type}) before content_part.added for content_index ${ev.content_index}`);
-  });
+  }
   if (created !== 1) v.push(`${created} response.created events`);
   if (terminal !== 1) v.push(`${terminal} terminal events`);
   const last = events.at(-1);

@@ -19,8 +19,7 @@ export function usageToChat(u: Usage): ChatUsage {
 }
 
 export function finishReasonOf(r: ResponseObject): FinishReason {
-  if (r.status === 'incomplete')
-    return r.incomplete_details?.reason === 'content_filter' ? 'content_filter' : 'length';
+  if (r.status === 'incomplete') return r.incomplete_details?.reason === 'content_filter' ? 'content_filter' : 'length';
   // A call the client runs ends the turn; MCP calls the gateway ran itself do not.
   return r.output.some(isClientCall) ? 'tool_calls' : 'stop';
 }
@@ -107,7 +106,10 @@ export class ChatChunkEncoder {
         if (item.type !== 'function_call' && item.type !== 'custom_tool_call') return NONE;
         const index = this.toolIndex.size;
         this.toolIndex.set(item.id ?? item.call_id, index);
-        const call = item.type === 'function_call' ? { type: 'function', function: { name: item.name, arguments: '' } } : { type: 'custom', custom: { name: item.name, input: '' } };
+        const call =
+          item.type === 'function_call'
+            ? { type: 'function', function: { name: item.name, arguments: '' } }
+            : { type: 'custom', custom: { name: item.name, input: '' } };
         return [this.chunk({ tool_calls: [{ index, id: item.call_id, ...call }] } as Delta)];
       }
       case 'response.function_call_arguments.delta': {

@@ -50,7 +50,10 @@ function chatToolChoice(req: ChatRequest): ToolChoice | null | undefined {
 /** A Chat request in canonical form, plus the Chat-only knobs that have no Responses field. */
 export function chatToResponses(req: ChatRequest): ResponsesRequest & { extras: ModelRequest['extras'] } {
   const rf = req.response_format;
-  const tools = [...(req.tools ?? []).map(chatToolToTool), ...(req.functions ?? []).map((f): Tool => ({ type: 'function', name: f.name, description: f.description, parameters: f.parameters }))];
+  const tools = [
+    ...(req.tools ?? []).map(chatToolToTool),
+    ...(req.functions ?? []).map((f): Tool => ({ type: 'function', name: f.name, description: f.description, parameters: f.parameters })),
+  ];
   return {
     model: req.model,
     input: chatMessagesToItems(req.messages),
@@ -68,7 +71,13 @@ export function chatToResponses(req: ChatRequest): ResponsesRequest & { extras: 
         ? {
             format:
               rf?.type === 'json_schema'
-                ? { type: 'json_schema', name: rf.json_schema.name, schema: rf.json_schema.schema ?? {}, strict: rf.json_schema.strict, description: rf.json_schema.description }
+                ? {
+                    type: 'json_schema',
+                    name: rf.json_schema.name,
+                    schema: rf.json_schema.schema ?? {},
+                    strict: rf.json_schema.strict,
+                    description: rf.json_schema.description,
+                  }
                 : rf,
             verbosity: req.verbosity,
           }

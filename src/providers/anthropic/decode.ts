@@ -5,7 +5,7 @@
 import type { Message, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages/messages';
 import { OutputComposer } from '../../protocol/compose.ts';
 import { UpstreamStreamError } from '../../protocol/errors.ts';
-import { type ModelEnd, type ModelEvent, type ModelOutput } from '../../protocol/events.ts';
+import type { ModelEnd, ModelEvent, ModelOutput } from '../../protocol/events.ts';
 import { newId } from '../../protocol/ids.ts';
 import { usageOf, type OutputItem, type Usage } from '../../protocol/responses.ts';
 import type { SseMessage, StreamDecoder } from '../../protocol/stream-decoder.ts';
@@ -73,7 +73,10 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         this.stopped = true;
         break;
       case 'error':
-        throw new UpstreamStreamError(ev.error?.type === 'rate_limit_error' ? 'rate_limit_exceeded' : 'upstream_error', `the upstream stream reported an error: ${ev.error?.message ?? ev.error?.type}`);
+        throw new UpstreamStreamError(
+          ev.error?.type === 'rate_limit_error' ? 'rate_limit_exceeded' : 'upstream_error',
+          `the upstream stream reported an error: ${ev.error?.message ?? ev.error?.type}`,
+        );
     }
   }
 

@@ -46,8 +46,7 @@ function partToBlock(p: ContentPart): ContentBlockParam | null {
       return null;
     case 'input_file': {
       const m = p.file_data ? DATA_URL.exec(p.file_data) : null;
-      if (m && m[1] === 'application/pdf')
-        return { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: m[2]! } };
+      if (m && m[1] === 'application/pdf') return { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: m[2]! } };
       if (p.file_url) return { type: 'document', source: { type: 'url', url: p.file_url } };
       return null;
     }
@@ -116,9 +115,7 @@ export function modelRequestToAnthropic(req: ModelRequest, opts: AnthropicReques
         const content: ToolResultBlockParam['content'] =
           typeof item.output === 'string'
             ? item.output
-            : item.output
-                .map(partToBlock)
-                .filter((b): b is TextBlockParam | ImageBlockParam => b !== null && (b.type === 'text' || b.type === 'image'));
+            : item.output.map(partToBlock).filter((b): b is TextBlockParam | ImageBlockParam => b !== null && (b.type === 'text' || b.type === 'image'));
         push('user', [{ type: 'tool_result', tool_use_id: item.call_id, content }]);
         break;
       }
@@ -162,7 +159,12 @@ export function modelRequestToAnthropic(req: ModelRequest, opts: AnthropicReques
   return { body, dropped: droppedParams(req, 'anthropic').map(droppedLabel), calls: names.calls() };
 }
 
-function toolChoiceToAnthropic(tc: ModelRequest['tool_choice'], parallel: boolean | null | undefined, names: ToolNames, webSearch: boolean): AnthropicToolChoice | undefined {
+function toolChoiceToAnthropic(
+  tc: ModelRequest['tool_choice'],
+  parallel: boolean | null | undefined,
+  names: ToolNames,
+  webSearch: boolean,
+): AnthropicToolChoice | undefined {
   const disable = parallel === false ? { disable_parallel_tool_use: true } : {};
   if (tc == null || tc === 'auto') return parallel === false ? { type: 'auto', ...disable } : undefined;
   if (tc === 'none') return { type: 'none' };

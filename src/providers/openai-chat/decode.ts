@@ -5,14 +5,19 @@
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { OutputComposer } from '../../protocol/compose.ts';
 import { UpstreamStreamError } from '../../protocol/errors.ts';
-import { type ModelEnd, type ModelEvent, type ModelOutput } from '../../protocol/events.ts';
+import type { ModelEnd, ModelEvent, ModelOutput } from '../../protocol/events.ts';
 import { newCallId, newId } from '../../protocol/ids.ts';
 import { emptyUsage, usageOf, type OutputItem, type Usage } from '../../protocol/responses.ts';
 import type { SseMessage, StreamDecoder } from '../../protocol/stream-decoder.ts';
 
 export function chatUsageToUsage(u: ChatCompletion['usage'] | null | undefined): Usage {
   if (!u) return emptyUsage();
-  return usageOf(u.prompt_tokens ?? 0, u.completion_tokens ?? 0, u.prompt_tokens_details?.cached_tokens ?? 0, u.completion_tokens_details?.reasoning_tokens ?? 0);
+  return usageOf(
+    u.prompt_tokens ?? 0,
+    u.completion_tokens ?? 0,
+    u.prompt_tokens_details?.cached_tokens ?? 0,
+    u.completion_tokens_details?.reasoning_tokens ?? 0,
+  );
 }
 
 /** Some servers (vLLM, DeepSeek, Ollama) send reasoning in a field of their own. */
@@ -83,7 +88,14 @@ export function chatCompletionToOutput(body: ChatCompletion): ModelOutput {
   if (content.length) items.push({ id: newId('msg'), type: 'message', status, role: 'assistant', content });
   for (const tc of m.tool_calls ?? []) {
     if (tc.type !== 'function') continue;
-    items.push({ id: newId('fc'), type: 'function_call', status, call_id: tc.id || newCallId(), name: tc.function.name, arguments: tc.function.arguments ?? '' });
+    items.push({
+      id: newId('fc'),
+      type: 'function_call',
+      status,
+      call_id: tc.id || newCallId(),
+      name: tc.function.name,
+      arguments: tc.function.arguments ?? '',
+    });
   }
   return { items, end };
 }

@@ -61,22 +61,20 @@ export function itemsToChatMessages(instructions: string | null, input: ModelReq
     if (item.type === 'message') {
       if (item.role === 'user') {
         const content =
-          typeof item.content === 'string'
-            ? item.content
-            : item.content.map(inputPartToChat).filter((p): p is ChatCompletionContentPart => p !== null);
+          typeof item.content === 'string' ? item.content : item.content.map(inputPartToChat).filter((p): p is ChatCompletionContentPart => p !== null);
         out.push({ role: 'user', content });
       } else {
         out.push({ role: item.role, content: contentText(item.content) });
       }
     } else if (item.type === 'function_call_output') {
-      const content =
-        typeof item.output === 'string'
-          ? item.output
-          : item.output.map((p) => (p.type === 'input_text' ? p.text : '')).join('');
+      const content = typeof item.output === 'string' ? item.output : item.output.map((p) => (p.type === 'input_text' ? p.text : '')).join('');
       out.push({ role: 'tool', tool_call_id: item.call_id, content });
       // Chat tool messages carry text only; images in a tool result follow as a user message.
       if (Array.isArray(item.output)) {
-        const images = item.output.filter((p) => p.type === 'input_image').map(inputPartToChat).filter((p) => p !== null);
+        const images = item.output
+          .filter((p) => p.type === 'input_image')
+          .map(inputPartToChat)
+          .filter((p) => p !== null);
         if (images.length) out.push({ role: 'user', content: images });
       }
     }
@@ -100,7 +98,16 @@ export interface ChatRequestOptions {
 }
 
 /** Fields a Chat server takes as they are. */
-const CHAT_FIELDS = ['metadata', 'user', 'safety_identifier', 'prompt_cache_key', 'prompt_cache_retention', 'prompt_cache_options', 'service_tier', 'moderation'] as const;
+const CHAT_FIELDS = [
+  'metadata',
+  'user',
+  'safety_identifier',
+  'prompt_cache_key',
+  'prompt_cache_retention',
+  'prompt_cache_options',
+  'service_tier',
+  'moderation',
+] as const;
 const CHAT_EXTRAS = ['stop', 'seed', 'presence_penalty', 'frequency_penalty', 'logit_bias', 'prediction', 'web_search_options', 'store'] as const;
 
 /** The Chat request for a provider; `dropped` names what Chat cannot carry. */
@@ -115,7 +122,15 @@ export function modelRequestToChat(req: ModelRequest, opts: ChatRequestOptions):
   };
   if (functions.length) {
     body.tools = functions.map(
-      (f): ChatCompletionTool => ({ type: 'function', function: { name: f.name, ...(f.description ? { description: f.description } : {}), parameters: f.parameters, ...(f.strict != null ? { strict: f.strict } : {}) } }),
+      (f): ChatCompletionTool => ({
+        type: 'function',
+        function: {
+          name: f.name,
+          ...(f.description ? { description: f.description } : {}),
+          parameters: f.parameters,
+          ...(f.strict != null ? { strict: f.strict } : {}),
+        },
+      }),
     );
     const tc = toolChoiceToChat(req.tool_choice, names);
     if (tc) body.tool_choice = tc;
@@ -127,7 +142,12 @@ export function modelRequestToChat(req: ModelRequest, opts: ChatRequestOptions):
   if (fmt?.type === 'json_schema')
     body.response_format = {
       type: 'json_schema',
-      json_schema: { name: fmt.name, schema: fmt.schema, ...(fmt.strict != null ? { strict: fmt.strict } : {}), ...(fmt.description ? { description: fmt.description } : {}) },
+      json_schema: {
+        name: fmt.name,
+        schema: fmt.schema,
+        ...(fmt.strict != null ? { strict: fmt.strict } : {}),
+        ...(fmt.description ? { description: fmt.description } : {}),
+      },
     };
   else if (fmt?.type === 'json_object') body.response_format = { type: 'json_object' };
   if (req.text?.verbosity) body.verbosity = req.text.verbosity;

@@ -5,7 +5,7 @@
  */
 import type { Response as UpstreamResponse } from 'openai/resources/responses/responses';
 import { UpstreamStreamError } from '../../protocol/errors.ts';
-import { type ItemEvent, type ModelEnd, type ModelEvent, type ModelOutput } from '../../protocol/events.ts';
+import type { ItemEvent, ModelEnd, ModelEvent, ModelOutput } from '../../protocol/events.ts';
 import { newId } from '../../protocol/ids.ts';
 import { emptyUsage, type OutputItem, type Usage } from '../../protocol/responses.ts';
 import type { SseMessage, StreamDecoder } from '../../protocol/stream-decoder.ts';
