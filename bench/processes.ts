@@ -124,7 +124,7 @@ function newestMtimeMs(dir: string): number {
 
 /** How gateways are started, for the report: the command, and whether the launcher picks dist/ or src/ (its own rule). */
 export function gatewayLaunch(): string {
-  const dist = join(repoRoot, 'dist/cli.js');
+  const dist = join(repoRoot, 'dist/cli/main.js'); // the file bin/toolgate.js checks
   const compiled = existsSync(dist) && statSync(dist).mtimeMs >= newestMtimeMs(join(repoRoot, 'src'));
   return `node ${[...launcherFlags(), 'bin/toolgate.js'].join(' ')} serve --config toolgate.yaml (runs ${compiled ? 'dist/, compiled' : 'src/, type-stripped'})`;
 }
