@@ -8,7 +8,7 @@ import type { LoadedConfig } from './config/load.ts';
 import { createApp } from './http/app.ts';
 import { answerClientError } from './http/errors.ts';
 import { McpPool } from './mcp-client/pool.ts';
-import { McpGateway } from './mcp-server/gateway.ts';
+import type { McpGateway } from './mcp-server/gateway.ts';
 import { buildDeployments } from './providers/deployments.ts';
 import { Router } from './providers/router.ts';
 import { openStore } from './store/sqlite.ts';
@@ -37,7 +37,8 @@ export interface Gateway {
   pool: McpPool;
   agent: Agent;
   calls: ModelCalls;
-  mcp: McpGateway;
+  /** The gateway as an MCP server (`/mcp`, stdio), built on first use. */
+  mcp: () => Promise<McpGateway>;
   masterKey: string | undefined;
   close(): Promise<void>;
 }
@@ -54,17 +55,26 @@ export function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJS.Proc
   const masterKey = config.general_settings.master_key;
   const agent = new Agent({ router, pool, store, settings: config.mcp_settings, masterKey, dropParams: config.litellm_settings.drop_params });
   const calls = new ModelCalls(router);
-  const mcp = new McpGateway({
-    agent,
-    calls,
-    router,
-    pool,
-    settings: config.mcp_settings,
-    masterKey,
-    log,
-    uploadDir: config.mcp_settings.upload_dir,
-    version: VERSION,
-  });
+  // The MCP server edge (and the SDK's server modules under it) loads with its first session, so a
+  // gateway no MCP client uses does not hold it in memory.
+  let mcpGateway: Promise<McpGateway> | undefined;
+  const mcp = () => {
+    mcpGateway ??= import('./mcp-server/gateway.ts').then(
+      ({ McpGateway }) =>
+        new McpGateway({
+          agent,
+          calls,
+          router,
+          pool,
+          settings: config.mcp_settings,
+          masterKey,
+          log,
+          uploadDir: config.mcp_settings.upload_dir,
+          version: VERSION,
+        }),
+    );
+    return mcpGateway;
+  };
   return {
     store,
     router,
@@ -74,7 +84,7 @@ export function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJS.Proc
     mcp,
     masterKey,
     close: async () => {
-      await mcp.close();
+      if (mcpGateway) await (await mcpGateway).close();
       await pool.close();
       store.close();
     },

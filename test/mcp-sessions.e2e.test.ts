@@ -69,8 +69,9 @@ async function eventually(check: () => boolean | Promise<boolean>, ms = 5000): P
 
 describe('session lifecycle', () => {
   test('an expired session answers 404', async () => {
-    const sessions = () => short.gw.gateway.mcp.sessions.size;
     const res = await openAndAbandon(short.gw.url);
+    const mcp = await short.gw.gateway.mcp();
+    const sessions = () => mcp.sessions.size;
     assert.equal(res.status, 200);
     const sid = res.headers.get('mcp-session-id')!;
     const ping = () =>
@@ -101,7 +102,8 @@ describe('session lifecycle', () => {
 
   test('1,000 open-and-abandon cycles leave no live sessions behind', async () => {
     const churn = await startTestGateway({ mcp_settings: { session_idle_seconds: 0.2, max_sessions: 5000 } });
-    const live = () => churn.gw.gateway.mcp.sessions.size;
+    const mcp = await churn.gw.gateway.mcp();
+    const live = () => mcp.sessions.size;
     try {
       const samples: number[] = [];
       for (let i = 1; i <= 1000; i++) {

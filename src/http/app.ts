@@ -1,7 +1,6 @@
 /** The Koa app: small layers in a fixed order, then the routes. */
 import Router from '@koa/router';
-import Koa from 'koa';
-import { koaBody } from 'koa-body';
+import Koa, { type Context, type Middleware } from 'koa';
 import type { Logger } from 'pino';
 import type { ModelCalls } from '../providers/media.ts';
 import type { Agent } from '../agent/agent.ts';
@@ -29,7 +28,7 @@ export interface AppDeps {
   calls: ModelCalls;
   router: ModelRouter;
   pool: McpPool;
-  mcp: McpGateway;
+  mcp: () => Promise<McpGateway>;
   store: Store;
   masterKey: string | undefined;
   bindHost: string;
@@ -51,6 +50,9 @@ export function buildRoutes(deps: AppDeps): Router[] {
   ];
 }
 
+/** The methods koa-body reads a body for (its default `parsedMethods`). */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
   app.proxy = false;
@@ -62,14 +64,14 @@ export function createApp(deps: AppDeps): Koa {
   app.use(browserGuard({ keyRequired: deps.masterKey !== undefined, bindHost: deps.bindHost, isMcpPath }));
   const needsKey = (path: string) => path.startsWith('/v1/') || path === '/v1' || isMcpPath(path);
   app.use(async (ctx, next) => (needsKey(ctx.path) ? auth(ctx, next) : next()));
-  const parseBody = koaBody({
-    json: true,
-    urlencoded: false,
-    text: false,
-    multipart: false,
-    jsonStrict: true,
-    jsonLimit: deps.maxRequestBytes,
-  });
+  // koa-body (and formidable and co-body under it) loads with the first encoded body: most gateways never see one.
+  let encodedBodyReader: Promise<Middleware> | undefined;
+  const readEncodedBody = (ctx: Context) => {
+    encodedBodyReader ??= import('koa-body').then(({ koaBody }) =>
+      koaBody({ json: true, urlencoded: false, text: false, multipart: false, jsonStrict: true, jsonLimit: deps.maxRequestBytes }),
+    );
+    return encodedBodyReader.then((read) => read(ctx, async () => {}));
+  };
   // Plain JSON, the body of almost every request, takes the lean reader (koa-body's cost shows on a
   // quick MCP tool call or model answer); koa-body reads the rest (content encodings).
   // Whatever either reader throws is the client's body at fault: a 4xx (bodyReadError), never a 500.
@@ -79,7 +81,7 @@ export function createApp(deps: AppDeps): Koa {
     if (encoding) ctx.req.headers['content-encoding'] = encoding;
     try {
       if (isPlainJsonPost(ctx.req)) ctx.request.body = (await readJsonBody(ctx.req, deps.maxRequestBytes)) as typeof ctx.request.body;
-      else await parseBody(ctx, async () => {});
+      else if (BODY_METHODS.has(ctx.method)) await readEncodedBody(ctx);
     } catch (e) {
       throw bodyReadError(e, encoding);
     }
