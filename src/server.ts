@@ -6,6 +6,7 @@ import { ModelCalls } from './providers/media.ts';
 import { Agent } from './agent/agent.ts';
 import type { LoadedConfig } from './config/load.ts';
 import { createApp } from './http/app.ts';
+import { Lazy } from './lazy.ts';
 import { answerClientError } from './http/errors.ts';
 import { McpPool } from './mcp-client/pool.ts';
 import type { McpGateway } from './mcp-server/gateway.ts';
@@ -38,7 +39,7 @@ export interface Gateway {
   agent: Agent;
   calls: ModelCalls;
   /** The gateway as an MCP server (`/mcp`, stdio), built on first use. */
-  mcp: () => Promise<McpGateway>;
+  mcp: Lazy<McpGateway>;
   masterKey: string | undefined;
   close(): Promise<void>;
 }
@@ -57,24 +58,20 @@ export function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJS.Proc
   const calls = new ModelCalls(router);
   // The MCP server edge (and the SDK's server modules under it) loads with its first session, so a
   // gateway no MCP client uses does not hold it in memory.
-  let mcpGateway: Promise<McpGateway> | undefined;
-  const mcp = () => {
-    mcpGateway ??= import('./mcp-server/gateway.ts').then(
-      ({ McpGateway }) =>
-        new McpGateway({
-          agent,
-          calls,
-          router,
-          pool,
-          settings: config.mcp_settings,
-          masterKey,
-          log,
-          uploadDir: config.mcp_settings.upload_dir,
-          version: VERSION,
-        }),
-    );
-    return mcpGateway;
-  };
+  const mcp = new Lazy(async () => {
+    const { McpGateway } = await import('./mcp-server/gateway.ts');
+    return new McpGateway({
+      agent,
+      calls,
+      router,
+      pool,
+      settings: config.mcp_settings,
+      masterKey,
+      log,
+      uploadDir: config.mcp_settings.upload_dir,
+      version: VERSION,
+    });
+  });
   return {
     store,
     router,
@@ -84,7 +81,7 @@ export function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJS.Proc
     mcp,
     masterKey,
     close: async () => {
-      if (mcpGateway) await (await mcpGateway).close();
+      if (mcp.started) await (await mcp.get()).close();
       await pool.close();
       store.close();
     },

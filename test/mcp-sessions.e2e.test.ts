@@ -70,7 +70,7 @@ async function eventually(check: () => boolean | Promise<boolean>, ms = 5000): P
 describe('session lifecycle', () => {
   test('an expired session answers 404', async () => {
     const res = await openAndAbandon(short.gw.url);
-    const mcp = await short.gw.gateway.mcp();
+    const mcp = await short.gw.gateway.mcp.get();
     const sessions = () => mcp.sessions.size;
     assert.equal(res.status, 200);
     const sid = res.headers.get('mcp-session-id')!;
@@ -102,7 +102,7 @@ describe('session lifecycle', () => {
 
   test('1,000 open-and-abandon cycles leave no live sessions behind', async () => {
     const churn = await startTestGateway({ mcp_settings: { session_idle_seconds: 0.2, max_sessions: 5000 } });
-    const mcp = await churn.gw.gateway.mcp();
+    const mcp = await churn.gw.gateway.mcp.get();
     const live = () => mcp.sessions.size;
     try {
       const samples: number[] = [];

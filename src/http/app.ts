@@ -1,6 +1,6 @@
 /** The Koa app: small layers in a fixed order, then the routes. */
 import Router from '@koa/router';
-import Koa, { type Context, type Middleware } from 'koa';
+import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { ModelCalls } from '../providers/media.ts';
 import type { Agent } from '../agent/agent.ts';
@@ -8,6 +8,7 @@ import { ApiError, bodyReadError } from '../protocol/errors.ts';
 import type { McpPool } from '../mcp-client/pool.ts';
 import type { McpGateway } from '../mcp-server/gateway.ts';
 import type { Router as ModelRouter } from '../providers/router.ts';
+import { Lazy } from '../lazy.ts';
 import type { Store } from '../store/types.ts';
 import { requireKey } from './auth.ts';
 import { checkParsedBody } from './body-checks.ts';
@@ -28,7 +29,7 @@ export interface AppDeps {
   calls: ModelCalls;
   router: ModelRouter;
   pool: McpPool;
-  mcp: () => Promise<McpGateway>;
+  mcp: Lazy<McpGateway>;
   store: Store;
   masterKey: string | undefined;
   bindHost: string;
@@ -65,13 +66,10 @@ export function createApp(deps: AppDeps): Koa {
   const needsKey = (path: string) => path.startsWith('/v1/') || path === '/v1' || isMcpPath(path);
   app.use(async (ctx, next) => (needsKey(ctx.path) ? auth(ctx, next) : next()));
   // koa-body (and formidable and co-body under it) loads with the first encoded body: most gateways never see one.
-  let encodedBodyReader: Promise<Middleware> | undefined;
-  const readEncodedBody = (ctx: Context) => {
-    encodedBodyReader ??= import('koa-body').then(({ koaBody }) =>
-      koaBody({ json: true, urlencoded: false, text: false, multipart: false, jsonStrict: true, jsonLimit: deps.maxRequestBytes }),
-    );
-    return encodedBodyReader.then((read) => read(ctx, async () => {}));
-  };
+  const encodedBodyReader = new Lazy(async () => {
+    const { koaBody } = await import('koa-body');
+    return koaBody({ json: true, urlencoded: false, text: false, multipart: false, jsonStrict: true, jsonLimit: deps.maxRequestBytes });
+  });
   // Plain JSON, the body of almost every request, takes the lean reader (koa-body's cost shows on a
   // quick MCP tool call or model answer); koa-body reads the rest (content encodings).
   // Whatever either reader throws is the client's body at fault: a 4xx (bodyReadError), never a 500.
@@ -81,7 +79,7 @@ export function createApp(deps: AppDeps): Koa {
     if (encoding) ctx.req.headers['content-encoding'] = encoding;
     try {
       if (isPlainJsonPost(ctx.req)) ctx.request.body = (await readJsonBody(ctx.req, deps.maxRequestBytes)) as typeof ctx.request.body;
-      else if (BODY_METHODS.has(ctx.method)) await readEncodedBody(ctx);
+      else if (BODY_METHODS.has(ctx.method)) await (encodedBodyReader.value ?? (await encodedBodyReader.get()))(ctx, async () => {});
     } catch (e) {
       throw bodyReadError(e, encoding);
     }

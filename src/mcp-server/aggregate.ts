@@ -27,6 +27,7 @@ import { functionName } from '../mcp-client/naming.ts';
 import type { McpPool } from '../mcp-client/pool.ts';
 import { toUpstreamError } from '../mcp-client/errors.ts';
 import type { Upstream } from '../mcp-client/upstream.ts';
+import { RpcCode } from '../protocol/errors.ts';
 import { relayProgress, toRpcError } from './rpc.ts';
 import { callGatewayTool, GATEWAY_TOOLS, isGatewayTool, type GatewayToolDeps } from './gateway-tools.ts';
 import { setToolCallHandler } from './tool-call-handler.ts';
@@ -186,7 +187,7 @@ export function buildAggregateServer(
     const owner =
       (await upstreamResources()).find(({ item }) => item.uri === uri)?.u ??
       (await upstreamTemplates()).find(({ item }) => templateMatcher(item.uriTemplate).test(uri))?.u;
-    if (!owner) throw new McpError(-32002, `Resource ${uri} not found`, { uri });
+    if (!owner) throw new McpError(RpcCode.ResourceNotFound, `Resource ${uri} not found`, { uri });
     try {
       return await owner.request({ method: 'resources/read', params: req.params }, ReadResourceResultSchema, {
         signal: extra.signal,

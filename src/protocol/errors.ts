@@ -33,8 +33,7 @@ export const RpcCode = {
   InternalError: -32603,
   /** The MCP SDK's code for transport-level refusals (bad session header, too many sessions, ...). */
   ConnectionClosed: -32000,
-  RequestTimeout: -32001,
-  /** What the MCP SDK answers a request for an unknown session with (the same number as a timeout). */
+  /** What the MCP SDK answers a request for an unknown session with (it also means a request timeout). */
   SessionNotFound: -32001,
   /** MCP's "resource not found". */
   ResourceNotFound: -32002,
@@ -244,7 +243,7 @@ export function modelNotFound(model: string): ApiError {
   return new ApiError(404, `The model '${model}' does not exist or you do not have access to it.`, { param: 'model', code: 'model_not_found' });
 }
 
-export function internalError(): ApiError {
+function internalError(): ApiError {
   return new ApiError(500, 'The gateway hit an internal error. The request id identifies it in the logs.', { type: 'server_error', code: 'internal_error' });
 }
 
