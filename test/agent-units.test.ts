@@ -11,7 +11,7 @@ import { ModelTurn, type ModelCall } from '../src/agent/model-turn.ts';
 import { ChatStreamDecoder } from '../src/providers/openai-chat/decode.ts';
 import type { LifecycleEvent, ModelEvent, StreamEvent } from '../src/protocol/events.ts';
 import { newResponseObject } from '../src/protocol/response-object.ts';
-import { decodeSse } from '../src/providers/sse.ts';
+import { decodeStream } from '../src/providers/stream-body.ts';
 import { validateResponseStream } from './support/validate-stream.ts';
 
 /** A sink that records events; `full` makes it report backpressure. */
@@ -237,7 +237,7 @@ describe('provider stream decoding', () => {
     body.write(Buffer.concat([Buffer.from(chunk({ role: 'assistant', content: '' })), frame.subarray(0, cut)]));
     setImmediate(() => body.end(Buffer.concat([frame.subarray(cut), Buffer.from(`${chunk({}, 'stop')}data: [DONE]\n\n`)])));
     const batches: ModelEvent[][] = [];
-    for await (const batch of decodeSse(body, new ChatStreamDecoder(), 5_000)) batches.push(batch);
+    for await (const batch of decodeStream(body, new ChatStreamDecoder(), 5_000)) batches.push(batch);
     const deltas = batches
       .flat()
       .filter((e) => e.type === 'response.output_text.delta')
@@ -253,7 +253,7 @@ describe('provider stream decoding', () => {
     const started = performance.now();
     await assert.rejects(
       (async () => {
-        for await (const _ of decodeSse(body, new ChatStreamDecoder(), 100));
+        for await (const _ of decodeStream(body, new ChatStreamDecoder(), 100));
       })(),
       (e: Error & { code?: string }) => e.code === 'upstream_timeout',
     );
@@ -266,7 +266,7 @@ describe('provider stream decoding', () => {
     body.write(chunk({ role: 'assistant', content: 'a' }));
     setTimeout(() => body.end(chunk({}, 'stop')), 250);
     const seen: ModelEvent[] = [];
-    for await (const batch of decodeSse(body, new ChatStreamDecoder(), 150)) {
+    for await (const batch of decodeStream(body, new ChatStreamDecoder(), 150)) {
       seen.push(...batch);
       if (seen.length === batch.length) await new Promise((r) => setTimeout(r, 200)); // the consumer holds the first batch
     }
@@ -276,7 +276,7 @@ describe('provider stream decoding', () => {
   test('a consumer that stops early closes the upstream', async () => {
     const body = new PassThrough();
     body.write(chunk({ role: 'assistant', content: 'a' }));
-    for await (const _ of decodeSse(body, new ChatStreamDecoder(), 5_000)) break;
+    for await (const _ of decodeStream(body, new ChatStreamDecoder(), 5_000)) break;
     assert.equal(body.destroyed, true);
   });
 });

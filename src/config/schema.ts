@@ -7,7 +7,9 @@ import { z } from 'zod';
 
 const seconds = z.number().positive();
 
-export const PROVIDERS = ['openai', 'anthropic'] as const;
+/** Provider prefixes with a client of their own (the rest of LiteLLM's prefixes below speak OpenAI's Chat API). */
+export const PROVIDERS = ['openai', 'anthropic', 'azure', 'azure_ai', 'gemini', 'vertex_ai', 'bedrock'] as const;
+export type ProviderPrefix = (typeof PROVIDERS)[number];
 
 /** LiteLLM provider prefixes that speak the OpenAI Chat API, with their default api_base. */
 export const OPENAI_COMPATIBLE: Record<string, string | null> = {
@@ -19,6 +21,9 @@ export const OPENAI_COMPATIBLE: Record<string, string | null> = {
   groq: 'https://api.groq.com/openai/v1',
   deepseek: 'https://api.deepseek.com/v1',
   mistral: 'https://api.mistral.ai/v1',
+  // Cohere's Compatibility API: chat, streaming, tools and structured output in OpenAI's Chat form.
+  cohere: 'https://api.cohere.ai/compatibility/v1',
+  cohere_chat: 'https://api.cohere.ai/compatibility/v1',
   together_ai: 'https://api.together.xyz/v1',
   fireworks_ai: 'https://api.fireworks.ai/inference/v1',
   openrouter: 'https://openrouter.ai/api/v1',
@@ -49,6 +54,20 @@ export const LitellmParams = z.strictObject({
   max_tokens: z.int().positive().optional(),
   organization: z.string().optional(),
   extra_headers: z.record(z.string(), z.string()).optional(),
+  /** Azure OpenAI: the API version (`AZURE_API_VERSION`); an Entra ID token instead of the key (`AZURE_AD_TOKEN`). */
+  api_version: z.string().min(1).optional(),
+  azure_ad_token: z.string().min(1).optional(),
+  /** Vertex AI: project, region, and a service account (a JSON file's path or its text; else Application Default Credentials). */
+  vertex_project: z.string().min(1).optional(),
+  vertex_location: z.string().min(1).optional(),
+  vertex_credentials: z.string().min(1).optional(),
+  /** Amazon Bedrock: the region and static credentials (else the AWS default credential chain). */
+  aws_region_name: z.string().min(1).optional(),
+  aws_access_key_id: z.string().min(1).optional(),
+  aws_secret_access_key: z.string().min(1).optional(),
+  aws_session_token: z.string().min(1).optional(),
+  aws_profile_name: z.string().min(1).optional(),
+  aws_bedrock_runtime_endpoint: z.url({ protocol: /^https?$/ }).optional(),
   // LiteLLM routing hints, accepted for compatibility
   rpm: z.number().optional(),
   tpm: z.number().optional(),
@@ -75,10 +94,33 @@ export const GeneralSettings = z.strictObject({
   sse_keepalive_seconds: seconds.default(15),
 });
 
+/** LiteLLM's fallback lists: `[{model_a: [model_b, ...]}, ...]`, tried in order once model_a's own deployments failed. */
+const Fallbacks = z.array(z.record(z.string(), z.array(z.string().min(1))));
+
+/** Keys LiteLLM accepts in both router_settings and litellm_settings (router_settings wins). */
+const FallbackSettings = {
+  fallbacks: Fallbacks.optional(),
+  /** Tried when a model rejects the request as longer than its context window. */
+  context_window_fallbacks: Fallbacks.optional(),
+  /** Tried when a model refuses the request by its content policy. */
+  content_policy_fallbacks: Fallbacks.optional(),
+  /** Tried for any model without fallbacks of its own. */
+  default_fallbacks: z.array(z.string().min(1)).optional(),
+};
+
 export const RouterSettings = z.strictObject({
   num_retries: z.int().min(0).max(10).optional(),
   timeout: seconds.optional(),
   routing_strategy: z.string().optional(),
+  ...FallbackSettings,
+  /** Failures a deployment may have within a minute before it cools down (LiteLLM's default: 3). */
+  allowed_fails: z.int().min(0).optional(),
+  /** Seconds a deployment past allowed_fails is skipped (LiteLLM's default: 5). */
+  cooldown_time: z.number().min(0).optional(),
+  /** Another name for a model group: `{alias: group}` or `{alias: {model: group, hidden: true}}` (hidden from /v1/models). */
+  model_group_alias: z
+    .record(z.string(), z.union([z.string().min(1), z.strictObject({ model: z.string().min(1), hidden: z.boolean().optional() })]))
+    .optional(),
 });
 
 export const LitellmSettings = z.strictObject({
@@ -86,6 +128,7 @@ export const LitellmSettings = z.strictObject({
   drop_params: z.boolean().optional(),
   request_timeout: seconds.optional(),
   num_retries: z.int().min(0).max(10).optional(),
+  ...FallbackSettings,
 });
 
 /** Server names: `<server>-<tool>` and `x-mcp-<server>-<header>` must always parse, so no `-`. */

@@ -5,7 +5,8 @@
  */
 
 /** The wire API an upstream speaks. */
-export type ProviderApi = 'openai-responses' | 'openai-chat' | 'anthropic';
+/** Every wire API a provider speaks. */
+export type ProviderApi = 'openai-responses' | 'openai-chat' | 'anthropic' | 'gemini' | 'bedrock-converse';
 
 export interface Passthrough {
   /** The API of the request that carried them: only an upstream of that API receives them. */

@@ -5,6 +5,7 @@
  */
 import type { ModelEvent } from './events.ts';
 
+/** One message of an upstream stream: an SSE event, or an AWS event-stream message (its `:event-type` and payload). */
 export interface SseMessage {
   event?: string | undefined;
   data: string;

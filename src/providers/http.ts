@@ -85,7 +85,8 @@ function retryAfterMs(headers: Dispatcher.ResponseData['headers']): number | und
 
 /**
  * An upstream's error answer. OpenAI and compatible servers send `{error: {message, type, code, param}}`;
- * Anthropic sends `{type: "error", error: {type, message}}`; anything else is passed on as text.
+ * Anthropic sends `{type: "error", error: {type, message}}`; Google sends `{error: {code, message, status}}`;
+ * AWS sends `{message}` with the error's name in `x-amzn-errortype`; anything else is passed on as text.
  */
 export async function httpError(status: number, headers: Dispatcher.ResponseData['headers'], body: Readable): Promise<ProviderError> {
   const text = await readCapped(body);
@@ -94,18 +95,24 @@ export async function httpError(status: number, headers: Dispatcher.ResponseData
   let code: string | undefined;
   let param: string | undefined;
   try {
-    const parsed = JSON.parse(text) as { error?: { message?: unknown; type?: unknown; code?: unknown; param?: unknown } | string; message?: unknown };
+    const parsed = JSON.parse(text) as {
+      error?: { message?: unknown; type?: unknown; code?: unknown; param?: unknown; status?: unknown } | string;
+      message?: unknown;
+    };
     const e = typeof parsed.error === 'object' && parsed.error ? parsed.error : undefined;
     if (typeof e?.message === 'string') message = e.message;
     else if (typeof parsed.error === 'string') message = parsed.error;
     else if (typeof parsed.message === 'string') message = parsed.message;
     if (typeof e?.type === 'string') type = e.type;
     if (typeof e?.code === 'string') code = e.code;
-    else if (type && (parsed as { type?: unknown }).type === 'error') code = type; // Anthropic names errors by type only
+    else if (type && (parsed as { type?: unknown }).type === 'error')
+      code = type; // Anthropic names errors by type only
+    else if (typeof e?.status === 'string') code = e.status; // Google: INVALID_ARGUMENT, RESOURCE_EXHAUSTED, ...
     if (typeof e?.param === 'string') param = e.param;
   } catch {
     // not JSON: the text is the message
   }
+  code ??= header(headers, 'x-amzn-errortype')?.split(':')[0] || undefined;
   return new ProviderError(message, { kind: 'http', status, type, code, param, retryAfterMs: retryAfterMs(headers) });
 }
 

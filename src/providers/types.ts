@@ -5,9 +5,11 @@
 import type { CreateEmbeddingResponse, EmbeddingCreateParams } from 'openai/resources/embeddings';
 import type { ImageGenerateParamsNonStreaming, ImagesResponse } from 'openai/resources/images';
 import type { Logger } from 'pino';
+import type { LitellmParams } from '../config/schema.ts';
 import type { ModelEvent, ModelOutput } from '../protocol/events.ts';
 import type { ClientToolCalls } from '../protocol/client-tools.ts';
 import type { ModelRequest } from '../protocol/model-request.ts';
+import type { ProviderApi } from '../protocol/passthrough.ts';
 
 /** A model's streamed answer: the events of each network chunk, in order. */
 export type ModelStream = AsyncIterable<ModelEvent[]>;
@@ -19,7 +21,7 @@ export interface CallOptions {
 
 export interface Provider {
   /** Which wire API it speaks, for logs and /v1/models. */
-  readonly api: 'openai-responses' | 'openai-chat' | 'anthropic';
+  readonly api: ProviderApi;
   /** The organisation behind it, for /v1/models `owned_by`. */
   readonly owner: string;
   /**
@@ -45,4 +47,20 @@ export interface ConvertedRequest<B> {
   body: B;
   dropped: DroppedFeature[];
   calls: ClientToolCalls | null;
+}
+
+/** What every provider factory is given: the entry, the name after its prefix, and the shared limits. */
+export interface ProviderContext {
+  params: LitellmParams;
+  /** The model name after the provider prefix (`gpt-4o` of `azure/gpt-4o`). */
+  name: string;
+  env: NodeJS.ProcessEnv;
+  timeoutMs: number;
+  streamIdleMs: number;
+  headers: Record<string, string> | undefined;
+}
+
+export interface CreatedProvider {
+  provider: Provider;
+  upstreamModel: string;
 }
