@@ -61,6 +61,9 @@ export const LitellmParams = z.strictObject({
   vertex_project: z.string().min(1).optional(),
   vertex_location: z.string().min(1).optional(),
   vertex_credentials: z.string().min(1).optional(),
+  /** LiteLLM's other spellings of vertex_project and vertex_location. */
+  vertex_ai_project: z.string().min(1).optional(),
+  vertex_ai_location: z.string().min(1).optional(),
   /** Amazon Bedrock: the region and static credentials (else the AWS default credential chain). */
   aws_region_name: z.string().min(1).optional(),
   aws_access_key_id: z.string().min(1).optional(),

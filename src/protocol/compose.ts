@@ -12,7 +12,7 @@ type Part = { kind: 'text'; value: string } | { kind: 'refusal'; value: string }
 type Open =
   | { kind: 'message'; index: number; id: string; parts: Part[] }
   | { kind: 'call'; index: number; id: string; call_id: string; name: string; args: string; key: string | number }
-  | { kind: 'reasoning'; index: number; id: string; text: string };
+  | { kind: 'reasoning'; index: number; id: string; text: string; encrypted?: string };
 
 export class OutputComposer {
   private next = 0;
@@ -55,6 +55,18 @@ export class OutputComposer {
     out.push({ type: 'response.reasoning_text.delta', sequence_number: 0, item_id: r.id, output_index: r.index, content_index: 0, delta });
   }
 
+  /**
+   * Opaque reasoning state only the upstream can read (a Gemini thought signature), carried as the open
+   * reasoning item's `encrypted_content`; opens an item (without text) if none is open.
+   */
+  reasoningState(encrypted: string, out: ModelEvent[]): void {
+    this.openReasoning(out).encrypted = encrypted;
+  }
+
+  isReasoningOpen(): boolean {
+    return this.open?.kind === 'reasoning';
+  }
+
   /** Close whatever is open. `status` is the status the closed item gets. */
   close(out: ModelEvent[], status: 'completed' | 'incomplete' = 'completed'): void {
     const o = this.open;
@@ -86,8 +98,9 @@ export class OutputComposer {
       out.push({ type: 'response.output_item.done', sequence_number: 0, output_index: o.index, item });
       return;
     }
-    const item: ReasoningItem = { id: o.id, type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: o.text }], status };
-    out.push({ type: 'response.reasoning_text.done', sequence_number: 0, item_id: o.id, output_index: o.index, content_index: 0, text: o.text });
+    const item: ReasoningItem = { id: o.id, type: 'reasoning', summary: [], content: o.text ? [{ type: 'reasoning_text', text: o.text }] : [], status };
+    if (o.encrypted) item.encrypted_content = o.encrypted;
+    if (o.text) out.push({ type: 'response.reasoning_text.done', sequence_number: 0, item_id: o.id, output_index: o.index, content_index: 0, text: o.text });
     out.push({ type: 'response.output_item.done', sequence_number: 0, output_index: o.index, item });
   }
 

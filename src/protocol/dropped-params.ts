@@ -74,7 +74,8 @@ export function droppedParams(r: DroppableRequest, api: ProviderApi): DroppedPar
     for (const k of RESPONSES_ONLY) if (r[k] != null) drop(k);
     if (!chat) for (const k of NOT_ANTHROPIC) if (r[k] != null) drop(k);
     if (r.truncation === 'auto') drop('truncation');
-    for (const k of keysBut(r.reasoning, chat ? ['effort'] : [])) drop(`reasoning.${k}`);
+    const reasoningCarried = chat ? ['effort'] : api === 'gemini' ? ['effort', 'summary'] : [];
+    for (const k of keysBut(r.reasoning, reasoningCarried)) drop(`reasoning.${k}`);
     for (const k of keysBut(r.text, chat ? ['format', 'verbosity'] : ['format'])) drop(`text.${k}`);
     if (!chat && r.text?.format?.type === 'json_object') drop('text.format', 'json_object');
     if (!chat && r.service_tier != null && r.service_tier !== 'auto' && r.service_tier !== 'default') drop('service_tier', r.service_tier);

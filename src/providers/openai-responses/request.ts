@@ -10,10 +10,11 @@ export function modelRequestToResponses(req: ModelRequest): ResponseCreateParams
   const input: ResponseInputItem[] = [];
   for (const item of req.input) {
     // Gateway ids mean nothing upstream (and make a stateless upstream look them up), so they are not sent;
-    // a reasoning item keeps its own: without stored state upstream it is replayed by its encrypted content.
+    // a reasoning item keeps its own: without stored state upstream it is replayed by its encrypted content
+    // (not a Gemini thought signature, `gemini:`-marked, which only Gemini can read).
     const { id, ...rest } = item;
     if (item.type === 'reasoning') {
-      if (item.encrypted_content) input.push({ ...rest, id: id ?? newId('rs') } as ResponseInputItem);
+      if (item.encrypted_content && !item.encrypted_content.startsWith('gemini:')) input.push({ ...rest, id: id ?? newId('rs') } as ResponseInputItem);
       continue;
     }
     if (item.type === 'message' && item.role === 'assistant' && Array.isArray(item.content)) {
