@@ -11,7 +11,7 @@ import { answerClientError } from './http/errors.ts';
 import { McpPool } from './mcp-client/pool.ts';
 import type { McpGateway } from './mcp-server/gateway.ts';
 import { buildDeployments } from './providers/deployments.ts';
-import { Router } from './providers/router.ts';
+import { Router, routerOptions } from './providers/router.ts';
 import { openStore } from './store/sqlite.ts';
 import { VERSION } from './version.ts';
 
@@ -47,10 +47,11 @@ export interface Gateway {
 export function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJS.ProcessEnv = process.env): Gateway {
   const { config, warnings } = loaded;
   for (const w of warnings) log.warn(`config: ${w}`);
+  // Before the store opens: a fallback or alias naming no model is a config error, and nothing is left open.
+  const router = new Router(buildDeployments(config, env), routerOptions(config));
   const store = openStore(config.general_settings.database_url);
   const interrupted = store.failInterrupted();
   if (interrupted) log.warn({ count: interrupted }, 'responses cut off by the last stop were marked failed');
-  const router = new Router(buildDeployments(config, env));
   const pool = new McpPool(config.mcp_servers, config.mcp_settings, log);
   pool.warmUp();
   const masterKey = config.general_settings.master_key;

@@ -99,6 +99,15 @@ export class ResponseEmitter {
     this.item({ type: 'response.output_item.done', sequence_number: 0, output_index, item });
   }
 
+  /**
+   * The model that answered the latest model call: the requested name, or the fallback's when the
+   * requested model failed. Events already sent keep the name they carried (a stream's
+   * `response.created` names the requested model unless the model had answered before it was sent).
+   */
+  answeredBy(model: string): void {
+    this.response.model = model;
+  }
+
   addUsage(u: Usage): void {
     this.usage = addUsage(this.usage, u);
   }

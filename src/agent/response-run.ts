@@ -175,12 +175,19 @@ export class ResponseRun {
     return tc;
   }
 
-  /** Calls the model: streamed when the client streams, one JSON answer when it does not. */
-  private callModel(tools: ModelTool[], toolChoice: ModelRequest['tool_choice'], input: ModelInputItem[]): Promise<ModelAnswer> {
+  /**
+   * Calls the model: streamed when the client streams, one JSON answer when it does not. The response
+   * names the model that answered (a fallback's name when the requested model failed).
+   */
+  private async callModel(tools: ModelTool[], toolChoice: ModelRequest['tool_choice'], input: ModelInputItem[]): Promise<ModelAnswer> {
     const req: Omit<ModelRequest, 'model'> = { ...this.p.base, input, tools, tool_choice: tools.length ? toolChoice : undefined };
     if (!tools.length) delete req.parallel_tool_calls;
     const opts = { signal: this.signal, log: this.log };
-    return this.emitter.streaming ? this.deps.router.stream(this.p.route, req, opts) : this.deps.router.complete(this.p.route, req, opts);
+    const { answer, model } = await (this.emitter.streaming
+      ? this.deps.router.stream(this.p.route, req, opts)
+      : this.deps.router.complete(this.p.route, req, opts));
+    this.emitter.answeredBy(model);
+    return answer;
   }
 
   /**

@@ -92,7 +92,18 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     process.stderr.write(`toolgate: ${e.message}\n`);
     process.exit(1);
   }
-  if (args.command === 'mcp') return serveStdio(buildGateway(loaded, logger), logger);
+  if (args.command === 'mcp') {
+    let gw: import('../server.ts').Gateway;
+    try {
+      gw = buildGateway(loaded, logger);
+    } catch (e) {
+      // a config that parses but does not hold together (a fallback naming no model, say)
+      if (!(e instanceof ConfigError)) throw e;
+      process.stderr.write(`toolgate: cannot start: ${e.message}\n`);
+      process.exit(1);
+    }
+    return serveStdio(gw, logger);
+  }
   let server: import('../server.ts').RunningServer;
   try {
     server = await startServer({ loaded, port: args.port, host: args.host, logger });

@@ -1,12 +1,13 @@
 /**
  * Model calls that are not responses: embeddings and image generation, routed like any model call
- * (groups, failover, retries). The HTTP routes and the gateway's own MCP tools both use them.
+ * (groups, failover, retries, fallbacks). The HTTP routes and the gateway's own MCP tools both use them.
  */
 import type { CreateEmbeddingResponse } from 'openai/resources/embeddings';
 import type { ImagesResponse } from 'openai/resources/images';
 import type { Logger } from 'pino';
 import type { EmbeddingsRequest, ImagesRequest } from '../protocol/embeddings.ts';
 import { ApiError, modelNotFound } from '../protocol/errors.ts';
+import type { Deployment } from './deployments.ts';
 import type { Route, Router } from './router.ts';
 
 export interface CallContext {
@@ -14,32 +15,41 @@ export interface CallContext {
   log: Logger;
 }
 
+type Capability = 'embed' | 'generateImage';
+
+const able = (can: Capability) => (d: Deployment) => typeof d.provider[can] === 'function';
+
 export class ModelCalls {
   private readonly router: Router;
   constructor(router: Router) {
     this.router = router;
   }
 
-  private route(model: string, can: 'embed' | 'generateImage', what: string): Route {
+  private route(model: string, can: Capability, what: string): Route {
     const route = this.router.resolve(model);
     if (!route) throw modelNotFound(model);
-    const able = route.candidates.filter((c) => typeof c.deployment.provider[can] === 'function');
-    if (!able.length)
+    const candidates = route.candidates.filter((c) => able(can)(c.deployment));
+    if (!candidates.length)
       throw new ApiError(400, `The model '${model}' cannot ${what}: its provider (${route.candidates[0]!.deployment.provider.api}) does not offer it.`, {
         param: 'model',
         code: 'model_not_supported',
       });
-    return { ...route, candidates: able };
+    return { ...route, candidates };
   }
 
   async embed(req: EmbeddingsRequest, ctx: CallContext): Promise<CreateEmbeddingResponse> {
     const route = this.route(req.model, 'embed', 'create embeddings');
-    const res = await this.router.withFailover(route, ctx, (d, upstreamModel) => d.provider.embed!({ ...req, model: upstreamModel }, ctx));
-    return { ...res, model: req.model };
+    const { answer, model } = await this.router.withFailover(route, { ...ctx, usable: able('embed') }, (d, upstreamModel) =>
+      d.provider.embed!({ ...req, model: upstreamModel }, ctx),
+    );
+    return { ...answer, model };
   }
 
   async generateImage(req: ImagesRequest, ctx: CallContext): Promise<ImagesResponse> {
     const route = this.route(req.model, 'generateImage', 'generate images');
-    return this.router.withFailover(route, ctx, (d, upstreamModel) => d.provider.generateImage!({ ...req, model: upstreamModel, stream: false } as never, ctx));
+    const { answer } = await this.router.withFailover(route, { ...ctx, usable: able('generateImage') }, (d, upstreamModel) =>
+      d.provider.generateImage!({ ...req, model: upstreamModel, stream: false } as never, ctx),
+    );
+    return answer;
   }
 }

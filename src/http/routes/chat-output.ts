@@ -28,6 +28,11 @@ function chatIdOf(responseId: string): string {
   return `chatcmpl-${responseId.replace(/^resp_/, '')}`;
 }
 
+/** `{"id":...,"service_tier":"default",` : what every chunk of the response starts with. */
+function chunkHead(r: ResponseObject): string {
+  return `{"id":${JSON.stringify(chatIdOf(r.id))},"object":"chat.completion.chunk","created":${r.created_at},"model":${JSON.stringify(r.model)},"service_tier":"default",`;
+}
+
 export function responseToChatCompletion(r: ResponseObject): ChatCompletion {
   let text = '';
   let refusal: string | null = null;
@@ -79,7 +84,7 @@ const NONE: readonly string[] = [];
 type Delta = ChatCompletionChunk['choices'][number]['delta'];
 
 export class ChatChunkEncoder {
-  /** `{"id":...,"service_tier":"default",` : what every chunk of the response starts with. */
+  /** What every chunk of the response starts with (see chunkHead). */
   private head = '';
   private readonly tail: string;
   private readonly toolIndex = new Map<string, number>();
@@ -92,11 +97,9 @@ export class ChatChunkEncoder {
 
   encode(ev: StreamEvent): readonly string[] {
     switch (ev.type) {
-      case 'response.created': {
-        const r = ev.response;
-        this.head = `{"id":${JSON.stringify(chatIdOf(r.id))},"object":"chat.completion.chunk","created":${r.created_at},"model":${JSON.stringify(r.model)},"service_tier":"default",`;
+      case 'response.created':
+        this.head = chunkHead(ev.response);
         return NONE;
-      }
       case 'response.output_text.delta':
         return [this.chunk({ content: ev.delta })];
       case 'response.refusal.delta':
@@ -124,6 +127,10 @@ export class ChatChunkEncoder {
       }
       case 'response.completed':
       case 'response.incomplete': {
+        // The chunks so far name the model response.created named: the one that answered when it was
+        // called before the stream began, else the requested one. A fallback that answered later is
+        // named by the last chunks, which is what a client assembling the completion keeps.
+        this.head = chunkHead(ev.response);
         const out = [this.chunk({}, finishReasonOf(ev.response))];
         if (this.includeUsage) out.push(`${this.head}"choices":[],"usage":${JSON.stringify(usageToChat(ev.response.usage ?? emptyUsage()))}}`);
         return out;
