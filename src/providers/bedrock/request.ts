@@ -1,0 +1,246 @@
+/**
+ * Canonical Responses request -> Amazon Bedrock Converse request (Amazon Bedrock API Reference:
+ * Converse, Message, ContentBlock, ToolConfiguration, OutputConfig; User Guide: "Prompt caching for
+ * faster model inference").
+ */
+import { providerTools, type ToolNames } from '../../protocol/client-tools.ts';
+import { droppedLabel, droppedParams } from '../../protocol/dropped-params.ts';
+import { contentText, type ModelRequest } from '../../protocol/model-request.ts';
+import type { ContentPart } from '../../protocol/responses.ts';
+import type { ConvertedRequest } from '../types.ts';
+import type {
+  BedrockMessage,
+  CachePointBlock,
+  ContentBlock,
+  ConverseRequest,
+  DocumentBlock,
+  DocumentFormat,
+  ImageBlock,
+  ImageFormat,
+  SystemBlock,
+  ToolChoice,
+  ToolResultBlock,
+  ToolSpec,
+} from './wire.ts';
+
+const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
+const cachePoint = (): CachePointBlock => ({ cachePoint: { type: 'default' } });
+/** Bedrock's limit of cache points per request. */
+const MAX_CACHE_POINTS = 4;
+
+const IMAGE_FORMATS: Record<string, ImageFormat> = {
+  'image/png': 'png',
+  'image/jpeg': 'jpeg',
+  'image/jpg': 'jpeg',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
+};
+
+const DOCUMENT_FORMATS: Record<string, DocumentFormat> = {
+  'application/pdf': 'pdf',
+  'text/csv': 'csv',
+  'application/msword': 'doc',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
+  'application/vnd.ms-excel': 'xls',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
+  'text/html': 'html',
+  'text/plain': 'txt',
+  'text/markdown': 'md',
+};
+
+/**
+ * Where a model takes cache points (the User Guide's table of supported models): Claude 3.5 Haiku,
+ * 3.7 Sonnet and every Claude 4 in system, messages and tools; Amazon Nova in system and messages only.
+ * Older Claude models refuse them. Matched anywhere in the id, so cross-region profiles and
+ * inference-profile ARNs that name the model qualify too.
+ */
+export function cacheFields(modelId: string): { tools: boolean } | null {
+  if (/anthropic\.claude-(3-5-haiku|3-7-|(sonnet|opus|haiku)-\d)/.test(modelId)) return { tools: true };
+  if (/amazon\.nova-(micro|lite|pro|premier|2-)/.test(modelId)) return { tools: false };
+  return null;
+}
+
+/** The model id as the path names it: LiteLLM's `converse/` route hint stripped. */
+export function converseModelId(model: string): string {
+  return model.startsWith('converse/') ? model.slice('converse/'.length) : model;
+}
+
+function imageBlock(url: string): ImageBlock | null {
+  if (url.startsWith('s3://')) {
+    const format = IMAGE_FORMATS[`image/${url.slice(url.lastIndexOf('.') + 1).toLowerCase()}`];
+    return format ? { image: { format, source: { s3Location: { uri: url } } } } : null;
+  }
+  const m = DATA_URL.exec(url);
+  const format = m && IMAGE_FORMATS[m[1]!.toLowerCase()];
+  // Converse takes no image URLs but S3's: a web address cannot be sent.
+  return format ? { image: { format, source: { bytes: m[2]! } } } : null;
+}
+
+/** A document's name: letters, digits, single spaces, hyphens, parentheses and brackets (DocumentBlock.name). */
+function documentName(filename: string | null | undefined, n: number): string {
+  const stem = (filename ?? '').replace(/\.[^.]*$/, '');
+  const clean = stem
+    .replace(/[^A-Za-z0-9\s\-()[\]]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return clean || `document-${n}`;
+}
+
+/** Builds the content blocks of one request, numbering its documents (their names must differ). */
+class Blocks {
+  private documents = 0;
+
+  of(p: ContentPart): ContentBlock | null {
+    switch (p.type) {
+      case 'input_text':
+      case 'output_text':
+        return p.text === '' ? null : { text: p.text };
+      case 'refusal':
+        return p.refusal === '' ? null : { text: p.refusal };
+      case 'input_image':
+        return p.image_url ? imageBlock(p.image_url) : null;
+      case 'input_audio':
+        return null;
+      case 'input_file':
+        return this.document(p);
+    }
+  }
+
+  list(content: string | ContentPart[]): ContentBlock[] {
+    if (typeof content === 'string') return content === '' ? [] : [{ text: content }];
+    return content.map((p) => this.of(p)).filter((b): b is ContentBlock => b !== null);
+  }
+
+  private document(p: Extract<ContentPart, { type: 'input_file' }>): DocumentBlock | null {
+    const m = p.file_data ? DATA_URL.exec(p.file_data) : null;
+    const format = m ? DOCUMENT_FORMATS[m[1]!.toLowerCase()] : undefined;
+    if (!m || !format) return null;
+    return { document: { format, name: documentName(p.filename, ++this.documents), source: { bytes: m[2]! } } };
+  }
+}
+
+function parseArgs(args: string): unknown {
+  if (args.trim() === '') return {};
+  try {
+    const v = JSON.parse(args);
+    return v && typeof v === 'object' && !Array.isArray(v) ? v : { value: v };
+  } catch {
+    return { _raw: args };
+  }
+}
+
+function toolResult(callId: string, output: string | ContentPart[], blocks: Blocks): ToolResultBlock {
+  const content: ToolResultBlock['toolResult']['content'] = [];
+  for (const b of blocks.list(output)) if ('text' in b || 'image' in b || 'document' in b) content.push(b);
+  return { toolResult: { toolUseId: callId, content } };
+}
+
+export interface BedrockRequestOptions {
+  /** maxTokens when the request sets none (the entry's `max_tokens`); else the model's own default. */
+  defaultMaxTokens?: number | undefined;
+}
+
+export function modelRequestToConverse(req: ModelRequest, opts: BedrockRequestOptions = {}): ConvertedRequest<ConverseRequest> {
+  const { functions, names } = providerTools(req.tools);
+  const history = names.history();
+  const blocks = new Blocks();
+  const dropped = droppedParams(req, 'bedrock-converse').map(droppedLabel);
+  const system: SystemBlock[] = [];
+  if (req.instructions) system.push({ text: req.instructions });
+  const messages: BedrockMessage[] = [];
+  // Converse wants alternating turns: consecutive blocks of one role go into one message.
+  const push = (role: 'user' | 'assistant', content: ContentBlock[]) => {
+    if (!content.length) return;
+    const last = messages.at(-1);
+    if (last && last.role === role) last.content.push(...content);
+    else messages.push({ role, content: [...content] });
+  };
+  const calledTools = new Set<string>();
+  for (const original of req.input) {
+    const item = history.map(original);
+    switch (item?.type) {
+      case 'message':
+        if (item.role === 'system' || item.role === 'developer') {
+          const text = contentText(item.content);
+          if (text) system.push({ text });
+        } else push(item.role, blocks.list(item.content));
+        break;
+      case 'function_call':
+        calledTools.add(item.name);
+        push('assistant', [{ toolUse: { toolUseId: item.call_id, name: item.name, input: parseArgs(item.arguments) } }]);
+        break;
+      case 'function_call_output':
+        push('user', [toolResult(item.call_id, item.output, blocks)]);
+        break;
+      // reasoning from another model, and items of tools OpenAI hosts, cannot be replayed
+    }
+  }
+
+  const body: ConverseRequest = { messages };
+  if (system.length) body.system = system;
+
+  let specs: ToolSpec[] = functions.map((f) => ({
+    toolSpec: { name: f.name, ...(f.description ? { description: f.description } : {}), inputSchema: { json: f.parameters } },
+  }));
+  // Converse has no "none": the tools are left out instead. But a conversation holding tool calls must
+  // come with a toolConfig, so then the tools stay (the choice dropped) or, if none are offered,
+  // stand-ins named after the calls do.
+  const none = req.tool_choice === 'none';
+  if ((none || !specs.length) && calledTools.size) {
+    if (none && specs.length) dropped.push('tool_choice');
+    if (!specs.length) specs = [...calledTools].map((name) => ({ toolSpec: { name, inputSchema: { json: { type: 'object', properties: {} } } } }));
+  } else if (none) specs = [];
+  if (specs.length) {
+    body.toolConfig = { tools: specs };
+    const tc = none ? undefined : toolChoiceToConverse(req.tool_choice, names);
+    if (tc) body.toolConfig.toolChoice = tc;
+  }
+
+  const inference: NonNullable<ConverseRequest['inferenceConfig']> = {};
+  const maxTokens = req.max_output_tokens ?? opts.defaultMaxTokens;
+  if (maxTokens != null) inference.maxTokens = maxTokens;
+  // OpenAI's temperature runs to 2; the models on Bedrock take at most 1.
+  if (req.temperature != null) inference.temperature = Math.min(req.temperature, 1);
+  if (req.top_p != null) inference.topP = req.top_p;
+  const stop = req.extras?.stop;
+  if (stop != null) inference.stopSequences = Array.isArray(stop) ? stop : [stop];
+  if (Object.keys(inference).length) body.inferenceConfig = inference;
+
+  const fmt = req.text?.format;
+  if (fmt?.type === 'json_schema') {
+    const jsonSchema: { schema: string; name?: string; description?: string } = { schema: JSON.stringify(fmt.schema), name: fmt.name };
+    if (fmt.description) jsonSchema.description = fmt.description;
+    body.outputConfig = { textFormat: { type: 'json_schema', structure: { jsonSchema } } };
+  }
+
+  placeCachePoints(body, cacheFields(req.model));
+  return { body, dropped, calls: names.calls() };
+}
+
+/**
+ * Cache points after the tools, after the system blocks, and after the conversation's last block, so
+ * each round of a tool loop reads the rounds before it from cache (at most four in a request).
+ */
+function placeCachePoints(body: ConverseRequest, fields: { tools: boolean } | null): void {
+  if (!fields) return;
+  let budget = MAX_CACHE_POINTS;
+  if (fields.tools && body.toolConfig) {
+    body.toolConfig.tools.push(cachePoint());
+    budget--;
+  }
+  if (body.system?.length && budget) {
+    body.system.push(cachePoint());
+    budget--;
+  }
+  const last = body.messages.at(-1);
+  if (last && budget) last.content.push(cachePoint());
+}
+
+function toolChoiceToConverse(tc: ModelRequest['tool_choice'], names: ToolNames): ToolChoice | undefined {
+  // auto is Converse's default, and the one choice every model with tools takes: it is not sent.
+  if (tc == null || tc === 'auto' || tc === 'none') return undefined;
+  if (tc === 'required') return { any: {} };
+  if (tc.type === 'allowed_tools' && 'mode' in tc) return tc.mode === 'required' ? { any: {} } : undefined;
+  const name = names.forced(tc);
+  return name ? { tool: { name } } : undefined;
+}
