@@ -10,6 +10,8 @@ export interface HttpTarget {
   url: string;
   body: object;
   check: BodyCheck;
+  /** Headers beyond content-type (a provider's credentials, for a direct call in its own wire). */
+  headers?: Record<string, string>;
 }
 
 export interface HttpAnswer {
@@ -26,8 +28,8 @@ export function newPool(origin: string, connections: number): Pool {
 }
 
 /** POSTs a JSON payload and reads the whole answer. */
-export async function post(pool: Pool, path: string, payload: string): Promise<HttpAnswer> {
-  const res = await pool.request({ path, method: 'POST', headers: JSON_HEADERS, body: payload });
+export async function post(pool: Pool, path: string, payload: string, headers: Record<string, string> = JSON_HEADERS): Promise<HttpAnswer> {
+  const res = await pool.request({ path, method: 'POST', headers, body: payload });
   return { status: res.statusCode, body: await res.body.text() };
 }
 
@@ -41,8 +43,10 @@ export async function loadHttp(target: HttpTarget, connections: number, timing: 
   const url = new URL(target.url);
   const pool = newPool(url.origin, connections);
   const payload = JSON.stringify(target.body);
+  const headers = { ...JSON_HEADERS, ...target.headers };
+  const path = url.pathname + url.search;
   const call: Call<HttpAnswer> = {
-    send: () => post(pool, url.pathname, payload),
+    send: () => post(pool, path, payload, headers),
     check: (answer) => checkAnswer(answer, target.check),
   };
   try {

@@ -93,7 +93,10 @@ export interface ConfigParts {
   extra?: string[];
 }
 
-/** The gateway's config for the benchmark: `c/*` to the mock as Chat, `r/*` as Responses, the default store. */
+/**
+ * The gateway's config for the benchmark: `c/*` to the mock as Chat, `r/*` as Responses, `gem/*` as the
+ * Gemini API, `bed/*` as Bedrock (SigV4-signed), the default store.
+ */
 export function gatewayConfig(parts: ConfigParts): string {
   const api = `${parts.mockUrl}/v1`;
   const servers = Object.entries(parts.mcpServers).map(([name, url]) => `  ${name}: {url: "${url}"}`);
@@ -101,6 +104,8 @@ export function gatewayConfig(parts: ConfigParts): string {
     'model_list:',
     `  - {model_name: "c/*", litellm_params: {model: "openai/*", api_base: "${api}", api_key: sk-bench, api_mode: chat}}`,
     `  - {model_name: "r/*", litellm_params: {model: "openai/*", api_base: "${api}", api_key: sk-bench, api_mode: responses}}`,
+    `  - {model_name: "gem/*", litellm_params: {model: "gemini/*", api_base: "${parts.mockUrl}", api_key: bench-gemini}}`,
+    `  - {model_name: "bed/*", litellm_params: {model: "bedrock/*", api_base: "${parts.mockUrl}", aws_region_name: us-east-1, aws_access_key_id: AKIDBENCH, aws_secret_access_key: bench-secret}}`,
     ...(servers.length ? ['mcp_servers:', ...servers] : []),
     ...(parts.extra ?? []),
     '',

@@ -16,6 +16,8 @@ export interface BenchResults {
   gatewayLaunch: string;
   settings: Settings;
   longAnswer: PairedResult[];
+  /** One row per provider wire format beyond OpenAI's. */
+  wires: PairedResult[];
   mcpCall?: PairedResult;
   toolRound?: ToolRoundResult;
   toolsList?: ToolsListResult;

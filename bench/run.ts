@@ -10,10 +10,11 @@
  *   BENCH_SECONDS=3 BENCH_REPEATS=3 BENCH_ONLY=http.chat,mcp,streams,idle npm run bench
  *
  * Cell ids for BENCH_ONLY (an entry selects every id it begins): http.{chat,responses}.{nonstream,stream}.c{1,32},
- * mcp.call, mcp.round, mcp.list, streams, idle. Other knobs: BENCH_WARMUP_SECONDS, BENCH_STREAMS, BENCH_STREAM_FRAME_MS.
+ * wire.{gemini,bedrock}.stream.c1, mcp.call, mcp.round, mcp.list, streams, idle. Other knobs: BENCH_WARMUP_SECONDS, BENCH_STREAMS, BENCH_STREAM_FRAME_MS.
  */
 import { availableParallelism } from 'node:os';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { wireCells } from './cells-wires.ts';
 import { CONNECTION_LEVELS, GATEWAY_PREFIX, LONG_MODEL, longAnswerCellId, longAnswerCells, longAnswerTarget, type Endpoints } from './cells-http.ts';
 import { connectMcp, measureToolRound, measureToolsList, toolsCallCell } from './cells-mcp.ts';
 import { measureConcurrentStreams, measureIdleRss } from './cells-memory.ts';
@@ -43,6 +44,8 @@ const print = (...lines: string[]) => {
 /** Ids of the cells that share one gateway. */
 const SHARED_GATEWAY_CELLS = [
   ...(['chat', 'responses'] as const).flatMap((api) => [false, true].flatMap((stream) => CONNECTION_LEVELS.map((c) => longAnswerCellId(api, stream, c)))),
+  'wire.gemini.stream.c1',
+  'wire.bedrock.stream.c1',
   'mcp.call',
   'mcp.round',
   'mcp.list',
@@ -80,9 +83,11 @@ function reasonsOf(results: PairedResult[]) {
 /** The long answer over HTTP and tools/call through /mcp, in rounds; prints their tables. */
 async function runPaired(bench: Bench, results: BenchResults): Promise<void> {
   const { settings, timing, endpoints, watched } = bench;
-  const cells = [...longAnswerCells(endpoints, timing, watched), toolsCallCell(bench.mcpDirect, bench.mcpViaGateway, timing, watched)].filter((c) =>
-    isSelected(settings, c.id),
-  );
+  const cells = [
+    ...longAnswerCells(endpoints, timing, watched),
+    ...wireCells(endpoints, timing, watched),
+    toolsCallCell(bench.mcpDirect, bench.mcpViaGateway, timing, watched),
+  ].filter((c) => isSelected(settings, c.id));
   if (cells.length === 0) return;
   await warmUp(endpoints, watched);
   assertRunning(bench.services);
@@ -92,9 +97,12 @@ async function runPaired(bench: Bench, results: BenchResults): Promise<void> {
     afterRound: (round) => print(`round ${round}/${settings.repeats} of ${cells.length} cells done (${((performance.now() - started) / 1000).toFixed(0)} s)`),
   });
   results.longAnswer = paired.filter((r) => r.id.startsWith('http.'));
+  results.wires = paired.filter((r) => r.id.startsWith('wire.'));
   results.mcpCall = paired.find((r) => r.id === 'mcp.call');
   if (results.longAnswer.length)
     print('', ...pairTable('long answer (924 chars, 231 chunks)', results.longAnswer), ...errorLines(reasonsOf(results.longAnswer)));
+  if (results.wires.length)
+    print('', ...pairTable('provider wires (streamed; direct: the mock in its own wire)', results.wires), ...errorLines(reasonsOf(results.wires)));
   if (results.mcpCall) print('', ...pairTable('MCP endpoint /mcp', [results.mcpCall]), ...errorLines(reasonsOf([results.mcpCall])));
 }
 
@@ -155,7 +163,7 @@ async function runFreshGatewayCells(settings: Settings, mock: Service, mcp: Serv
 }
 
 function allPairedSamples(results: BenchResults): Sample[] {
-  const paired = [...results.longAnswer, ...(results.mcpCall ? [results.mcpCall] : [])];
+  const paired = [...results.longAnswer, ...results.wires, ...(results.mcpCall ? [results.mcpCall] : [])];
   return paired.flatMap((r) => r.samples.flatMap((s) => [s.direct, s.gateway]));
 }
 
@@ -170,6 +178,7 @@ async function main(): Promise<void> {
     gatewayLaunch: gatewayLaunch(),
     settings,
     longAnswer: [],
+    wires: [],
     targets: [],
     totalSeconds: 0,
   };
