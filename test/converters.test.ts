@@ -108,7 +108,7 @@ describe('requests to providers', () => {
     const { body, dropped } = modelRequestToAnthropic(base, { defaultMaxTokens: 4096 });
     assert.deepEqual(body.system, [
       { type: 'text', text: 'Be brief.' },
-      { type: 'text', text: 'Use metric units.' },
+      { type: 'text', text: 'Use metric units.', cache_control: { type: 'ephemeral' } },
     ]);
     assert.deepEqual(body.messages, [
       {
@@ -130,16 +130,16 @@ describe('requests to providers', () => {
         role: 'user',
         content: [
           { type: 'tool_result', tool_use_id: 'call_1', content: '18C' },
-          { type: 'tool_result', tool_use_id: 'call_2', content: '25C' },
+          { type: 'tool_result', tool_use_id: 'call_2', content: '25C', cache_control: { type: 'ephemeral' } },
         ],
       },
     ]);
     assert.equal(body.max_tokens, 100);
     assert.deepEqual(body.tool_choice, { type: 'tool', name: 'get_weather', disable_parallel_tool_use: true });
-    // OpenAI's web search becomes Anthropic's web search server tool
+    // OpenAI's web search becomes Anthropic's web search server tool; cache breakpoints close the tools, the system and the conversation
     assert.deepEqual(body.tools, [
       { name: 'get_weather', description: 'Weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } }, strict: true },
-      { type: 'web_search_20250305', name: 'web_search' },
+      { type: 'web_search_20250305', name: 'web_search', cache_control: { type: 'ephemeral' } },
     ]);
     assert.deepEqual(body.output_config, { format: { type: 'json_schema', schema: { type: 'object' } } });
     assert.deepEqual(dropped, []);

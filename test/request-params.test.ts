@@ -352,8 +352,6 @@ describe('what each upstream API drops', () => {
     assert.deepEqual(labels('anthropic'), [
       ...common,
       'prompt_cache_key',
-      'prompt_cache_retention',
-      'prompt_cache_options',
       'moderation',
       'truncation',
       'reasoning.effort',
@@ -492,7 +490,7 @@ describe('requests to each upstream', () => {
     assert.ok(!JSON.stringify(body).includes('gAAAA-secret'));
     const names = (body.tools ?? []).map((t) => (t as { name: string }).name);
     assert.ok(names.includes('multi_agent_v1__spawn_agent'));
-    assert.deepEqual(body.tools?.at(-1), { type: 'web_search_20250305', name: 'web_search' });
+    assert.deepEqual(body.tools?.at(-1), { type: 'web_search_20250305', name: 'web_search', cache_control: { type: 'ephemeral' } });
     assert.deepEqual(body.messages.slice(1), [
       {
         role: 'assistant',
@@ -500,7 +498,7 @@ describe('requests to each upstream', () => {
       },
       { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'call_p', content: 'Success.' }] },
       { role: 'assistant', content: [{ type: 'tool_use', id: 'call_ns', name: 'multi_agent_v1__spawn_agent', input: { message: 'go' } }] },
-      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'call_ns', content: 'agent-1' }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'call_ns', content: 'agent-1', cache_control: { type: 'ephemeral' } }] },
     ]);
     assert.deepEqual(body.metadata, { user_id: 'user-7' });
     assert.equal(body.service_tier, 'standard_only');

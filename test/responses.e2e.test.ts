@@ -54,7 +54,7 @@ for (const kind of KINDS) {
         assert.equal(seen.body.instructions, 'Be brief.');
       }
       if (kind.api === 'chat') assert.deepEqual(seen.body.messages[0], { role: 'system', content: 'Be brief.' });
-      if (kind.api === 'anthropic') assert.deepEqual(seen.body.system, [{ type: 'text', text: 'Be brief.' }]);
+      if (kind.api === 'anthropic') assert.deepEqual(seen.body.system, [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral' } }]);
     });
 
     test('stream: events parse with the current SDK and follow the ordering rules', async () => {
@@ -174,7 +174,12 @@ for (const kind of KINDS) {
         assert.equal(req1!.body.tools[0].name, 'get_weather');
         assert.deepEqual(req1!.body.tool_choice, undefined);
         assert.deepEqual(req2!.body.messages.at(-2).content[0], { type: 'tool_use', id: 'call_abc123', name: 'get_weather', input: { city: 'Paris' } });
-        assert.deepEqual(req2!.body.messages.at(-1).content[0], { type: 'tool_result', tool_use_id: 'call_abc123', content: '18C and sunny' });
+        assert.deepEqual(req2!.body.messages.at(-1).content[0], {
+          type: 'tool_result',
+          tool_use_id: 'call_abc123',
+          content: '18C and sunny',
+          cache_control: { type: 'ephemeral' },
+        });
       }
     });
   });

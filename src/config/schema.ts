@@ -20,8 +20,12 @@ export const OPENAI_COMPATIBLE: Record<string, string | null> = {
   lm_studio: 'http://localhost:1234/v1',
   groq: 'https://api.groq.com/openai/v1',
   deepseek: 'https://api.deepseek.com/v1',
+  // Mistral's own API is OpenAI's Chat with stricter validation: the Chat request builder's quirk table sends
+  // only the fields it takes (random_seed, 9-character tool call ids, no stream_options or $schema).
   mistral: 'https://api.mistral.ai/v1',
-  // Cohere's Compatibility API: chat, streaming, tools and structured output in OpenAI's Chat form.
+  // Cohere's Compatibility API rather than its native v2 chat: chat, streamed usage, strict tools, json_schema
+  // and reasoning in OpenAI's form, without a second wire format. Lost: documents with citations, connectors,
+  // safety_mode.
   cohere: 'https://api.cohere.ai/compatibility/v1',
   cohere_chat: 'https://api.cohere.ai/compatibility/v1',
   together_ai: 'https://api.together.xyz/v1',

@@ -46,8 +46,12 @@ function keysBut(o: object | null | undefined, carried: readonly string[]): stri
 /** Chat-only knobs (ChatExtras) no other API takes (`stop` also reaches Anthropic). */
 const CHAT_ONLY = ['seed', 'presence_penalty', 'frequency_penalty', 'logit_bias', 'prediction', 'web_search_options'] as const;
 
-/** Fields that reach OpenAI Responses and Chat upstreams but not Anthropic. */
+/**
+ * Fields that reach OpenAI Responses and Chat upstreams but no other API (Anthropic maps the cache
+ * retention to its breakpoints' TTL and an explicit cache mode to the client's own breakpoints only).
+ */
 const NOT_ANTHROPIC = ['prompt_cache_key', 'prompt_cache_retention', 'prompt_cache_options', 'moderation'] as const;
+const ANTHROPIC_CARRIES = new Set<string>(['prompt_cache_retention', 'prompt_cache_options']);
 /** ... and those only OpenAI Responses upstreams take. */
 const RESPONSES_ONLY = ['prompt', 'context_management', 'access_programs', 'image'] as const;
 
@@ -72,7 +76,7 @@ export function droppedParams(r: DroppableRequest, api: ProviderApi): DroppedPar
     // Logprobs come back in a Chat answer's own form, which the gateway does not relay.
     if (r.top_logprobs != null) drop('top_logprobs');
     for (const k of RESPONSES_ONLY) if (r[k] != null) drop(k);
-    if (!chat) for (const k of NOT_ANTHROPIC) if (r[k] != null) drop(k);
+    if (!chat) for (const k of NOT_ANTHROPIC) if (r[k] != null && !(api === 'anthropic' && ANTHROPIC_CARRIES.has(k))) drop(k);
     if (r.truncation === 'auto') drop('truncation');
     const reasoningCarried = chat ? ['effort'] : api === 'gemini' ? ['effort', 'summary'] : [];
     for (const k of keysBut(r.reasoning, reasoningCarried)) drop(`reasoning.${k}`);

@@ -52,10 +52,12 @@ export function memoryLogger() {
 }
 
 export async function startTestGateway(
-  extra: { model_list?: unknown[]; general_settings?: Record<string, unknown>; [k: string]: unknown } = {},
+  extra: { model_list?: unknown[] | ((mock: MockProvider) => unknown[]); general_settings?: Record<string, unknown>; [k: string]: unknown } = {},
 ): Promise<TestGateway> {
   const mock = await startMockProvider();
-  const { model_list = [], general_settings = {}, ...rest } = extra;
+  const { model_list: entries = [], general_settings = {}, ...rest } = extra;
+  // Entries that need the mock's URL in a form of their own are built from it.
+  const model_list = typeof entries === 'function' ? entries(mock) : entries;
   const loaded = loadConfig({
     raw: {
       // `api_base: MOCK` in an extra entry means the mock's OpenAI base URL.

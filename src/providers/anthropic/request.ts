@@ -1,8 +1,9 @@
 /**
  * Canonical Responses request -> Anthropic Messages request
- * (docs.anthropic.com, Messages API).
+ * (docs.anthropic.com, Messages API; prompt caching).
  */
 import type {
+  CacheControlEphemeral,
   ContentBlockParam,
   ImageBlockParam,
   MessageCreateParamsStreaming,
@@ -33,7 +34,77 @@ function imageBlock(url: string): ImageBlockParam {
   return { type: 'image', source: { type: 'url', url } };
 }
 
-function partToBlock(p: ContentPart): ContentBlockParam | null {
+// ---- prompt caching -----------------------------------------------------------------------------
+
+/** Anthropic refuses a request with more cache breakpoints than this. */
+const MAX_BREAKPOINTS = 4;
+
+/**
+ * OpenAI's cache lifetimes by tier: the extended one (a breakpoint's `12h`, `prompt_cache_retention:
+ * 24h`, or Anthropic's own `1h`) is Anthropic's extended `1h`; anything else its default 5 minutes.
+ */
+function ttlOf(v: string | null | undefined): '1h' | undefined {
+  return v === '12h' || v === '24h' || v === '1h' ? '1h' : undefined;
+}
+
+function cacheControl(ttl: '1h' | undefined): CacheControlEphemeral {
+  return ttl ? { type: 'ephemeral', ttl } : { type: 'ephemeral' };
+}
+
+/** A block, tool or system block that may carry a breakpoint. */
+type Markable = { cache_control?: CacheControlEphemeral | null };
+
+/** A part's own breakpoint (OpenAI's `prompt_cache_breakpoint`); without a ttl it takes the request's. */
+function clientBreakpoint(p: ContentPart, requestTtl: '1h' | undefined): CacheControlEphemeral | undefined {
+  const bp = 'prompt_cache_breakpoint' in p ? p.prompt_cache_breakpoint : undefined;
+  return bp ? cacheControl(bp.ttl ? ttlOf(bp.ttl) : requestTtl) : undefined;
+}
+
+/**
+ * The gateway's breakpoints, so that each round of a tool loop reads the rounds before from cache:
+ * the conversation's last block (the growing prefix), the last tool, the last system block. The
+ * client's own come first: at most the latest four of theirs are kept (OpenAI writes the latest four),
+ * and ours are added while the budget allows, in that order. The conversation comes first because it
+ * is what grows in a loop; the tools next because they are usually the larger stable part and are
+ * shared by requests whose instructions differ; the system block last, as its prefix is only reused
+ * with the same instructions. A later breakpoint may not outlive an earlier one (Anthropic's rule:
+ * longer TTLs first), so ours take the lifetime their neighbours allow.
+ */
+function placeBreakpoints(body: MessageCreateParamsStreaming, auto: boolean, ttl: '1h' | undefined): void {
+  // Render order: tools, system, then each message's blocks (a tool result's content before the result).
+  const seq: Markable[] = [...(body.tools ?? []), ...((body.system as TextBlockParam[] | undefined) ?? [])];
+  for (const m of body.messages)
+    for (const b of m.content as ContentBlockParam[]) {
+      if (b.type === 'tool_result' && Array.isArray(b.content)) seq.push(...b.content);
+      if (b.type !== 'thinking' && b.type !== 'redacted_thinking') seq.push(b);
+    }
+  const own = seq.filter((b) => b.cache_control);
+  for (const b of own.slice(0, Math.max(0, own.length - MAX_BREAKPOINTS))) delete b.cache_control;
+  if (!auto) return;
+  let budget = MAX_BREAKPOINTS - Math.min(own.length, MAX_BREAKPOINTS);
+  const last = (body.messages.at(-1)?.content as ContentBlockParam[] | undefined)?.at(-1);
+  const candidates = [last as Markable | undefined, body.tools?.at(-1), (body.system as TextBlockParam[] | undefined)?.at(-1)];
+  for (const b of candidates) {
+    if (!budget) return;
+    if (!b || b.cache_control) continue;
+    const i = seq.indexOf(b);
+    const later1h = seq.slice(i + 1).some((o) => o.cache_control?.ttl === '1h');
+    const earlier5m = seq.slice(0, i).some((o) => o.cache_control && o.cache_control.ttl !== '1h');
+    b.cache_control = cacheControl(later1h ? '1h' : earlier5m ? undefined : ttl);
+    budget--;
+  }
+}
+
+// ---- content ------------------------------------------------------------------------------------
+
+function partToBlock(p: ContentPart, ttl: '1h' | undefined): ContentBlockParam | null {
+  const block = partBlock(p);
+  const cc = block && clientBreakpoint(p, ttl);
+  if (cc) (block as Markable).cache_control = cc;
+  return block;
+}
+
+function partBlock(p: ContentPart): ContentBlockParam | null {
   switch (p.type) {
     case 'input_text':
     case 'output_text':
@@ -53,9 +124,9 @@ function partToBlock(p: ContentPart): ContentBlockParam | null {
   }
 }
 
-function blocksOf(content: string | ContentPart[]): ContentBlockParam[] {
+function blocksOf(content: string | ContentPart[], ttl: '1h' | undefined): ContentBlockParam[] {
   if (typeof content === 'string') return content === '' ? [] : [{ type: 'text', text: content }];
-  return content.map(partToBlock).filter((b): b is ContentBlockParam => b !== null);
+  return content.map((p) => partToBlock(p, ttl)).filter((b): b is ContentBlockParam => b !== null);
 }
 
 function parseArgs(args: string): Record<string, unknown> {
@@ -89,6 +160,7 @@ function webSearchTool(t: ModelTool): WebSearchTool20250305 {
 export function modelRequestToAnthropic(req: ModelRequest, opts: AnthropicRequestOptions): ConvertedRequest<MessageCreateParamsStreaming> {
   const { functions, hosted, names } = providerTools(req.tools);
   const history = names.history();
+  const ttl = ttlOf(req.prompt_cache_options?.ttl) ?? ttlOf(req.prompt_cache_retention);
   const system: TextBlockParam[] = [];
   if (req.instructions) system.push({ type: 'text', text: req.instructions });
   const messages: MessageParam[] = [];
@@ -105,8 +177,9 @@ export function modelRequestToAnthropic(req: ModelRequest, opts: AnthropicReques
       case 'message':
         if (item.role === 'system' || item.role === 'developer') {
           const text = contentText(item.content);
-          if (text) system.push({ type: 'text', text });
-        } else push(item.role, blocksOf(item.content));
+          const marked = typeof item.content !== 'string' && item.content.map((p) => clientBreakpoint(p, ttl)).findLast((c) => c);
+          if (text) system.push(marked ? { type: 'text', text, cache_control: marked } : { type: 'text', text });
+        } else push(item.role, blocksOf(item.content, ttl));
         break;
       case 'function_call':
         push('assistant', [{ type: 'tool_use', id: item.call_id, name: item.name, input: parseArgs(item.arguments) }]);
@@ -115,7 +188,9 @@ export function modelRequestToAnthropic(req: ModelRequest, opts: AnthropicReques
         const content: ToolResultBlockParam['content'] =
           typeof item.output === 'string'
             ? item.output
-            : item.output.map(partToBlock).filter((b): b is TextBlockParam | ImageBlockParam => b !== null && (b.type === 'text' || b.type === 'image'));
+            : item.output
+                .map((p) => partToBlock(p, ttl))
+                .filter((b): b is TextBlockParam | ImageBlockParam => b !== null && (b.type === 'text' || b.type === 'image'));
         push('user', [{ type: 'tool_result', tool_use_id: item.call_id, content }]);
         break;
       }
@@ -156,6 +231,8 @@ export function modelRequestToAnthropic(req: ModelRequest, opts: AnthropicReques
   const userId = req.user ?? req.safety_identifier;
   if (userId) body.metadata = { user_id: userId };
   if (req.service_tier === 'auto' || req.service_tier === 'default') body.service_tier = req.service_tier === 'auto' ? 'auto' : 'standard_only';
+  // OpenAI's `explicit` mode: no implicit breakpoint, only the client's own.
+  placeBreakpoints(body, req.prompt_cache_options?.mode !== 'explicit', ttl);
   return { body, dropped: droppedParams(req, 'anthropic').map(droppedLabel), calls: names.calls() };
 }
 

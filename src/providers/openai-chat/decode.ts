@@ -1,5 +1,6 @@
 /**
- * A Chat Completions answer (OpenAI API reference, the chat completion object and its chunks) in canonical form: a stream of chunks becomes
+ * A Chat Completions answer (OpenAI API reference, the chat completion object and its chunks; Mistral's
+ * content chunks) in canonical form: a stream of chunks becomes
  * item events, a whole completion becomes output items.
  */
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
@@ -22,6 +23,17 @@ export function chatUsageToUsage(u: ChatCompletion['usage'] | null | undefined):
 
 /** Some servers (vLLM, DeepSeek, Ollama) send reasoning in a field of their own. */
 type WithReasoning = { reasoning_content?: string | null; reasoning?: string | null };
+
+/** Mistral's reasoning models send content as chunks: `text`, and `thinking` holding text chunks (Mistral API reference). */
+type ContentChunk = { type: string; text?: string; thinking?: { type: string; text?: string }[] };
+type Content = string | ContentChunk[] | null | undefined;
+
+/** The text of a `thinking` chunk. */
+function thought(c: ContentChunk): string {
+  let s = '';
+  for (const t of c.thinking ?? []) if (t.text) s += t.text;
+  return s;
+}
 
 function modelEnd(finish: string, usage: Usage): ModelEnd {
   const incomplete = finish === 'length' || finish === 'content_filter';
@@ -53,7 +65,17 @@ export class ChatStreamDecoder implements StreamDecoder {
     if (d) {
       const reasoning = (d as WithReasoning).reasoning_content ?? (d as WithReasoning).reasoning;
       if (reasoning) composer.reasoning(reasoning, out);
-      if (d.content) composer.text(d.content, out);
+      const content = d.content as Content;
+      if (typeof content === 'string') {
+        if (content) composer.text(content, out);
+      } else if (content)
+        for (const c of content) {
+          if (c.type === 'text' && c.text) composer.text(c.text, out);
+          else if (c.type === 'thinking') {
+            const r = thought(c);
+            if (r) composer.reasoning(r, out);
+          }
+        }
       if (d.refusal) composer.refusal(d.refusal, out);
       if (d.tool_calls)
         for (const tc of d.tool_calls) {
@@ -80,14 +102,22 @@ export function chatCompletionToOutput(body: ChatCompletion): ModelOutput {
   const end = modelEnd(choice.finish_reason ?? 'stop', chatUsageToUsage(body.usage));
   const status = end.status;
   const items: OutputItem[] = [];
-  const reasoning = (m as WithReasoning).reasoning_content ?? (m as WithReasoning).reasoning;
+  let reasoning = (m as WithReasoning).reasoning_content ?? (m as WithReasoning).reasoning ?? '';
+  const parts = m.content as Content;
+  let text = typeof parts === 'string' ? parts : '';
+  if (Array.isArray(parts))
+    for (const c of parts) {
+      if (c.type === 'text' && c.text) text += c.text;
+      else if (c.type === 'thinking') reasoning += thought(c);
+    }
   if (reasoning) items.push({ id: newId('rs'), type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: reasoning }], status });
   const content: ({ type: 'output_text'; text: string; annotations: unknown[]; logprobs: unknown[] } | { type: 'refusal'; refusal: string })[] = [];
-  if (m.content) content.push({ type: 'output_text', text: m.content, annotations: [], logprobs: [] });
+  if (text) content.push({ type: 'output_text', text, annotations: [], logprobs: [] });
   if (m.refusal) content.push({ type: 'refusal', refusal: m.refusal });
   if (content.length) items.push({ id: newId('msg'), type: 'message', status, role: 'assistant', content });
   for (const tc of m.tool_calls ?? []) {
-    if (tc.type !== 'function') continue;
+    // Mistral may leave `type` out of a function call
+    if (tc.type && tc.type !== 'function') continue;
     items.push({
       id: newId('fc'),
       type: 'function_call',

@@ -1,6 +1,12 @@
-/** A canonical model request as the body an OpenAI-compatible Chat Completions server takes. */
+/**
+ * A canonical model request as the body an OpenAI-compatible Chat Completions server takes (OpenAI API
+ * reference, Create chat completion), with what some servers take differently: Mistral's API reference
+ * (chat completions) and Cohere's Compatibility API (docs.cohere.com, "Using Cohere models via the OpenAI SDK").
+ */
+import { createHash } from 'node:crypto';
 import type {
   ChatCompletionContentPart,
+  ChatCompletionFunctionTool,
   ChatCompletionCreateParamsStreaming,
   ChatCompletionMessageParam,
   ChatCompletionMessageToolCall,
@@ -29,7 +35,16 @@ function inputPartToChat(p: ContentPart): ChatCompletionContentPart | null {
   }
 }
 
-export function itemsToChatMessages(instructions: string | null, input: ModelRequest['input'], history: HistoryMapper): ChatCompletionMessageParam[] {
+/**
+ * @param callId the id a tool call is sent under (servers that accept only their own form of id,
+ *   see QUIRKS); the same for a call and its output.
+ */
+export function itemsToChatMessages(
+  instructions: string | null,
+  input: ModelRequest['input'],
+  history: HistoryMapper,
+  callId: (id: string) => string = (id) => id,
+): ChatCompletionMessageParam[] {
   const out: ChatCompletionMessageParam[] = [];
   if (instructions) out.push({ role: 'system', content: instructions });
   // Consecutive assistant text and function calls form one assistant message, as Chat models produce them.
@@ -54,7 +69,7 @@ export function itemsToChatMessages(instructions: string | null, input: ModelReq
     }
     if (item.type === 'function_call') {
       assistant ??= { content: null, tool_calls: [] };
-      assistant.tool_calls.push({ id: item.call_id, type: 'function', function: { name: item.name, arguments: item.arguments } });
+      assistant.tool_calls.push({ id: callId(item.call_id), type: 'function', function: { name: item.name, arguments: item.arguments } });
       continue;
     }
     flush();
@@ -68,7 +83,7 @@ export function itemsToChatMessages(instructions: string | null, input: ModelReq
       }
     } else if (item.type === 'function_call_output') {
       const content = typeof item.output === 'string' ? item.output : item.output.map((p) => (p.type === 'input_text' ? p.text : '')).join('');
-      out.push({ role: 'tool', tool_call_id: item.call_id, content });
+      out.push({ role: 'tool', tool_call_id: callId(item.call_id), content });
       // Chat tool messages carry text only; images in a tool result follow as a user message.
       if (Array.isArray(item.output)) {
         const images = item.output
@@ -95,6 +110,134 @@ function toolChoiceToChat(tc: ModelRequest['tool_choice'], names: ToolNames): Ch
 export interface ChatRequestOptions {
   /** `max_completion_tokens` for api.openai.com; most compatible servers only know `max_tokens`. */
   maxTokensField: 'max_tokens' | 'max_completion_tokens';
+  /** Who serves it (LiteLLM's prefix), for its QUIRKS. */
+  owner?: string;
+  /** false: the server rejects `stream_options` (older Azure API versions); its streams then carry no usage. */
+  streamOptions?: boolean;
+}
+
+/**
+ * What a server of the Chat API takes differently from OpenAI, from its own documentation (or a
+ * rejection it is known for). A server that validates strictly answers 400/422 to a field it does not
+ * list, so for those the fields it lists are the ones sent.
+ */
+interface ChatQuirks {
+  /** The top-level fields it accepts; the others are left out (and listed as dropped). */
+  fields?: ReadonlySet<string>;
+  /** Fields it names otherwise. */
+  rename?: Readonly<Record<string, string>>;
+  /** tool_choice `auto` is left out (the default anyway): the server does not take the value. */
+  noAutoToolChoice?: boolean;
+  /** `reasoning_effort` values it takes; others are left out. */
+  reasoningEfforts?: ReadonlySet<string>;
+  /** The id a tool call is sent under when the server accepts only its own form (the same for call and output). */
+  callId?: (id: string) => string;
+  /** JSON Schema keywords its tool parameters must not carry at the top. */
+  schemaKeywords?: readonly string[];
+}
+
+const MISTRAL_ID = /^[A-Za-z0-9]{9}$/;
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** Mistral rejects any tool call id but nine letters and digits: another's id (a client's, another model's) maps to one, always the same. */
+export function mistralCallId(id: string): string {
+  if (MISTRAL_ID.test(id)) return id;
+  const digest = createHash('sha256').update(id).digest();
+  let out = '';
+  for (let i = 0; i < 9; i++) out += ALNUM[digest[i]! % ALNUM.length];
+  return out;
+}
+
+const QUIRKS: Record<string, ChatQuirks> = {
+  // Mistral validates strictly ("extra_forbidden"): no stream_options (usage comes in the last chunk
+  // anyway), no user, service_tier, logit_bias, store, verbosity, ...; `seed` is `random_seed`; tool call
+  // ids are nine letters and digits; `$schema` in tool parameters fails its grammar compilation.
+  mistral: {
+    fields: new Set([
+      'model',
+      'messages',
+      'stream',
+      'temperature',
+      'top_p',
+      'max_tokens',
+      'stop',
+      'random_seed',
+      'metadata',
+      'response_format',
+      'tools',
+      'tool_choice',
+      'presence_penalty',
+      'frequency_penalty',
+      'n',
+      'prediction',
+      'parallel_tool_calls',
+      'reasoning_effort',
+      'prompt_mode',
+      'guardrails',
+      'prompt_cache_key',
+      'safe_prompt',
+    ]),
+    rename: { seed: 'random_seed' },
+    callId: mistralCallId,
+    schemaKeywords: ['$schema', '$id'],
+  },
+  // Cohere's Compatibility API lists the parameters it supports (store, metadata, logit_bias, n,
+  // prediction, service_tier, parallel_tool_calls are named unsupported); reasoning_effort only
+  // none|high; Cohere's tool choice has no AUTO (omitting it means auto).
+  cohere: {
+    fields: new Set([
+      'model',
+      'messages',
+      'stream',
+      'stream_options',
+      'reasoning_effort',
+      'response_format',
+      'tools',
+      'tool_choice',
+      'temperature',
+      'max_tokens',
+      'max_completion_tokens',
+      'stop',
+      'seed',
+      'top_p',
+      'frequency_penalty',
+      'presence_penalty',
+      'user',
+      'logprobs',
+    ]),
+    noAutoToolChoice: true,
+    reasoningEfforts: new Set(['none', 'high']),
+  },
+};
+
+/** Applies a server's quirks to a finished body; returns the labels of what it left out. */
+function applyQuirks(fields: Record<string, unknown>, q: ChatQuirks): string[] {
+  const dropped: string[] = [];
+  if (q.rename)
+    for (const [from, to] of Object.entries(q.rename))
+      if (from in fields) {
+        fields[to] = fields[from];
+        delete fields[from];
+      }
+  if (q.noAutoToolChoice && fields.tool_choice === 'auto') delete fields.tool_choice;
+  if (q.reasoningEfforts && fields.reasoning_effort != null && !q.reasoningEfforts.has(fields.reasoning_effort as string)) {
+    delete fields.reasoning_effort;
+    dropped.push('reasoning.effort');
+  }
+  if (q.schemaKeywords && Array.isArray(fields.tools))
+    for (const t of fields.tools as ChatCompletionFunctionTool[]) {
+      const params = t.function.parameters;
+      if (params && q.schemaKeywords.some((k) => k in params))
+        t.function.parameters = Object.fromEntries(Object.entries(params).filter(([k]) => !q.schemaKeywords!.includes(k)));
+    }
+  if (q.fields)
+    for (const k of Object.keys(fields))
+      if (!q.fields.has(k)) {
+        delete fields[k];
+        // stream_options is the gateway's own, not the client's
+        if (k !== 'stream_options') dropped.push(k);
+      }
+  return dropped;
 }
 
 /** Fields a Chat server takes as they are. */
@@ -113,12 +256,13 @@ const CHAT_EXTRAS = ['stop', 'seed', 'presence_penalty', 'frequency_penalty', 'l
 /** The Chat request for a provider; `dropped` names what Chat cannot carry. */
 export function modelRequestToChat(req: ModelRequest, opts: ChatRequestOptions): ConvertedRequest<ChatCompletionCreateParamsStreaming> {
   const { functions, names } = providerTools(req.tools);
+  const quirks = opts.owner ? QUIRKS[opts.owner] : undefined;
   const fmt = req.text?.format;
   const body: ChatCompletionCreateParamsStreaming = {
     model: req.model,
-    messages: itemsToChatMessages(req.instructions, req.input, names.history()),
+    messages: itemsToChatMessages(req.instructions, req.input, names.history(), quirks?.callId),
     stream: true,
-    stream_options: { include_usage: true },
+    ...(opts.streamOptions === false ? {} : { stream_options: { include_usage: true } }),
   };
   if (functions.length) {
     body.tools = functions.map(
@@ -159,5 +303,7 @@ export function modelRequestToChat(req: ModelRequest, opts: ChatRequestOptions):
   // Fields a Chat client sent that the gateway does not know; never over what the gateway set.
   const p = req.passthrough;
   if (p?.api === 'openai-chat') for (const k in p.fields) if (!(k in fields)) fields[k] = p.fields[k];
-  return { body, dropped: droppedParams(req, 'openai-chat').map(droppedLabel), calls: names.calls() };
+  const dropped = droppedParams(req, 'openai-chat').map(droppedLabel);
+  if (quirks) dropped.push(...applyQuirks(fields, quirks));
+  return { body, dropped, calls: names.calls() };
 }
