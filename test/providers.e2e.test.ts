@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type OpenAI from 'openai';
+import type { IncomingHttpHeaders } from 'node:http';
 import { startFixtureHttpServer } from '../fixtures/mcp-server.ts';
+import { vertexTokens } from '../fixtures/mock-wires/vertex-auth.ts';
 import type { MockApi, MockProvider } from '../fixtures/mock-provider.ts';
 import { openaiClients, startTestGateway, streamResponse, type TestGateway } from './support/gateway.ts';
 import { vertexCredentials } from './support/vertex.ts';
@@ -21,18 +23,42 @@ interface Kind {
   via: string;
   /** The config entry's litellm_params (the mock's URL filled in). */
   params(mock: MockProvider): Record<string, unknown>;
+  /** The credentials the provider must have sent, as the mock saw them. */
+  credentials(headers: IncomingHttpHeaders, mock: MockProvider): boolean;
 }
 
+const minted = (h: IncomingHttpHeaders, mock: MockProvider) => vertexTokens(mock).minted.some((token) => h.authorization === `Bearer ${token}`);
+const sigV4 = (h: IncomingHttpHeaders) => /^AWS4-HMAC-SHA256 Credential=AKIDMOCK\/\d{8}\/us-east-1\/bedrock\/aws4_request, /.test(h.authorization ?? '');
+
 export const NEW_PROVIDER_KINDS: Kind[] = [
-  { prefix: 'az', api: 'chat', via: 'azure', params: (m) => ({ model: 'azure/*', api_base: m.url, api_key: 'az-key', api_version: '2024-10-21' }) },
+  {
+    prefix: 'az',
+    api: 'chat',
+    via: 'azure',
+    params: (m) => ({ model: 'azure/*', api_base: m.url, api_key: 'az-key', api_version: '2024-10-21' }),
+    credentials: (h) => h['api-key'] === 'az-key',
+  },
   {
     prefix: 'azr',
     api: 'responses',
     via: 'azure',
     params: (m) => ({ model: 'azure/*', api_base: m.url, api_key: 'az-key', api_version: 'preview', api_mode: 'responses' }),
+    credentials: (h) => h['api-key'] === 'az-key',
   },
-  { prefix: 'azai', api: 'chat', via: 'azure_ai', params: (m) => ({ model: 'azure_ai/*', api_base: `${m.url}/models`, api_key: 'azai-key' }) },
-  { prefix: 'gem', api: 'gemini', via: 'gemini', params: (m) => ({ model: 'gemini/*', api_base: m.url, api_key: 'gem-key' }) },
+  {
+    prefix: 'azai',
+    api: 'chat',
+    via: 'azure_ai',
+    params: (m) => ({ model: 'azure_ai/*', api_base: `${m.url}/models`, api_key: 'azai-key' }),
+    credentials: (h) => h.authorization === 'Bearer azai-key',
+  },
+  {
+    prefix: 'gem',
+    api: 'gemini',
+    via: 'gemini',
+    params: (m) => ({ model: 'gemini/*', api_base: m.url, api_key: 'gem-key' }),
+    credentials: (h) => h['x-goog-api-key'] === 'gem-key',
+  },
   {
     prefix: 'vx',
     api: 'gemini',
@@ -44,6 +70,7 @@ export const NEW_PROVIDER_KINDS: Kind[] = [
       vertex_location: 'us-central1',
       vertex_credentials: vertexCredentials(m),
     }),
+    credentials: minted,
   },
   {
     prefix: 'vxc',
@@ -56,15 +83,29 @@ export const NEW_PROVIDER_KINDS: Kind[] = [
       vertex_location: 'us-east5',
       vertex_credentials: vertexCredentials(m),
     }),
+    credentials: minted,
   },
   {
     prefix: 'bed',
     api: 'bedrock',
     via: 'bedrock',
     params: (m) => ({ model: 'bedrock/*', api_base: m.url, aws_region_name: 'us-east-1', aws_access_key_id: 'AKIDMOCK', aws_secret_access_key: 'mock-secret' }),
+    credentials: sigV4,
   },
-  { prefix: 'coh', api: 'chat', via: 'openai', params: (m) => ({ model: 'cohere/*', api_base: m.openaiBase, api_key: 'co-key' }) },
-  { prefix: 'mis', api: 'chat', via: 'openai', params: (m) => ({ model: 'mistral/*', api_base: m.openaiBase, api_key: 'mi-key' }) },
+  {
+    prefix: 'coh',
+    api: 'chat',
+    via: 'openai',
+    params: (m) => ({ model: 'cohere/*', api_base: m.openaiBase, api_key: 'co-key' }),
+    credentials: (h) => h.authorization === 'Bearer co-key',
+  },
+  {
+    prefix: 'mis',
+    api: 'chat',
+    via: 'openai',
+    params: (m) => ({ model: 'mistral/*', api_base: m.openaiBase, api_key: 'mi-key' }),
+    credentials: (h) => h.authorization === 'Bearer mi-key',
+  },
 ];
 
 let t: TestGateway;
@@ -115,6 +156,7 @@ for (const kind of NEW_PROVIDER_KINDS) {
       assert.equal(seen?.api, kind.api);
       assert.equal(seen?.via, kind.via);
       assert.equal(seen?.stream, false);
+      assert.ok(kind.credentials(seen.headers, t.mock), `credentials as the provider wants them: ${JSON.stringify(seen.headers)}`);
     });
 
     test('/v1/responses, streamed: the frames pass the validator, usage on the terminal event', async () => {
