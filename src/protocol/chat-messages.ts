@@ -2,18 +2,39 @@
  * Chat Completions messages as canonical input items: the one conversion both edges that take Chat
  * messages use (`/v1/chat/completions`, and the `/mcp` gateway's `chat` tool).
  */
-import type { ChatContentPart, ChatMessage } from './chat.ts';
+import type { ChatCacheControl, ChatContentPart, ChatMessage } from './chat.ts';
 import { newCallId } from './ids.ts';
 import type { ContentPart, InputItem } from './responses.ts';
+
+type InputTextPart = Extract<ContentPart, { type: 'input_text' }>;
+type Breakpoint = NonNullable<InputTextPart['prompt_cache_breakpoint']>;
+/** The parts that carry a breakpoint in the canonical form. */
+type Markable = Extract<ContentPart, { type: 'input_text' | 'input_image' | 'input_file' }>;
+
+/**
+ * A client's Anthropic-style `cache_control` as OpenAI's `prompt_cache_breakpoint` (openai-node's
+ * `ResponseInputText.PromptCacheBreakpoint`: mode `explicit`, ttl `30m` or `12h`). Anthropic's `1h` is
+ * OpenAI's extended tier `12h`, which the Anthropic builder sends back as `1h`; `5m` or none is left to
+ * the default (the request's own ttl, else five minutes).
+ */
+function breakpointOf(cc: ChatCacheControl): Breakpoint | undefined {
+  if (!cc) return undefined;
+  return cc.ttl === '1h' ? { mode: 'explicit', ttl: '12h' } : { mode: 'explicit' };
+}
+
+function marked<P extends Markable>(part: P, cc: ChatCacheControl): P {
+  const bp = breakpointOf(cc);
+  return bp ? { ...part, prompt_cache_breakpoint: bp } : part;
+}
 
 function chatPartToInput(p: ChatContentPart): ContentPart {
   switch (p.type) {
     case 'text':
-      return { type: 'input_text', text: p.text };
+      return marked({ type: 'input_text', text: p.text }, p.cache_control);
     case 'image_url':
-      return { type: 'input_image', image_url: p.image_url.url, detail: p.image_url.detail ?? 'auto' };
+      return marked({ type: 'input_image', image_url: p.image_url.url, detail: p.image_url.detail ?? 'auto' }, p.cache_control);
     case 'file':
-      return { type: 'input_file', file_data: p.file.file_data, file_id: p.file.file_id, filename: p.file.filename };
+      return marked({ type: 'input_file', file_data: p.file.file_data, file_id: p.file.file_id, filename: p.file.filename }, p.cache_control);
     case 'input_audio':
       return { type: 'input_audio', input_audio: p.input_audio };
     case 'refusal':
@@ -21,8 +42,31 @@ function chatPartToInput(p: ChatContentPart): ContentPart {
   }
 }
 
-function textOf(content: string | { text: string }[]): string {
+const isMarkable = (p: ContentPart): p is Markable => p.type === 'input_text' || p.type === 'input_image' || p.type === 'input_file';
+
+/** A message's own marker on its last part that can carry one, unless that part has its own. */
+function markLast<P extends ContentPart>(parts: P[], cc: ChatCacheControl): P[] {
+  if (!cc) return parts;
+  const i = parts.findLastIndex(isMarkable);
+  const last = parts[i];
+  if (last && isMarkable(last) && !last.prompt_cache_breakpoint) parts[i] = marked(last, cc);
+  return parts;
+}
+
+type TextContent = string | { text: string; cache_control?: ChatCacheControl }[];
+
+function textOf(content: TextContent): string {
   return typeof content === 'string' ? content : content.map((p) => p.text).join('');
+}
+
+/** Text-only content (system, developer, tool): one string as before, or input_text parts when a breakpoint is set. */
+function textInput(content: TextContent, cc: ChatCacheControl): string | InputTextPart[] {
+  if (typeof content === 'string') return cc ? [marked({ type: 'input_text', text: content }, cc)] : content;
+  if (!cc && !content.some((p) => p.cache_control)) return textOf(content);
+  return markLast(
+    content.map((p) => marked<InputTextPart>({ type: 'input_text', text: p.text }, p.cache_control)),
+    cc,
+  );
 }
 
 export function chatMessagesToItems(messages: ChatMessage[]): InputItem[] {
@@ -35,13 +79,13 @@ export function chatMessagesToItems(messages: ChatMessage[]): InputItem[] {
     switch (m.role) {
       case 'system':
       case 'developer':
-        items.push({ type: 'message', role: m.role, content: textOf(m.content) });
+        items.push({ type: 'message', role: m.role, content: textInput(m.content, m.cache_control) });
         break;
       case 'user':
         items.push({
           type: 'message',
           role: 'user',
-          content: typeof m.content === 'string' ? m.content : m.content.map(chatPartToInput),
+          content: typeof m.content === 'string' ? textInput(m.content, m.cache_control) : markLast(m.content.map(chatPartToInput), m.cache_control),
         });
         break;
       case 'assistant': {
@@ -69,7 +113,7 @@ export function chatMessagesToItems(messages: ChatMessage[]): InputItem[] {
         items.push({
           type: customCalls.has(m.tool_call_id) ? 'custom_tool_call_output' : 'function_call_output',
           call_id: m.tool_call_id,
-          output: textOf(m.content),
+          output: textInput(m.content, m.cache_control),
         });
         break;
       case 'function':

@@ -7,14 +7,23 @@ import { FUNCTION_NAME, McpTool } from './responses.ts';
 
 const nullish = <T extends z.ZodType>(t: T) => t.nullish();
 
-const TextPart = z.object({ type: z.literal('text'), text: z.string() });
+/**
+ * Anthropic's prompt caching marker as LiteLLM takes it on a Chat message or content part (LiteLLM docs,
+ * "Prompt Caching"; Anthropic's prompt caching guide: `ttl` is `5m` or `1h`). Not part of OpenAI's Chat API.
+ */
+const CacheControl = nullish(z.looseObject({ type: z.literal('ephemeral'), ttl: z.string().optional() }));
+export type ChatCacheControl = z.infer<typeof CacheControl>;
+
+const TextPart = z.object({ type: z.literal('text'), text: z.string(), cache_control: CacheControl });
 const ImagePart = z.object({
   type: z.literal('image_url'),
   image_url: z.object({ url: z.string(), detail: z.enum(['low', 'high', 'auto']).optional() }),
+  cache_control: CacheControl,
 });
 const FilePart = z.object({
   type: z.literal('file'),
   file: z.object({ file_data: z.string().optional(), file_id: z.string().optional(), filename: z.string().optional() }),
+  cache_control: CacheControl,
 });
 const AudioPart = z.object({ type: z.literal('input_audio'), input_audio: z.object({ data: z.string(), format: z.string() }) });
 const RefusalPart = z.object({ type: z.literal('refusal'), refusal: z.string() });
@@ -29,10 +38,19 @@ export const ChatToolCall = z.discriminatedUnion('type', [
 ]);
 export type ChatToolCall = z.infer<typeof ChatToolCall>;
 
+/**
+ * A `cache_control` on a message marks its last content part. An assistant's markers (on the message or
+ * its parts) are accepted and ignored: the canonical output text has no breakpoint.
+ */
 export const ChatMessage = z.discriminatedUnion('role', [
-  z.object({ role: z.literal('system'), content: TextOnly, name: z.string().optional() }),
-  z.object({ role: z.literal('developer'), content: TextOnly, name: z.string().optional() }),
-  z.object({ role: z.literal('user'), content: z.union([z.string(), z.array(ChatContentPart)]), name: z.string().optional() }),
+  z.object({ role: z.literal('system'), content: TextOnly, name: z.string().optional(), cache_control: CacheControl }),
+  z.object({ role: z.literal('developer'), content: TextOnly, name: z.string().optional(), cache_control: CacheControl }),
+  z.object({
+    role: z.literal('user'),
+    content: z.union([z.string(), z.array(ChatContentPart)]),
+    name: z.string().optional(),
+    cache_control: CacheControl,
+  }),
   z.object({
     role: z.literal('assistant'),
     content: nullish(z.union([z.string(), z.array(z.discriminatedUnion('type', [TextPart, RefusalPart]))])),
@@ -43,7 +61,7 @@ export const ChatMessage = z.discriminatedUnion('role', [
     audio: nullish(z.object({ id: z.string() })),
     name: z.string().optional(),
   }),
-  z.object({ role: z.literal('tool'), tool_call_id: z.string().min(1), content: TextOnly }),
+  z.object({ role: z.literal('tool'), tool_call_id: z.string().min(1), content: TextOnly, cache_control: CacheControl }),
   /** Deprecated: the result of an assistant `function_call`. */
   z.object({ role: z.literal('function'), name: z.string().min(1), content: nullish(z.string()) }),
 ]);
