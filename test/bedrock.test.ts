@@ -115,6 +115,36 @@ describe('requests to Converse', () => {
     assert.equal(cacheFields('anthropic.claude-3-haiku-20240307-v1:0'), null);
   });
 
+  test("the client's own breakpoints become cache points after their blocks and count first; the latest four are kept", () => {
+    const bp = { prompt_cache_breakpoint: { mode: 'explicit' } };
+    const marked = (text: string) => ({ type: 'input_text' as const, text, ...bp });
+    const CP = { cachePoint: { type: 'default' } };
+    const req = (input: unknown[], extra: object = {}) =>
+      modelRequestToConverse({ model: 'anthropic.claude-sonnet-4-20250514-v1:0', instructions: null, input, tools: [], ...extra } as never).body;
+    // two of the client's: the system's and a user part's; the gateway adds its own on the last block
+    const two = req([
+      { type: 'message', role: 'system', content: [marked('Rules.')] },
+      { type: 'message', role: 'user', content: [marked('Long document.'), { type: 'input_text', text: 'Question?' }] },
+    ]);
+    assert.deepEqual(two.system, [{ text: 'Rules.' }, CP]);
+    assert.deepEqual(two.messages, [{ role: 'user', content: [{ text: 'Long document.' }, CP, { text: 'Question?' }, CP] }]);
+    // a marked tool output: the cache point follows the tool result (one cannot go inside it)
+    const tool = req([
+      { type: 'message', role: 'user', content: 'Go' },
+      { type: 'function_call', call_id: 'c1', name: 'f', arguments: '{}' },
+      { type: 'function_call_output', call_id: 'c1', output: [marked('big result')] },
+    ]);
+    assert.deepEqual(tool.messages.at(-1), { role: 'user', content: [{ toolResult: { toolUseId: 'c1', content: [{ text: 'big result' }] } }, CP] });
+    // five of the client's: the earliest is removed, and the gateway adds none
+    const five = req([{ type: 'message', role: 'user', content: ['a', 'b', 'c', 'd', 'e'].map(marked) }]);
+    assert.deepEqual(five.messages[0]!.content, [{ text: 'a' }, { text: 'b' }, CP, { text: 'c' }, CP, { text: 'd' }, CP, { text: 'e' }, CP]);
+    // OpenAI's explicit mode: only the client's own
+    const explicit = req([{ type: 'message', role: 'user', content: [marked('x'), { type: 'input_text', text: 'y' }] }], {
+      prompt_cache_options: { mode: 'explicit' },
+    });
+    assert.deepEqual(explicit.messages[0]!.content, [{ text: 'x' }, CP, { text: 'y' }]);
+  });
+
   test('a plain first turn: the one user message gets the cache point, no toolConfig, no inferenceConfig', () => {
     const { body, dropped } = modelRequestToConverse({
       model: 'anthropic.claude-opus-4-20250514-v1:0',

@@ -89,6 +89,12 @@ function documentName(filename: string | null | undefined, n: number): string {
 /** Builds the content blocks of one request, numbering its documents (their names must differ). */
 class Blocks {
   private documents = 0;
+  /** Whether the model takes cache points: then a part's own breakpoint becomes one after its block. */
+  private readonly caching: boolean;
+
+  constructor(caching: boolean) {
+    this.caching = caching;
+  }
 
   of(p: ContentPart): ContentBlock | null {
     switch (p.type) {
@@ -108,7 +114,14 @@ class Blocks {
 
   list(content: string | ContentPart[]): ContentBlock[] {
     if (typeof content === 'string') return content === '' ? [] : [{ text: content }];
-    return content.map((p) => this.of(p)).filter((b): b is ContentBlock => b !== null);
+    const out: ContentBlock[] = [];
+    for (const p of content) {
+      const b = this.of(p);
+      if (!b) continue;
+      out.push(b);
+      if (this.caching && hasBreakpoint(p)) out.push(cachePoint());
+    }
+    return out;
   }
 
   private document(p: Extract<ContentPart, { type: 'input_file' }>): DocumentBlock | null {
@@ -129,10 +142,20 @@ function parseArgs(args: string): unknown {
   }
 }
 
-function toolResult(callId: string, output: string | ContentPart[], blocks: Blocks): ToolResultBlock {
+/** The client's own cache breakpoint on a part (OpenAI's `prompt_cache_breakpoint`). */
+function hasBreakpoint(p: ContentPart): boolean {
+  return 'prompt_cache_breakpoint' in p && p.prompt_cache_breakpoint != null;
+}
+
+/** A tool result, and a cache point after it when the client marked any of its parts (one cannot go inside). */
+function toolResult(callId: string, output: string | ContentPart[], blocks: Blocks): ContentBlock[] {
   const content: ToolResultBlock['toolResult']['content'] = [];
-  for (const b of blocks.list(output)) if ('text' in b || 'image' in b || 'document' in b) content.push(b);
-  return { toolResult: { toolUseId: callId, content } };
+  let marked = false;
+  for (const b of blocks.list(output))
+    if ('text' in b || 'image' in b || 'document' in b) content.push(b);
+    else if ('cachePoint' in b) marked = true;
+  const result: ToolResultBlock = { toolResult: { toolUseId: callId, content } };
+  return marked ? [result, cachePoint()] : [result];
 }
 
 export interface BedrockRequestOptions {
@@ -143,7 +166,8 @@ export interface BedrockRequestOptions {
 export function modelRequestToConverse(req: ModelRequest, opts: BedrockRequestOptions = {}): ConvertedRequest<ConverseRequest> {
   const { functions, names } = providerTools(req.tools);
   const history = names.history();
-  const blocks = new Blocks();
+  const cache = cacheFields(req.model);
+  const blocks = new Blocks(cache !== null);
   const dropped = droppedParams(req, 'bedrock-converse').map(droppedLabel);
   const system: SystemBlock[] = [];
   if (req.instructions) system.push({ text: req.instructions });
@@ -163,6 +187,7 @@ export function modelRequestToConverse(req: ModelRequest, opts: BedrockRequestOp
         if (item.role === 'system' || item.role === 'developer') {
           const text = contentText(item.content);
           if (text) system.push({ text });
+          if (text && cache && Array.isArray(item.content) && item.content.some(hasBreakpoint)) system.push(cachePoint());
         } else push(item.role, blocks.list(item.content));
         break;
       case 'function_call':
@@ -170,7 +195,7 @@ export function modelRequestToConverse(req: ModelRequest, opts: BedrockRequestOp
         push('assistant', [{ toolUse: { toolUseId: item.call_id, name: item.name, input: parseArgs(item.arguments) } }]);
         break;
       case 'function_call_output':
-        push('user', [toolResult(item.call_id, item.output, blocks)]);
+        push('user', toolResult(item.call_id, item.output, blocks));
         break;
       // reasoning from another model, and items of tools OpenAI hosts, cannot be replayed
     }
@@ -213,27 +238,38 @@ export function modelRequestToConverse(req: ModelRequest, opts: BedrockRequestOp
     body.outputConfig = { textFormat: { type: 'json_schema', structure: { jsonSchema } } };
   }
 
-  placeCachePoints(body, cacheFields(req.model));
+  // OpenAI's `explicit` mode: no cache point of the gateway's, only the client's own.
+  placeCachePoints(body, cache, req.prompt_cache_options?.mode !== 'explicit');
   return { body, dropped, calls: names.calls() };
 }
 
 /**
- * Cache points after the tools, after the system blocks, and after the conversation's last block, so
- * each round of a tool loop reads the rounds before it from cache (at most four in a request).
+ * The client's own cache points come first: the latest four are kept. The gateway's follow while the
+ * budget of four allows: after the tools, after the system blocks, and after the conversation's last
+ * block, so each round of a tool loop reads the rounds before it from cache.
  */
-function placeCachePoints(body: ConverseRequest, fields: { tools: boolean } | null): void {
+function placeCachePoints(body: ConverseRequest, fields: { tools: boolean } | null, auto: boolean): void {
   if (!fields) return;
-  let budget = MAX_CACHE_POINTS;
-  if (fields.tools && body.toolConfig) {
+  const lists = [body.system ?? [], ...body.messages.map((m) => m.content)] as object[][];
+  let own = lists.reduce((n, list) => n + list.filter((b) => 'cachePoint' in b).length, 0);
+  for (const list of lists)
+    for (let i = 0; i < list.length && own > MAX_CACHE_POINTS; i++)
+      if ('cachePoint' in list[i]!) {
+        list.splice(i--, 1);
+        own--;
+      }
+  if (!auto) return;
+  let budget = MAX_CACHE_POINTS - own;
+  if (fields.tools && body.toolConfig && budget > 0) {
     body.toolConfig.tools.push(cachePoint());
     budget--;
   }
-  if (body.system?.length && budget) {
+  if (body.system?.length && !('cachePoint' in body.system.at(-1)!) && budget > 0) {
     body.system.push(cachePoint());
     budget--;
   }
   const last = body.messages.at(-1);
-  if (last && budget) last.content.push(cachePoint());
+  if (last && !('cachePoint' in last.content.at(-1)!) && budget > 0) last.content.push(cachePoint());
 }
 
 function toolChoiceToConverse(tc: ModelRequest['tool_choice'], names: ToolNames): ToolChoice | undefined {
