@@ -75,3 +75,20 @@ export function contentText(content: MessageItem['content']): string {
   if (typeof content === 'string') return content;
   return content.map((p) => (p.type === 'input_text' || p.type === 'output_text' ? p.text : p.type === 'refusal' ? p.refusal : '')).join('');
 }
+
+/** A `data:` URL with base64 content: its media type and data. */
+export const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
+
+/**
+ * A function call's arguments as the object providers that take structured input want: `{}` when empty,
+ * a non-object JSON value as `{value}`, text that is not JSON as `{_raw}` (the call is replayed, not refused).
+ */
+export function argumentsObject(args: string): Record<string, unknown> {
+  if (args.trim() === '') return {};
+  try {
+    const v = JSON.parse(args);
+    return v && typeof v === 'object' && !Array.isArray(v) ? v : { value: v };
+  } catch {
+    return { _raw: args };
+  }
+}

@@ -118,13 +118,36 @@ export async function httpError(status: number, headers: Dispatcher.ResponseData
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
 
+export function requestAborted(): ProviderError {
+  return new ProviderError('request aborted', { kind: 'aborted' });
+}
+
+/** Waits for `p` unless the request is cancelled first (a shared credential refresh itself goes on). */
+export function unlessAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(requestAborted());
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(requestAborted());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
 /** A request that never got an HTTP answer: aborted by the caller, timed out, or could not connect. */
 export function transportError(e: unknown, signal: AbortSignal): ProviderError {
   if (e instanceof ProviderError) return e;
-  if (signal.aborted) return new ProviderError('request aborted', { kind: 'aborted' });
+  if (signal.aborted) return requestAborted();
   const err = e as { code?: string; name?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = err?.code ?? err?.cause?.code;
   if (code && TIMEOUT_CODES.has(code)) return new ProviderError('the upstream did not answer in time', { kind: 'timeout' });
-  if (err?.name === 'AbortError') return new ProviderError('request aborted', { kind: 'aborted' });
+  if (err?.name === 'AbortError') return requestAborted();
   return new ProviderError(`cannot reach the upstream: ${err?.cause?.message ?? err?.message ?? String(e)}`, { kind: 'connection' });
 }

@@ -17,11 +17,9 @@ import type {
 } from '@anthropic-ai/sdk/resources/messages/messages';
 import { providerTools, type ToolNames } from '../../protocol/client-tools.ts';
 import { droppedLabel, droppedParams, isWebSearchTool } from '../../protocol/dropped-params.ts';
-import { contentText, type ModelRequest, type ModelTool } from '../../protocol/model-request.ts';
+import { argumentsObject, contentText, DATA_URL, type ModelRequest, type ModelTool } from '../../protocol/model-request.ts';
 import type { ContentPart } from '../../protocol/responses.ts';
 import type { ConvertedRequest } from '../types.ts';
-
-const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
 
 function imageBlock(url: string): ImageBlockParam {
   const m = DATA_URL.exec(url);
@@ -129,16 +127,6 @@ function blocksOf(content: string | ContentPart[], ttl: '1h' | undefined): Conte
   return content.map((p) => partToBlock(p, ttl)).filter((b): b is ContentBlockParam => b !== null);
 }
 
-function parseArgs(args: string): Record<string, unknown> {
-  if (args.trim() === '') return {};
-  try {
-    const v = JSON.parse(args);
-    return v && typeof v === 'object' && !Array.isArray(v) ? v : { value: v };
-  } catch {
-    return { _raw: args };
-  }
-}
-
 export interface AnthropicRequestOptions {
   /** Anthropic requires max_tokens; used when the request gives none. */
   defaultMaxTokens: number;
@@ -182,7 +170,7 @@ export function modelRequestToAnthropic(req: ModelRequest, opts: AnthropicReques
         } else push(item.role, blocksOf(item.content, ttl));
         break;
       case 'function_call':
-        push('assistant', [{ type: 'tool_use', id: item.call_id, name: item.name, input: parseArgs(item.arguments) }]);
+        push('assistant', [{ type: 'tool_use', id: item.call_id, name: item.name, input: argumentsObject(item.arguments) }]);
         break;
       case 'function_call_output': {
         const content: ToolResultBlockParam['content'] =

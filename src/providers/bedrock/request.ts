@@ -5,7 +5,7 @@
  */
 import { providerTools, type ToolNames } from '../../protocol/client-tools.ts';
 import { droppedLabel, droppedParams } from '../../protocol/dropped-params.ts';
-import { contentText, type ModelRequest } from '../../protocol/model-request.ts';
+import { argumentsObject, contentText, DATA_URL, type ModelRequest } from '../../protocol/model-request.ts';
 import type { ContentPart } from '../../protocol/responses.ts';
 import type { ConvertedRequest } from '../types.ts';
 import type {
@@ -23,7 +23,6 @@ import type {
   ToolSpec,
 } from './wire.ts';
 
-const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
 const cachePoint = (): CachePointBlock => ({ cachePoint: { type: 'default' } });
 /** Bedrock's limit of cache points per request. */
 const MAX_CACHE_POINTS = 4;
@@ -132,16 +131,6 @@ class Blocks {
   }
 }
 
-function parseArgs(args: string): unknown {
-  if (args.trim() === '') return {};
-  try {
-    const v = JSON.parse(args);
-    return v && typeof v === 'object' && !Array.isArray(v) ? v : { value: v };
-  } catch {
-    return { _raw: args };
-  }
-}
-
 /** The client's own cache breakpoint on a part (OpenAI's `prompt_cache_breakpoint`). */
 function hasBreakpoint(p: ContentPart): boolean {
   return 'prompt_cache_breakpoint' in p && p.prompt_cache_breakpoint != null;
@@ -192,7 +181,7 @@ export function modelRequestToConverse(req: ModelRequest, opts: BedrockRequestOp
         break;
       case 'function_call':
         calledTools.add(item.name);
-        push('assistant', [{ toolUse: { toolUseId: item.call_id, name: item.name, input: parseArgs(item.arguments) } }]);
+        push('assistant', [{ toolUse: { toolUseId: item.call_id, name: item.name, input: argumentsObject(item.arguments) } }]);
         break;
       case 'function_call_output':
         push('user', toolResult(item.call_id, item.output, blocks));

@@ -9,6 +9,7 @@
 import type { SignatureV4 } from '@smithy/signature-v4';
 import { ProviderError } from '../../protocol/errors.ts';
 import type { OutgoingRequest, RequestSigner } from '../endpoint.ts';
+import { unlessAborted } from '../http.ts';
 
 const SERVICE = 'bedrock';
 const REFRESH_BEFORE_MS = 5 * 60_000;
@@ -26,29 +27,6 @@ export interface SigV4Options {
   /** Static keys; without them, the default chain (with `profile`, if given). */
   credentials?: AwsCredentials | undefined;
   profile?: string | undefined;
-}
-
-function aborted(): ProviderError {
-  return new ProviderError('request aborted', { kind: 'aborted' });
-}
-
-/** Waits for `p` unless the request is cancelled first (a shared credential refresh itself goes on). */
-function unlessAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(aborted());
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(aborted());
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 /** Signs every request with SigV4; the signing itself is asynchronous (Smithy's hashing is). */

@@ -4,7 +4,7 @@
  */
 import { providerTools, type FunctionHistoryItem, type ToolNames } from '../../protocol/client-tools.ts';
 import { droppedLabel, droppedParams } from '../../protocol/dropped-params.ts';
-import { contentText, type ModelRequest } from '../../protocol/model-request.ts';
+import { argumentsObject, contentText, DATA_URL, type ModelRequest } from '../../protocol/model-request.ts';
 import type { ContentPart, FunctionCallItem, ToolOutput } from '../../protocol/responses.ts';
 import type { ConvertedRequest } from '../types.ts';
 import {
@@ -19,8 +19,6 @@ import {
   type GeminiToolConfig,
   type GenerateContentRequest,
 } from './wire.ts';
-
-const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
 
 /**
  * Gemini 3 refuses a step of the current turn whose first function call carries no thought signature; calls
@@ -69,16 +67,6 @@ function partOf(p: ContentPart): GeminiPart | null {
 function partsOf(content: string | ContentPart[]): GeminiPart[] {
   if (typeof content === 'string') return content === '' ? [] : [{ text: content }];
   return content.map(partOf).filter((p): p is GeminiPart => p !== null);
-}
-
-function argsObject(args: string): Record<string, unknown> {
-  if (args.trim() === '') return {};
-  try {
-    const v = JSON.parse(args);
-    return v && typeof v === 'object' && !Array.isArray(v) ? v : { value: v };
-  } catch {
-    return { _raw: args };
-  }
 }
 
 /** A tool's output as Gemini's `response` object (a JSON object output as itself), and its images and files as parts beside it. */
@@ -148,7 +136,7 @@ class ContentsBuilder {
     const signature = this.signature;
     this.signature = null;
     const id = callIdToGeminiId(item.call_id);
-    const part: GeminiPart = { functionCall: { ...(id ? { id } : {}), name: item.name, args: argsObject(item.arguments) } };
+    const part: GeminiPart = { functionCall: { ...(id ? { id } : {}), name: item.name, args: argumentsObject(item.arguments) } };
     if (!this.step || signature !== null) {
       this.closeStep();
       this.step = { callIds: new Set(), responses: [], media: [] };

@@ -13,6 +13,7 @@ import type { AnyAuthClient, GoogleAuth } from 'google-auth-library';
 type Library = typeof import('google-auth-library');
 import { ProviderError } from '../../protocol/errors.ts';
 import type { OutgoingRequest, RequestSigner } from '../endpoint.ts';
+import { unlessAborted } from '../http.ts';
 
 const SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 const REFRESH_BEFORE_MS = 5 * 60_000;
@@ -58,29 +59,6 @@ function readCredentials(value: string, what: string): CredentialJson {
 /** Credential types given a client of their own (`VertexAuth.ownClient`). */
 function hasOwnClient(c: CredentialJson): boolean {
   return c.type === 'service_account' || c.type === 'authorized_user';
-}
-
-function aborted(): ProviderError {
-  return new ProviderError('request aborted', { kind: 'aborted' });
-}
-
-/** Waits for `p` unless the request is cancelled first (the shared refresh itself goes on). */
-function unlessAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(aborted());
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(aborted());
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 export class VertexAuth {
