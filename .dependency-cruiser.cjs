@@ -1,14 +1,14 @@
 // Layering of src/ (top to bottom), checked by test/architecture.test.ts:
 //   edges       src/http/, src/mcp-server/, src/cli/   + composition root src/server.ts
 //   agent       src/agent/
-//   below agent src/providers/, src/mcp-client/, src/net/
+//   below agent src/providers/, src/mcp-client/, src/access/ (keys, grants, spend), src/limits/ (rate limits, the replicas' bus)
 //   bottom      src/protocol/, src/store/, src/config/, src/net/, src/log.ts, src/version.ts, src/lazy.ts
 // Paths are relative to the cruise's base dir, so they all start with src/.
 // Type-only imports count everywhere except between edges (rule edges-independent).
 const EDGES = '^src/(http|mcp-server|cli)/';
 const SERVER = '^src/server[.]ts$';
 const BOTTOM = '^src/(protocol|store|config|net)/|^src/(log|version|lazy)[.]ts$';
-const BELOW_AGENT = `^src/(providers|mcp-client)/|${BOTTOM}`;
+const BELOW_AGENT = `^src/(providers|mcp-client|access|limits)/|${BOTTOM}`;
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -60,7 +60,7 @@ module.exports = {
       comment: 'protocol, store, config, net, log.ts and version.ts are the foundation: they import nothing from providers, mcp-client, agent, edges or server.ts.',
       severity: 'error',
       from: { path: BOTTOM },
-      to: { path: `^src/(providers|mcp-client|agent|http|mcp-server|cli)/|${SERVER}` },
+      to: { path: `^src/(providers|mcp-client|access|limits|agent|http|mcp-server|cli)/|${SERVER}` },
     },
     {
       name: 'no-circular',

@@ -11,6 +11,7 @@ import { createVertex } from './vertex/provider.ts';
 import { OpenAIChatProvider } from './openai-chat/provider.ts';
 import { OpenAIResponsesProvider } from './openai-responses/provider.ts';
 import type { CreatedProvider, Provider, ProviderContext } from './types.ts';
+import { globToRegExp } from '../protocol/glob.ts';
 
 export interface Deployment {
   /** `model_name#index` in model_list, for logs. */
@@ -23,11 +24,6 @@ export interface Deployment {
   readonly provider: Provider;
   readonly maxRetries: number;
   inflight: number;
-}
-
-export function globToRegExp(glob: string): RegExp {
-  const parts = glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(`^${parts.join('(.*)')}$`, 's');
 }
 
 function splitProvider(model: string): { prefix: string | null; name: string } {

@@ -1,0 +1,64 @@
+/** Access: key ∩ team grants (models, MCP servers and their tools, as LiteLLM's fields say them) and what a call costs. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { costOf } from '../src/access/cost.ts';
+import { allowsModel, allowsServer, allowsTool, effectiveGrant, UNRESTRICTED } from '../src/access/grants.ts';
+
+test('no models listed means every model; a list (with * patterns) limits; a team limits its keys too', () => {
+  assert.equal(allowsModel(UNRESTRICTED, 'gpt-4o'), true);
+  assert.equal(allowsModel(effectiveGrant({ models: [] }), 'anything'), true);
+  const key = effectiveGrant({ models: ['gpt-4o', 'claude-*'] });
+  assert.deepEqual(
+    ['gpt-4o', 'claude-sonnet', 'gpt-4o-mini'].map((m) => allowsModel(key, m)),
+    [true, true, false],
+  );
+  const inTeam = effectiveGrant({ models: ['gpt-4o', 'claude-*'] }, { models: ['claude-sonnet', 'gpt-4o-mini'] });
+  assert.deepEqual(
+    ['gpt-4o', 'claude-sonnet', 'claude-opus', 'gpt-4o-mini'].map((m) => allowsModel(inTeam, m)),
+    [false, true, false, false],
+  );
+  const teamOnly = effectiveGrant({ models: ['all-team-models'] }, { models: ['gpt-4o'] });
+  assert.deepEqual(
+    ['gpt-4o', 'o3'].map((m) => allowsModel(teamOnly, m)),
+    [true, false],
+  );
+});
+
+test('mcp_servers grants every tool of a server; mcp_tool_permissions only the tools it lists, even of a server also granted whole', () => {
+  const g = effectiveGrant({
+    object_permission: { mcp_servers: ['github', 'fixture'], mcp_tool_permissions: { fixture: ['add'], jira: ['search'] } },
+  });
+  assert.deepEqual(
+    ['github', 'fixture', 'jira', 'slack'].map((s) => allowsServer(g, s)),
+    [true, true, true, false],
+  );
+  assert.equal(allowsTool(g, 'github', 'create_issue'), true);
+  assert.deepEqual([allowsTool(g, 'fixture', 'add'), allowsTool(g, 'fixture', 'echo')], [true, false]);
+  assert.deepEqual([allowsTool(g, 'jira', 'search'), allowsTool(g, 'jira', 'delete')], [true, false]);
+  assert.equal(allowsTool(g, 'slack', 'post'), false);
+  assert.equal(allowsTool(effectiveGrant({ object_permission: {} }), 'slack', 'post'), true, 'an empty permission restricts nothing');
+});
+
+test("a key's MCP grant within its team's: servers both name, tools both allow", () => {
+  const g = effectiveGrant(
+    { object_permission: { mcp_servers: ['github', 'fixture'], mcp_tool_permissions: { jira: ['search', 'read'] } } },
+    { object_permission: { mcp_servers: ['fixture', 'jira'], mcp_tool_permissions: { github: ['list_issues'] } } },
+  );
+  assert.deepEqual(
+    ['github', 'fixture', 'jira', 'slack'].map((s) => allowsServer(g, s)),
+    [true, true, true, false],
+  );
+  assert.deepEqual([allowsTool(g, 'github', 'list_issues'), allowsTool(g, 'github', 'create_issue')], [true, false]);
+  assert.equal(allowsTool(g, 'fixture', 'anything'), true);
+  assert.deepEqual([allowsTool(g, 'jira', 'search'), allowsTool(g, 'jira', 'delete')], [true, false]);
+  const teamOnly = effectiveGrant({}, { object_permission: { mcp_servers: ['fixture'] } });
+  assert.deepEqual([allowsServer(teamOnly, 'fixture'), allowsServer(teamOnly, 'github')], [true, false]);
+});
+
+test("a call's cost: uncached input, cached input at its own price (else as input), output", () => {
+  const usage = { input_tokens: 1000, output_tokens: 200, input_tokens_details: { cached_tokens: 600 } };
+  const prices = { input_cost_per_token: 0.0000025, output_cost_per_token: 0.00001, cache_read_input_token_cost: 0.00000125 };
+  assert.equal(Number(costOf(usage, prices).toFixed(10)), Number((400 * 0.0000025 + 600 * 0.00000125 + 200 * 0.00001).toFixed(10)));
+  assert.equal(Number(costOf(usage, { input_cost_per_token: 0.000001 }).toFixed(10)), 0.001);
+  assert.equal(costOf(usage, {}), 0);
+});
