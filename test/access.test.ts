@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { costOf } from '../src/access/cost.ts';
+import { hashKey, maskKey, newKey } from '../src/access/keys.ts';
+import { durationMs } from '../src/protocol/admin.ts';
 import { allowsModel, allowsServer, allowsTool, effectiveGrant, UNRESTRICTED } from '../src/access/grants.ts';
 
 test('no models listed means every model; a list (with * patterns) limits; a team limits its keys too', () => {
@@ -61,4 +63,15 @@ test("a call's cost: uncached input, cached input at its own price (else as inpu
   assert.equal(Number(costOf(usage, prices).toFixed(10)), Number((400 * 0.0000025 + 600 * 0.00000125 + 200 * 0.00001).toFixed(10)));
   assert.equal(Number(costOf(usage, { input_cost_per_token: 0.000001 }).toFixed(10)), 0.001);
   assert.equal(costOf(usage, {}), 0);
+});
+
+test('keys: shown once, stored as their SHA-256 (hex), listed masked; durations as LiteLLM writes them', () => {
+  const key = newKey();
+  assert.match(key, /^sk-[A-Za-z0-9_-]{43}$/);
+  assert.notEqual(newKey(), key);
+  assert.equal(hashKey('sk-1234'), '88dc28d0f030c55ed4ab77ed8faf098196cb1c05df778539800c9f1243fe6b4b'); // as LiteLLM stores it
+  assert.match(hashKey(key), /^[0-9a-f]{64}$/);
+  assert.equal(maskKey('sk-abcdefgh1234'), 'sk-...1234');
+  assert.deepEqual(['30s', '5m', '2h', '30d', '1mo'].map(durationMs), [30_000, 300_000, 7_200_000, 2_592_000_000, 2_592_000_000]);
+  assert.throws(() => durationMs('5 minutes'));
 });
