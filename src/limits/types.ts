@@ -1,0 +1,100 @@
+/**
+ * Rate limits and the replicas' invalidation bus, as the edges and the agent see them.
+ *
+ * A limit is LiteLLM's `rpm_limit` (client requests a minute) or `tpm_limit` (every token of every model call
+ * of a run, counted after the call) on a key or a team. The edge calls `admit` once per request for the key
+ * and its team together and puts `headers` on the answer (OpenAI's `x-ratelimit-*`, "Rate limits" in OpenAI's
+ * API documentation); the agent calls `recordTokens` after each model call.
+ *
+ * The window is a sliding one made of buckets (a minute of one-second buckets by default): a request or a
+ * token counts for at least a whole window and at most one bucket more, so "at most rpm requests in any
+ * minute" holds exactly, never approximately, and a refused request counts for nothing.
+ */
+
+/** One thing limited: a key or a team. Without rpm and tpm it is not limited (nor counted). */
+export interface LimitSubject {
+  /** Unique across subjects: `key:<sha256>`, `team:<team_id>`. */
+  id: string;
+  /** Client requests a window. 0 refuses every request, as in LiteLLM. */
+  rpm?: number | undefined;
+  /** Tokens a window; a request is refused once the window's tokens reach it. */
+  tpm?: number | undefined;
+  /** How a refusal names the subject (`key sk-...abcd`, `team ci`); default: the part of `id` before `:`. */
+  label?: string | undefined;
+}
+
+/** Which limit refused a request, and by how much (for the 429's message). */
+export interface Refusal {
+  subject: LimitSubject;
+  limit: 'requests' | 'tokens';
+  /** The subject's rpm or tpm. */
+  max: number;
+  /** Requests or tokens counted in the window. */
+  used: number;
+}
+
+export interface Admission {
+  allowed: boolean;
+  /** Refused: how long until every limit that refused would admit the request again. */
+  retryAfterMs?: number;
+  /**
+   * Every answer's headers: `x-ratelimit-{limit,remaining,reset}-requests` for the subject with the fewest
+   * requests left (when a subject has rpm), the same `-tokens` for tpm; refused, `retry-after` (seconds) and
+   * `retry-after-ms` too. `reset` is OpenAI's: the time until the limit is back to its initial state.
+   */
+  headers: Record<string, string>;
+  /** Refused: the limit the message names (the one that frees last). */
+  refusal?: Refusal;
+}
+
+export interface Limiter {
+  /**
+   * Checks every subject's requests and tokens in the current window and, when all are within their
+   * limits, counts one request for each, atomically (no other replica's request interleaves). A refused
+   * request counts for nothing. `now` (ms since the epoch) is for tests; the Redis limiter otherwise uses
+   * Redis's clock, so that replicas whose clocks differ still share one window.
+   */
+  admit(subjects: readonly LimitSubject[], now?: number): Promise<Admission>;
+  /** Adds a model call's tokens to each subject with tpm. Never waits: written in batches off the request path. */
+  recordTokens(subjects: readonly LimitSubject[], tokens: number, now?: number): void;
+  /** Resolves once every recorded token is written (tests, shutdown). */
+  flush(): Promise<void>;
+}
+
+/** The window: `windowMs` long, made of `bucketMs` buckets (it must divide windowMs). */
+export interface WindowOptions {
+  windowMs?: number;
+  bucketMs?: number;
+}
+
+export const DEFAULT_WINDOW_MS = 60_000;
+export const DEFAULT_BUCKET_MS = 1_000;
+
+// ---- the bus ------------------------------------------------------------------------------------------
+
+/**
+ * What replicas tell each other. `keys`: a key (its sha256) or a team (`team:<id>`) changed or was deleted,
+ * drop it from every cache. `tools`: an upstream MCP server's tool list changed (its name).
+ */
+export const TOPICS = { keys: 'keys', tools: 'tools' } as const;
+
+export type BusHandler = (message: string) => void | Promise<void>;
+
+export interface Bus {
+  /** Reaches every replica's subscribers, this one's too. Never rejects: a lost message is logged. */
+  publish(topic: string, message: string): Promise<void>;
+  /** Resolves once subscribed (a message published after that reaches the handler); returns the unsubscribe. */
+  subscribe(topic: string, handler: BusHandler): Promise<() => Promise<void>>;
+  /**
+   * Called after the bus was cut off and is back: messages may have been lost meanwhile (Redis pub/sub
+   * delivers at most once), so a cache should drop everything it holds.
+   */
+  onResync(handler: () => void): void;
+}
+
+/** Where the limits module reports what it cannot hand to a caller (pino's Logger fits). */
+export interface LimitsLog {
+  warn(obj: object, msg: string): void;
+}
+
+export const SILENT: LimitsLog = { warn() {} };
