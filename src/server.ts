@@ -12,7 +12,8 @@ import { McpPool } from './mcp-client/pool.ts';
 import type { McpGateway } from './mcp-server/gateway.ts';
 import { buildDeployments } from './providers/deployments.ts';
 import { Router, routerOptions } from './providers/router.ts';
-import { openStore } from './store/sqlite.ts';
+import { openStore } from './store/open.ts';
+import type { Store } from './store/types.ts';
 import { VERSION } from './version.ts';
 
 export interface RunningServer {
@@ -33,7 +34,7 @@ export interface ServeOptions {
 
 /** Everything behind the HTTP app, built from the config: store, model router, MCP pool, agent. */
 export interface Gateway {
-  store: ReturnType<typeof openStore>;
+  store: Store;
   router: Router;
   pool: McpPool;
   agent: Agent;
@@ -44,13 +45,20 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJS.ProcessEnv = process.env): Gateway {
+/** Resolves once the store is open and migrated, and what a stopped process left in progress is failed. */
+export async function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Gateway> {
   const { config, warnings } = loaded;
   for (const w of warnings) log.warn(`config: ${w}`);
   // Before the store opens: a fallback or alias naming no model is a config error, and nothing is left open.
   const router = new Router(buildDeployments(config, env), routerOptions(config));
-  const store = openStore(config.general_settings.database_url);
-  const interrupted = store.failInterrupted();
+  const store = await openStore(config.general_settings.database_url);
+  let interrupted: number;
+  try {
+    interrupted = await store.failInterrupted();
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   if (interrupted) log.warn({ count: interrupted }, 'responses cut off by the last stop were marked failed');
   const pool = new McpPool(config.mcp_servers, config.mcp_settings, log);
   pool.warmUp();
@@ -84,7 +92,7 @@ export function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJS.Proc
     close: async () => {
       if (mcp.started) await (await mcp.get()).close();
       await pool.close();
-      store.close();
+      await store.close();
     },
   };
 }
@@ -92,7 +100,7 @@ export function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJS.Proc
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const { config, source } = opts.loaded;
   const log = opts.logger;
-  const gw = buildGateway(opts.loaded, log, opts.env);
+  const gw = await buildGateway(opts.loaded, log, opts.env);
   const { store, router, pool, agent, calls, mcp, masterKey } = gw;
   const app = createApp({
     logger: log,
@@ -110,10 +118,15 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   });
   const server = app.listen(opts.port, opts.host);
   server.on('clientError', answerClientError);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+  } catch (e) {
+    await gw.close(); // the store's pool and heartbeat would otherwise outlive the failed start
+    throw e;
+  }
   // Streams can be long; Node's default request timeout (5 min) would cut them.
   server.requestTimeout = 0;
   server.keepAliveTimeout = 65_000;

@@ -776,7 +776,7 @@ before(async () => {
     const save = store.saveResponse.bind(store);
     store.saveResponse = (r) => {
       saved.push(r);
-      save(r);
+      return save(r);
     };
   }
 });

@@ -12,7 +12,7 @@ const spec = parse(readFileSync(new URL('../openapi.yaml', import.meta.url), 'ut
 
 test('the routes the server exposes and the paths in openapi.yaml are the same set', async () => {
   const logger = pino({ level: 'silent' });
-  const gw = buildGateway(loadConfig({ raw: { general_settings: { database_url: 'sqlite::memory:' } } }), logger);
+  const gw = await buildGateway(loadConfig({ raw: { general_settings: { database_url: 'sqlite::memory:' } } }), logger);
   const routers = buildRoutes({ ...gw, logger, bindHost: '127.0.0.1', maxRequestBytes: 1024, keepAliveMs: 1000, configSource: 'test' });
   const served = new Set<string>();
   for (const r of routers)

@@ -42,10 +42,13 @@ export class Histories {
     this.max = max;
   }
 
-  /** Items of every response up the chain, oldest first: each one's input, then its output. */
-  load(previousId: string | null | undefined): History {
+  /**
+   * Items of every response up the chain, oldest first: each one's input, then its output. The status
+   * is always read from the store (the response may have been deleted, or be another replica's).
+   */
+  async load(previousId: string | null | undefined): Promise<History> {
     if (!previousId) return EMPTY;
-    const status = this.store.responseStatus(previousId);
+    const status = await this.store.responseStatus(previousId);
     if (status === null)
       throw new ApiError(400, `Previous response with id '${previousId}' not found.`, { param: 'previous_response_id', code: 'previous_response_not_found' });
     if (status === 'in_progress' || status === 'queued')
@@ -53,7 +56,7 @@ export class Histories {
         param: 'previous_response_id',
         code: 'previous_response_in_progress',
       });
-    const link = this.links.get(previousId) ?? this.readChain(previousId);
+    const link = this.links.get(previousId) ?? (await this.readChain(previousId));
     this.touch(previousId, link);
     return flatten(link);
   }
@@ -70,7 +73,7 @@ export class Histories {
   }
 
   /** Reads the chain from the store up to the first response already linked (or a deleted one). */
-  private readChain(id: string): Link {
+  private async readChain(id: string): Promise<Link> {
     const chain: StoredResponse[] = [];
     let parent: Link | null = null;
     let next: string | null = id;
@@ -80,7 +83,7 @@ export class Histories {
         parent = known;
         break;
       }
-      const r = this.store.getResponse(next);
+      const r = await this.store.getResponse(next);
       if (!r) break; // an older link was deleted: the conversation starts after it
       chain.push(r);
       next = r.response.previous_response_id;

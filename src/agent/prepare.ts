@@ -80,7 +80,7 @@ export async function prepareRun(
     gatewayKey: deps.masterKey,
   });
   if (ctx.upstreamHeaders) for (const b of bindings) for (const h of b.headers.values()) Object.assign(h, ctx.upstreamHeaders);
-  const history = histories.load(req.previous_response_id);
+  const history = await histories.load(req.previous_response_id);
   const raw: InputItem[] = req.input === undefined ? [] : typeof req.input === 'string' ? [{ type: 'message', role: 'user', content: req.input }] : req.input;
   const known = new Map(history.items.filter((i) => 'id' in i && i.id).map((i) => [(i as { id: string }).id, i]));
   const input = raw.map((item, i) => {

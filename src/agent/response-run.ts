@@ -66,12 +66,29 @@ export class ResponseRun {
   /** What the store keeps of this response. Its parts are the live objects, so it is built once and saved as often as needed. */
   private stored: StoredResponse | undefined;
 
-  private persist(): void {
-    if (!this.p.store) return;
+  /** Saves the response as it is now; resolves when the store has committed it (undefined when it is not stored). */
+  private persist(): Promise<void> | undefined {
+    if (!this.p.store) return undefined;
     this.stored ??= { response: this.emitter.response, inputItems: this.p.input, request: storableRequest(this.p.request), approvals: this.approvals };
     const stored = this.stored;
-    this.deps.store.saveResponse(stored);
+    const saved = this.deps.store.saveResponse(stored);
     if (stored.response.status !== 'in_progress') this.histories.remember(stored, this.p.history.link);
+    return saved;
+  }
+
+  /**
+   * The final save, awaited: the run resolves (and so the answer, or a stream's terminal event, goes
+   * out) only once the response is committed, so a client may continue it at once on any replica.
+   * A store that fails then costs the client nothing but that: the response is answered all the same.
+   */
+  private async persistFinal(): Promise<void> {
+    const saved = this.persist();
+    if (!saved) return;
+    try {
+      await saved;
+    } catch (e) {
+      this.log.error({ err: (e as Error)?.message ?? String(e) }, 'the response could not be stored');
+    }
   }
 
   async run(): Promise<ResponseObject> {
@@ -104,10 +121,10 @@ export class ResponseRun {
       await first;
     }
     try {
-      // A streamed response is stored as in progress before its first event is queued: the store commits
-      // before the writer sends (both at the end of this event-loop turn, in that order), so a client
-      // that has the id can always read it, even after a crash.
-      if (emitter.streaming) this.persist();
+      // A streamed response is stored as in progress, and committed, before its first event is queued,
+      // so a client that has the id can always read it, from any replica, even after a crash. (A store
+      // that cannot take it fails the request with an HTTP error: nothing was sent yet.)
+      if (emitter.streaming) await this.persist();
       emitter.start();
       conversation ??= await this.startConversation();
       const functionTools = [...p.clientTools, ...this.catalog.functionDefs()];
@@ -139,8 +156,8 @@ export class ResponseRun {
         const results = await Promise.all(running);
         conversation.push(...turn.items);
         for (const r of results) conversation.push(...callWithOutput(r.callId, r.name, r.arguments, r.modelOutput));
-        if (turn.status === 'incomplete') return this.finish('incomplete', { reason: turn.reason });
-        if (approvalsAsked || turn.clientCalls || !results.length || limited) return this.finish('completed');
+        if (turn.status === 'incomplete') return await this.finish('incomplete', { reason: turn.reason });
+        if (approvalsAsked || turn.clientCalls || !results.length || limited) return await this.finish('completed');
       }
     } catch (e) {
       return await this.fail(e);
@@ -218,9 +235,9 @@ export class ResponseRun {
     return conversation;
   }
 
-  private finish(status: 'completed' | 'incomplete', detail?: { reason?: string }): ResponseObject {
+  private async finish(status: 'completed' | 'incomplete', detail?: { reason?: string }): Promise<ResponseObject> {
     const r = this.emitter.finish(status, detail);
-    this.persist();
+    await this.persistFinal();
     return r;
   }
 
@@ -237,7 +254,7 @@ export class ResponseRun {
       else this.log.warn({ err: failure.message, code: failure.code }, 'run failed');
       r = this.emitter.finish('failed', { error: responseErrorOf(failure) });
     }
-    this.persist();
+    await this.persistFinal();
     return r;
   }
 }

@@ -95,11 +95,10 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   if (args.command === 'mcp') {
     let gw: import('../server.ts').Gateway;
     try {
-      gw = buildGateway(loaded, logger);
+      gw = await buildGateway(loaded, logger);
     } catch (e) {
-      // a config that parses but does not hold together (a fallback naming no model, say)
-      if (!(e instanceof ConfigError)) throw e;
-      process.stderr.write(`toolgate: cannot start: ${e.message}\n`);
+      // a config that does not hold together (a fallback naming no model), a store that cannot be opened
+      process.stderr.write(`toolgate: cannot start: ${(e as Error).message}\n`);
       process.exit(1);
     }
     return serveStdio(gw, logger);

@@ -75,6 +75,10 @@ export const LitellmParams = z.strictObject({
   aws_session_token: z.string().min(1).optional(),
   aws_profile_name: z.string().min(1).optional(),
   aws_bedrock_runtime_endpoint: z.url({ protocol: /^https?$/ }).optional(),
+  /** Prices in dollars per token, as LiteLLM names them: what spend and budgets count. */
+  input_cost_per_token: z.number().min(0).optional(),
+  output_cost_per_token: z.number().min(0).optional(),
+  cache_read_input_token_cost: z.number().min(0).optional(),
   // LiteLLM routing hints, accepted for compatibility
   rpm: z.number().optional(),
   tpm: z.number().optional(),
@@ -92,11 +96,16 @@ export type ModelEntry = z.infer<typeof ModelEntry>;
 export const GeneralSettings = z.strictObject({
   master_key: z.string().min(1).optional(),
   max_request_size_mb: z.number().positive().default(32),
-  /** Where the embedded store lives: `sqlite:<path>` (default) or `sqlite::memory:`. */
+  /**
+   * The store: `sqlite:<path>` (the embedded default), `sqlite::memory:`, or a PostgreSQL URL
+   * (`postgresql://user@host:5432/db`, `?schema=<name>` for a schema of its own) that replicas share.
+   */
   database_url: z
     .string()
-    .regex(/^sqlite:/, 'only sqlite:<path> is supported so far')
+    .regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'use sqlite:<path> or postgresql://user@host:port/database')
     .default('sqlite:.toolgate/toolgate.db'),
+  /** Redis that replicas share for limits and cache invalidation (`redis://host:6379`); without it, both stay in process. */
+  redis_url: z.url({ protocol: /^rediss?$/ }).optional(),
   /** Seconds between SSE comment keep-alives while the model is silent. */
   sse_keepalive_seconds: seconds.default(15),
 });
@@ -119,6 +128,10 @@ export const RouterSettings = z.strictObject({
   num_retries: z.int().min(0).max(10).optional(),
   timeout: seconds.optional(),
   routing_strategy: z.string().optional(),
+  /** LiteLLM's way to name the shared Redis (general_settings.redis_url wins). */
+  redis_host: z.string().min(1).optional(),
+  redis_port: z.coerce.number().int().positive().optional(),
+  redis_password: z.string().optional(),
   ...FallbackSettings,
   /** Failures a deployment may have within a minute before it cools down (LiteLLM's default: 3). */
   allowed_fails: z.int().min(0).optional(),

@@ -1,4 +1,7 @@
-/** Persistence behind one interface; the embedded SQLite store is the default. */
+/**
+ * Persistence behind one interface: the embedded SQLite store (the default, one process per file) or
+ * PostgreSQL (shared by replicas). Every method is asynchronous; each call is one await for its caller.
+ */
 import type { ResponseObject } from '../protocol/events.ts';
 import type { InputItem } from '../protocol/responses.ts';
 
@@ -20,19 +23,43 @@ export interface ItemPage {
   has_more: boolean;
 }
 
+export interface ItemPageQuery {
+  after?: string;
+  limit: number;
+  order: 'asc' | 'desc';
+}
+
+/**
+ * Every read sees the writes this store object was given before it, awaited or not: a read first
+ * waits for (or, on SQLite, performs) the writes still queued. Another store object on the same
+ * database (another replica) sees a write once its `saveResponse` promise has resolved.
+ */
 export interface Store {
-  /** A short description for the startup log, e.g. `sqlite:.toolgate/toolgate.db`. */
+  /** A short description for the startup log, without credentials, e.g. `sqlite:.toolgate/toolgate.db`. */
   readonly description: string;
-  /** True once opened and migrated, false after close. */
-  ready(): boolean;
-  /** Inserts or replaces a response. It may be written a little later (the SQLite store commits at the end of the event-loop turn), but every read sees it. */
-  saveResponse(r: StoredResponse): void;
-  getResponse(id: string): StoredResponse | null;
+  /** True while open and able to serve (PostgreSQL: the database answers), false after close. */
+  ready(): Promise<boolean>;
+  /**
+   * Inserts or replaces a response. Saves made in one turn of the event loop are written together at
+   * its end (one transaction, or one round of statements; a response saved twice in the turn is
+   * written once, as it is then). The promise resolves when the write is committed, so a caller that
+   * must not get ahead of the store (the first event of a stream, the answer a client may continue on
+   * another replica) awaits it; it rejects when the write failed. A caller that does not wait loses
+   * nothing but the error: an ignored failure is not an unhandled rejection.
+   */
+  saveResponse(r: StoredResponse): Promise<void>;
+  getResponse(id: string): Promise<StoredResponse | null>;
   /** A response's status alone, or null when there is no such response. */
-  responseStatus(id: string): string | null;
-  deleteResponse(id: string): boolean;
-  listInputItems(id: string, opts: { after?: string; limit: number; order: 'asc' | 'desc' }): ItemPage | null;
-  /** At startup: responses left in progress by a stopped process are marked failed. Returns how many. */
-  failInterrupted(): number;
-  close(): void;
+  responseStatus(id: string): Promise<string | null>;
+  deleteResponse(id: string): Promise<boolean>;
+  /** A page of a response's input items, or null when there is no such response. */
+  listInputItems(id: string, opts: ItemPageQuery): Promise<ItemPage | null>;
+  /**
+   * At startup: responses left in progress by a process that stopped are marked failed. Returns how
+   * many. SQLite: every response in progress (one process owns the file). PostgreSQL: only those whose
+   * replica stopped sending its heartbeat; a live replica's streams are left alone.
+   */
+  failInterrupted(): Promise<number>;
+  /** Commits what is queued, then closes. Saves after it are refused. */
+  close(): Promise<void>;
 }

@@ -9,8 +9,9 @@ export function healthRoutes(deps: { store: Store; pool: McpPool; models: number
   router.get('/health', (ctx: Context) => {
     ctx.body = { status: 'ok' };
   });
-  router.get('/health/readiness', (ctx: Context) => {
-    const storeOk = deps.store.ready();
+  // The store is asked each time: a PostgreSQL replica that cannot reach its database is not ready.
+  router.get('/health/readiness', async (ctx: Context) => {
+    const storeOk = await deps.store.ready();
     ctx.status = storeOk ? 200 : 503;
     ctx.body = {
       status: storeOk ? 'ready' : 'not_ready',

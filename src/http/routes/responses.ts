@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Agent } from '../../agent/agent.ts';
 import { ApiError, failedResponseError } from '../../protocol/errors.ts';
+import type { StreamEvent } from '../../protocol/events.ts';
 import { droppedHeader } from '../../protocol/dropped-params.ts';
 import { ResponsesRequest } from '../../protocol/responses.ts';
 import type { Store } from '../../store/types.ts';
@@ -32,9 +33,20 @@ export function responsesRoutes(deps: { agent: Agent; store: Store; keepAliveMs:
     ctx.set(droppedHeader(prepared.dropped));
     if (req.stream) {
       const sse = sseFor(ctx, deps.keepAliveMs);
+      // The terminal event is held until the run resolves, which is once the store has committed the
+      // final response: a client that reads it may continue the response at once, on any replica.
+      let terminal: StreamEvent | undefined;
+      const write = (ev: StreamEvent) => {
+        if (ev.type === 'response.completed' || ev.type === 'response.incomplete' || ev.type === 'response.failed') {
+          terminal = ev;
+          return true;
+        }
+        return sse.send(JSON.stringify(ev), ev.type);
+      };
       try {
-        await deps.agent.run(prepared, run, { write: (ev) => sse.send(JSON.stringify(ev), ev.type), drain: () => sse.drain() });
+        await deps.agent.run(prepared, run, { write, drain: () => sse.drain() });
       } finally {
+        if (terminal) sse.send(JSON.stringify(terminal), terminal.type);
         sse.end();
       }
       return;
@@ -44,20 +56,20 @@ export function responsesRoutes(deps: { agent: Agent; store: Store; keepAliveMs:
     ctx.body = final;
   });
 
-  router.get('/v1/responses/:id', (ctx: Context) => {
-    const stored = deps.store.getResponse(ctx.params.id!);
+  router.get('/v1/responses/:id', async (ctx: Context) => {
+    const stored = await deps.store.getResponse(ctx.params.id!);
     if (!stored) throw notFound(ctx.params.id!);
     ctx.body = stored.response;
   });
 
-  router.delete('/v1/responses/:id', (ctx: Context) => {
-    if (!deps.store.deleteResponse(ctx.params.id!)) throw notFound(ctx.params.id!);
+  router.delete('/v1/responses/:id', async (ctx: Context) => {
+    if (!(await deps.store.deleteResponse(ctx.params.id!))) throw notFound(ctx.params.id!);
     ctx.body = { id: ctx.params.id, object: 'response', deleted: true };
   });
 
-  router.get('/v1/responses/:id/input_items', (ctx: Context) => {
+  router.get('/v1/responses/:id/input_items', async (ctx: Context) => {
     const q = parseBody(InputItemsQuery, ctx.query);
-    const page = deps.store.listInputItems(ctx.params.id!, q);
+    const page = await deps.store.listInputItems(ctx.params.id!, q);
     if (!page) throw notFound(ctx.params.id!);
     ctx.body = { object: 'list', ...page };
   });
