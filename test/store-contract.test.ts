@@ -14,6 +14,8 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import postgres from 'postgres';
+import { hashKey, maskKey, newKey } from '../src/access/keys.ts';
+import type { KeyRecord, SpendLog, TeamRecord } from '../src/protocol/admin.ts';
 import type { ResponseObject } from '../src/protocol/events.ts';
 import { newResponseObject } from '../src/protocol/response-object.ts';
 import { openStore } from '../src/store/open.ts';
@@ -38,6 +40,62 @@ function stored(id = newRespId(), over: Partial<ResponseObject> = {}, items = 1)
     content: i === 0 ? 'quotes " and \\ and \u0000 and 🦜 and \u2028' : `item ${i}`,
   })) as StoredResponse['inputItems'];
   return { response, inputItems, request: { model: 'm', input: 'x', zeta: 1, alpha: { nested: [1, 'two', null] } }, approvals: {} };
+}
+
+/** A key as the admin API makes it, every field set to something that must come back as it was. */
+function keyRecord(over: Partial<KeyRecord> = {}): KeyRecord {
+  const key = newKey();
+  return {
+    token: hashKey(key),
+    key_name: maskKey(key),
+    key_alias: `ci-${hex()}`,
+    team_id: null,
+    models: ['gpt-4o', 'claude'],
+    max_budget: 5,
+    budget_duration: '30d',
+    budget_reset_at: '2030-01-01T00:00:00.000Z',
+    spend: 0,
+    rpm_limit: 60,
+    tpm_limit: null,
+    metadata: { zeta: 1, alpha: { nested: [1, 'two', null] }, text: 'quotes " and \\ and 🦜' },
+    object_permission: { mcp_servers: ['files'], mcp_tool_permissions: { git: ['status', 'log'] } },
+    expires: null,
+    created_at: '2025-01-01T00:00:00.000Z',
+    ...over,
+  };
+}
+
+function teamRecord(over: Partial<TeamRecord> = {}): TeamRecord {
+  return {
+    team_id: `team_${hex()}${seq++}`,
+    team_alias: 'platform',
+    models: [],
+    max_budget: null,
+    budget_duration: null,
+    budget_reset_at: null,
+    spend: 0,
+    rpm_limit: null,
+    tpm_limit: 100_000,
+    metadata: {},
+    object_permission: null,
+    created_at: '2025-01-01T00:00:00.000Z',
+    ...over,
+  };
+}
+
+function spendLog(api_key: string, team_id: string | null, startTime: string, over: Partial<SpendLog> = {}): SpendLog {
+  return {
+    request_id: `req_${hex()}${seq++}`,
+    api_key,
+    team_id,
+    model: 'gpt-4o',
+    prompt_tokens: 10,
+    completion_tokens: 5,
+    spend: 0.125,
+    startTime,
+    endTime: new Date(new Date(startTime).getTime() + 1500).toISOString(),
+    ...over,
+  };
 }
 
 /** A copy, as a reader gets it (the saved objects stay live). */
@@ -328,12 +386,12 @@ for (const kind of [sqlite, pg]) {
     test('stores opening a new database at once migrate it once, and all work', async () => {
       const db = await h.fresh();
       const stores = await Promise.all([h.open(db.url), h.open(db.url), h.open(db.url)]);
-      assert.deepEqual(await db.versions(), [1]);
+      assert.deepEqual(await db.versions(), [1, 2]);
       const r = stored();
       await stores[0]!.saveResponse(r);
       for (const s of stores) assert.equal(await s.responseStatus(r.response.id), 'in_progress');
       const again = await h.open(db.url);
-      assert.deepEqual(await db.versions(), [1], 'a reopened database is not migrated again');
+      assert.deepEqual(await db.versions(), [1, 2], 'a reopened database is not migrated again');
       assert.equal(await again.responseStatus(r.response.id), 'in_progress');
     });
 
@@ -346,9 +404,184 @@ for (const kind of [sqlite, pg]) {
       Atomics.store(gate, 0, 1);
       Atomics.notify(gate, 0);
       await Promise.all(workers.map((w) => w.done));
-      assert.deepEqual(await db.versions(), [1]);
+      assert.deepEqual(await db.versions(), [1, 2]);
       const s = await h.open(db.url);
       for (const r of rs) assert.deepEqual(await s.getResponse(r.response.id), snapshot(r));
+    });
+
+    test('keys: created, read back as made, updated field by field, deleted once', async () => {
+      const k = keyRecord();
+      await store.createKey(k);
+      const got = await store.getKey(k.token);
+      assert.deepEqual(got, k);
+      assert.deepEqual(Object.keys(got!.metadata), ['zeta', 'alpha', 'text'], 'JSON keeps its key order');
+      await assert.rejects(store.createKey(keyRecord({ token: k.token })), 'a token is unique');
+      const updated = await store.updateKey(k.token, {
+        token: 'ignored',
+        key_alias: null,
+        models: [],
+        max_budget: 0.5,
+        object_permission: null,
+        expires: '2031-02-03T04:05:06.789Z',
+        metadata: { owner: 'ci' },
+      });
+      const want = {
+        ...k,
+        key_alias: null,
+        models: [],
+        max_budget: 0.5,
+        object_permission: null,
+        expires: '2031-02-03T04:05:06.789Z',
+        metadata: { owner: 'ci' },
+      };
+      assert.deepEqual(updated, want);
+      assert.deepEqual(await store.getKey(k.token), want);
+      assert.deepEqual(await store.updateKey(k.token, {}), want, 'an empty patch changes nothing');
+      assert.equal(await store.getKey('ignored'), null);
+      assert.equal(await store.updateKey('0'.repeat(64), { key_alias: 'x' }), null);
+      assert.equal(await store.getKey('0'.repeat(64)), null);
+      const other = keyRecord();
+      await store.createKey(other);
+      assert.equal(await store.deleteKeys([k.token, other.token, 'unknown']), 2);
+      assert.equal(await store.deleteKeys([k.token]), 0);
+      assert.equal(await store.deleteKeys([]), 0);
+      assert.equal(await store.getKey(k.token), null);
+    });
+
+    test('keys list in order of creation, by team, a page at a time', async () => {
+      const team = `team_${hex()}`;
+      const made = [3, 1, 2, 0].map((i) => keyRecord({ team_id: team, created_at: `2025-01-0${i + 1}T00:00:00.000Z` }));
+      for (const k of made) await store.createKey(k);
+      await store.createKey(keyRecord({ team_id: `team_${hex()}` }));
+      const inOrder = [...made].sort((a, b) => a.created_at.localeCompare(b.created_at));
+      assert.deepEqual(await store.listKeys({ team_id: team, limit: 10, offset: 0 }), inOrder);
+      assert.deepEqual(await store.listKeys({ team_id: team, limit: 2, offset: 1 }), inOrder.slice(1, 3));
+      assert.deepEqual(await store.listKeys({ team_id: team, limit: 2, offset: 4 }), []);
+      const all = await store.listKeys({ limit: 1000, offset: 0 });
+      assert.ok(inOrder.every((k) => all.some((x) => x.token === k.token)));
+      assert.ok(all.length > inOrder.length, 'without a team: every team’s keys');
+    });
+
+    test('teams: created, read back, updated, listed in order of creation, deleted once', async () => {
+      const db = await h.fresh();
+      const s = await h.open(db.url);
+      const a = teamRecord({ created_at: '2025-02-01T00:00:00.000Z', object_permission: { mcp_servers: ['files'] }, metadata: { b: 1, a: 2 } });
+      const b = teamRecord({ created_at: '2025-01-01T00:00:00.000Z' });
+      await s.createTeam(a);
+      await s.createTeam(b);
+      await assert.rejects(s.createTeam(teamRecord({ team_id: a.team_id })));
+      assert.deepEqual(await s.getTeam(a.team_id), a);
+      assert.deepEqual(await s.listTeams(), [b, a]);
+      const want = { ...a, team_alias: 'renamed', rpm_limit: 10, budget_duration: '1mo', budget_reset_at: '2025-03-01T00:00:00.000Z' };
+      assert.deepEqual(
+        await s.updateTeam(a.team_id, {
+          team_id: 'moved',
+          team_alias: 'renamed',
+          rpm_limit: 10,
+          budget_duration: '1mo',
+          budget_reset_at: '2025-03-01T00:00:00.000Z',
+        }),
+        want,
+      );
+      assert.deepEqual(await s.getTeam(a.team_id), want);
+      assert.equal(await s.getTeam('moved'), null);
+      assert.equal(await s.updateTeam('team_unknown', { team_alias: 'x' }), null);
+      assert.equal(await s.deleteTeams([a.team_id, 'team_unknown']), 1);
+      assert.equal(await s.deleteTeams([a.team_id]), 0);
+      assert.deepEqual(await s.listTeams(), [b]);
+    });
+
+    test('a key made or deleted through one store is so at once for another on the same database (another replica)', async () => {
+      const other = await h.open(url);
+      const k = keyRecord();
+      await store.createKey(k);
+      assert.deepEqual(await other.getKey(k.token), k);
+      await other.updateKey(k.token, { rpm_limit: 4 });
+      assert.equal((await store.getKey(k.token))!.rpm_limit, 4);
+      assert.equal(await store.deleteKeys([k.token]), 1);
+      assert.equal(await other.getKey(k.token), null);
+    });
+
+    test('recordSpend from two replicas at once loses no increment, and counts a request once', async () => {
+      const team = teamRecord();
+      const k = keyRecord({ team_id: team.team_id });
+      const solo = keyRecord();
+      await store.createTeam(team);
+      await store.createKey(k);
+      await store.createKey(solo);
+      const other = await h.open(url);
+      const t0 = Date.parse('2025-06-01T00:00:00.000Z');
+      const at = (i: number) => new Date(t0 + i * 1000).toISOString();
+      await Promise.all(
+        [store, other].flatMap((s, r) =>
+          Array.from({ length: 50 }, (_, i) => s.recordSpend([spendLog(k.token, team.team_id, at(r * 50 + i)), spendLog(solo.token, null, at(r * 50 + i))])),
+        ),
+      );
+      assert.equal((await store.getKey(k.token))!.spend, 12.5);
+      assert.equal((await other.getKey(solo.token))!.spend, 12.5);
+      assert.equal((await other.getTeam(team.team_id))!.spend, 12.5);
+      assert.equal((await store.listSpend({ api_key: k.token, limit: 1000 })).length, 100);
+      // the same request again, in one batch twice and in a later batch: counted once
+      const once = spendLog(k.token, team.team_id, at(500), { spend: 1 });
+      await store.recordSpend([once, once]);
+      await other.recordSpend([once]);
+      await store.recordSpend([]);
+      assert.equal((await store.getKey(k.token))!.spend, 13.5);
+      assert.equal((await store.getTeam(team.team_id))!.spend, 13.5);
+      assert.equal((await store.listSpend({ api_key: k.token, limit: 1000 })).length, 101);
+    });
+
+    test('listSpend: newest first, by key, by team, from start (inclusive) to end (exclusive), up to a limit', async () => {
+      const [k1, k2] = [keyRecord().token, keyRecord().token];
+      const team = `team_${hex()}`;
+      const logs = [
+        spendLog(k1, team, '2025-03-01T10:00:00.000Z', { prompt_tokens: 1234, completion_tokens: 56, spend: 0.0001234, model: 'claude' }),
+        spendLog(k1, null, '2025-03-01T12:00:00.000Z'),
+        spendLog(k2, team, '2025-03-01T11:00:00.000Z'),
+        spendLog(k2, team, '2025-03-01T09:00:00.000Z'),
+      ];
+      await store.recordSpend(logs);
+      const ids = (xs: SpendLog[]) => xs.map((l) => l.request_id);
+      const [l0, l1, l2, l3] = logs as [SpendLog, SpendLog, SpendLog, SpendLog];
+      assert.deepEqual(await store.listSpend({ api_key: k1, limit: 10 }), [l1, l0], 'exact fields back, newest first');
+      assert.deepEqual(ids(await store.listSpend({ team_id: team, limit: 10 })), ids([l2, l0, l3]));
+      assert.deepEqual(ids(await store.listSpend({ team_id: team, api_key: k2, limit: 10 })), ids([l2, l3]));
+      assert.deepEqual(ids(await store.listSpend({ team_id: team, start: '2025-03-01T10:00:00.000Z', end: '2025-03-01T11:00:00.000Z', limit: 10 })), ids([l0]));
+      assert.deepEqual(ids(await store.listSpend({ team_id: team, start: '2025-03-01T09:30:00Z', limit: 10 })), ids([l2, l0]));
+      assert.deepEqual(ids(await store.listSpend({ team_id: team, end: '2025-03-01T11:00:00.001Z', limit: 2 })), ids([l2, l0]));
+      assert.deepEqual(await store.listSpend({ api_key: 'nobody', limit: 10 }), []);
+      const recent = await store.listSpend({ limit: 3 });
+      assert.equal(recent.length, 3);
+      assert.ok(recent.every((l, i) => i === 0 || recent[i - 1]!.startTime >= l.startTime));
+    });
+
+    test('resetBudgets resets only what is due, moves its reset time on by whole durations, and only once', async () => {
+      const db = await h.fresh();
+      const s = await h.open(db.url);
+      const other = await h.open(db.url);
+      const now = new Date('2025-05-10T12:00:00.000Z');
+      const due = keyRecord({ spend: 3, budget_duration: '1d', budget_reset_at: '2025-05-10T12:00:00.000Z' });
+      const longDue = keyRecord({ spend: 2, budget_duration: '30d', budget_reset_at: '2025-02-01T00:00:00.000Z' });
+      const notYet = keyRecord({ spend: 1, budget_duration: '1d', budget_reset_at: '2025-05-10T12:00:00.001Z' });
+      const noDuration = keyRecord({ spend: 1, budget_duration: null, budget_reset_at: '2025-01-01T00:00:00.000Z' });
+      const never = keyRecord({ spend: 1, budget_duration: null, budget_reset_at: null });
+      const teamDue = teamRecord({ spend: 7, budget_duration: '1h', budget_reset_at: '2025-05-10T11:30:00.000Z' });
+      const teamNotYet = teamRecord({ spend: 7, budget_duration: '1h', budget_reset_at: '2025-05-10T13:00:00.000Z' });
+      for (const k of [due, longDue, notYet, noDuration, never]) await s.createKey(k);
+      for (const t of [teamDue, teamNotYet]) await s.createTeam(t);
+      const [a, b] = await Promise.all([s.resetBudgets(now), other.resetBudgets(now)]);
+      assert.deepEqual(
+        { keys: [...a.keys, ...b.keys].sort(), teams: [...a.teams, ...b.teams] },
+        { keys: [due.token, longDue.token].sort(), teams: [teamDue.team_id] },
+        'each reset once across the two replicas',
+      );
+      assert.deepEqual(await s.getKey(due.token), { ...due, spend: 0, budget_reset_at: '2025-05-11T12:00:00.000Z' });
+      // 2025-02-01 + 4 x 30 days: the first reset after now
+      assert.deepEqual(await s.getKey(longDue.token), { ...longDue, spend: 0, budget_reset_at: '2025-06-01T00:00:00.000Z' });
+      assert.deepEqual(await s.getTeam(teamDue.team_id), { ...teamDue, spend: 0, budget_reset_at: '2025-05-10T12:30:00.000Z' });
+      for (const k of [notYet, noDuration, never]) assert.deepEqual(await s.getKey(k.token), k);
+      assert.deepEqual(await s.getTeam(teamNotYet.team_id), teamNotYet);
+      assert.deepEqual(await s.resetBudgets(now), { keys: [], teams: [] });
     });
   });
 }
@@ -420,7 +653,7 @@ describe('postgres: replicas, schemas and URLs', () => {
       SELECT table_name FROM information_schema.tables WHERE table_schema = ${schema} ORDER BY table_name`;
     assert.deepEqual(
       tables.map((t) => t.table_name),
-      ['responses', 'toolgate_migrations', 'toolgate_replicas'],
+      ['api_keys', 'responses', 'spend_logs', 'teams', 'toolgate_migrations', 'toolgate_replicas'],
     );
     const [row] = await admin<{ status: string; replica: string }[]>`SELECT status, replica FROM ${admin(schema)}.responses WHERE id = ${r.response.id}`;
     assert.deepEqual({ ...row }, { status: 'in_progress', replica: (a as PostgresStore).replicaId });

@@ -22,8 +22,9 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import postgres from 'postgres';
-import { INTERRUPTED, pageOf } from './shared.ts';
-import type { ItemPage, ItemPageQuery, Store, StoredResponse } from './types.ts';
+import type { KeyRecord, SpendLog, TeamRecord } from '../protocol/admin.ts';
+import { type ColumnKind, INTERRUPTED, isoTime, KEY_COLUMNS, nextReset, pageOf, patchedColumns, spendTotals, TEAM_COLUMNS, uniqueLogs } from './shared.ts';
+import type { BudgetResets, ItemPage, ItemPageQuery, KeyListQuery, SpendQuery, Store, StoredResponse } from './types.ts';
 import { WriteBatch } from './write-batch.ts';
 
 /** Schema versions, applied in order: version n is `MIGRATIONS[n - 1]`. Never edit one that shipped; add the next. */
@@ -45,7 +46,94 @@ const MIGRATIONS: string[] = [
      started_at timestamptz NOT NULL DEFAULT now(),
      seen_at timestamptz NOT NULL DEFAULT now()
    );`,
+  // 2: virtual keys, teams and their spend. Spend is double precision (what a JS number holds), added
+  // to in place by `recordSpend`; times are timestamptz, returned as ISO strings.
+  `CREATE TABLE teams (
+     team_id text PRIMARY KEY,
+     team_alias text,
+     models json NOT NULL DEFAULT '[]',
+     max_budget double precision,
+     budget_duration text,
+     budget_reset_at timestamptz,
+     spend double precision NOT NULL DEFAULT 0,
+     rpm_limit integer,
+     tpm_limit integer,
+     metadata json NOT NULL DEFAULT '{}',
+     object_permission json,
+     created_at timestamptz NOT NULL
+   );
+   CREATE INDEX teams_budget_reset ON teams (budget_reset_at) WHERE budget_reset_at IS NOT NULL;
+   CREATE TABLE api_keys (
+     token text PRIMARY KEY,
+     key_name text NOT NULL,
+     key_alias text,
+     team_id text,
+     models json NOT NULL DEFAULT '[]',
+     max_budget double precision,
+     budget_duration text,
+     budget_reset_at timestamptz,
+     spend double precision NOT NULL DEFAULT 0,
+     rpm_limit integer,
+     tpm_limit integer,
+     metadata json NOT NULL DEFAULT '{}',
+     object_permission json,
+     expires timestamptz,
+     created_at timestamptz NOT NULL
+   );
+   CREATE INDEX api_keys_team ON api_keys (team_id);
+   CREATE INDEX api_keys_budget_reset ON api_keys (budget_reset_at) WHERE budget_reset_at IS NOT NULL;
+   CREATE TABLE spend_logs (
+     request_id text PRIMARY KEY,
+     api_key text NOT NULL,
+     team_id text,
+     model text NOT NULL,
+     prompt_tokens integer NOT NULL,
+     completion_tokens integer NOT NULL,
+     spend double precision NOT NULL,
+     start_time timestamptz NOT NULL,
+     end_time timestamptz NOT NULL
+   );
+   CREATE INDEX spend_logs_time ON spend_logs (start_time);
+   CREATE INDEX spend_logs_key ON spend_logs (api_key, start_time);
+   CREATE INDEX spend_logs_team ON spend_logs (team_id, start_time);`,
 ];
+
+type Row = Record<string, string | number | null | postgres.Parameter<unknown>>;
+
+/** The `json` type's oid: a document sent as it, serialized once by `JSON.stringify` (key order kept). */
+const JSON_OID = 114;
+
+/**
+ * A record's fields as column values. Plain values go out untyped, so the server reads each as its
+ * column's type (ISO text into `timestamptz`); documents go out typed as `json`.
+ */
+function toRow(sql: Sql, columns: Record<string, ColumnKind>, r: Record<string, unknown>, names = Object.keys(columns)): Row {
+  const row: Row = {};
+  for (const c of names) {
+    const v = r[c] ?? null;
+    row[c] = v === null ? null : columns[c] === 'json' ? sql.typed(v, JSON_OID) : columns[c] === 'time' ? isoTime(v as string) : (v as string | number);
+  }
+  return row;
+}
+
+/** `json` comes back parsed, `timestamptz` as a Date. */
+function fromRow<T>(columns: Record<string, ColumnKind>, row: Record<string, unknown>): T {
+  const r: Record<string, unknown> = {};
+  for (const [c, kind] of Object.entries(columns)) r[c] = kind === 'time' && row[c] instanceof Date ? row[c].toISOString() : row[c];
+  return r as T;
+}
+
+interface SpendRow {
+  request_id: string;
+  api_key: string;
+  team_id: string | null;
+  model: string;
+  prompt_tokens: number;
+  completion_tokens: number;
+  spend: number;
+  start_time: Date;
+  end_time: Date;
+}
 
 /** The advisory lock's first key ('tool'); the second is the schema's hash, so schemas migrate independently. */
 const LOCK_CLASS = 0x746f6f6c;
@@ -285,6 +373,154 @@ export class PostgresStore implements Store {
       }),
     );
     return changed.reduce((a, b) => a + b, 0);
+  }
+
+  private async insert(table: string, columns: Record<string, ColumnKind>, r: object): Promise<void> {
+    await this.settled();
+    await this.sql`INSERT INTO ${this.sql(table)} ${this.sql(toRow(this.sql, columns, r as Record<string, unknown>) as never)}`;
+  }
+
+  private async getOne<T>(table: string, columns: Record<string, ColumnKind>, primary: string, id: string): Promise<T | null> {
+    await this.settled();
+    const [row] = await this.sql`SELECT * FROM ${this.sql(table)} WHERE ${this.sql(primary)} = ${id}`;
+    return row ? fromRow<T>(columns, row) : null;
+  }
+
+  private async update<T>(table: string, columns: Record<string, ColumnKind>, primary: string, id: string, patch: Partial<T>): Promise<T | null> {
+    const names = patchedColumns(columns as Record<keyof T & string, ColumnKind>, patch, primary as keyof T & string);
+    if (!names.length) return this.getOne<T>(table, columns, primary, id);
+    await this.settled();
+    const row = toRow(this.sql, columns, patch as Record<string, unknown>, names);
+    const [updated] = await this.sql`UPDATE ${this.sql(table)} SET ${this.sql(row as never, names)} WHERE ${this.sql(primary)} = ${id} RETURNING *`;
+    return updated ? fromRow<T>(columns, updated) : null;
+  }
+
+  private async deleteMany(table: string, primary: string, ids: string[]): Promise<number> {
+    await this.settled();
+    if (!ids.length) return 0;
+    return (await this.sql`DELETE FROM ${this.sql(table)} WHERE ${this.sql(primary)} IN ${this.sql(ids)}`).count;
+  }
+
+  createKey(r: KeyRecord): Promise<void> {
+    return this.insert('api_keys', KEY_COLUMNS, r);
+  }
+
+  getKey(token: string): Promise<KeyRecord | null> {
+    return this.getOne<KeyRecord>('api_keys', KEY_COLUMNS, 'token', token);
+  }
+
+  updateKey(token: string, patch: Partial<KeyRecord>): Promise<KeyRecord | null> {
+    return this.update<KeyRecord>('api_keys', KEY_COLUMNS, 'token', token, patch);
+  }
+
+  deleteKeys(tokens: string[]): Promise<number> {
+    return this.deleteMany('api_keys', 'token', tokens);
+  }
+
+  async listKeys(q: KeyListQuery): Promise<KeyRecord[]> {
+    await this.settled();
+    const rows = await this.sql`
+      SELECT * FROM api_keys ${q.team_id === undefined ? this.sql`` : this.sql`WHERE team_id = ${q.team_id}`}
+      ORDER BY created_at, token LIMIT ${q.limit}::int OFFSET ${q.offset}::int`;
+    return rows.map((row) => fromRow<KeyRecord>(KEY_COLUMNS, row));
+  }
+
+  createTeam(r: TeamRecord): Promise<void> {
+    return this.insert('teams', TEAM_COLUMNS, r);
+  }
+
+  getTeam(teamId: string): Promise<TeamRecord | null> {
+    return this.getOne<TeamRecord>('teams', TEAM_COLUMNS, 'team_id', teamId);
+  }
+
+  updateTeam(teamId: string, patch: Partial<TeamRecord>): Promise<TeamRecord | null> {
+    return this.update<TeamRecord>('teams', TEAM_COLUMNS, 'team_id', teamId, patch);
+  }
+
+  deleteTeams(teamIds: string[]): Promise<number> {
+    return this.deleteMany('teams', 'team_id', teamIds);
+  }
+
+  async listTeams(): Promise<TeamRecord[]> {
+    await this.settled();
+    const rows = await this.sql`SELECT * FROM teams ORDER BY created_at, team_id`;
+    return rows.map((row) => fromRow<TeamRecord>(TEAM_COLUMNS, row));
+  }
+
+  /**
+   * One transaction: the logs not yet recorded go in (one statement), then their spend is added to each
+   * key and team once, in a fixed order so that concurrent transactions never wait on each other in a cycle.
+   */
+  async recordSpend(logs: SpendLog[]): Promise<void> {
+    await this.settled();
+    const unique = uniqueLogs(logs);
+    if (!unique.length) return;
+    const rows = unique.map((l) => ({
+      request_id: l.request_id,
+      api_key: l.api_key,
+      team_id: l.team_id,
+      model: l.model,
+      prompt_tokens: l.prompt_tokens,
+      completion_tokens: l.completion_tokens,
+      spend: l.spend,
+      start_time: isoTime(l.startTime),
+      end_time: isoTime(l.endTime),
+    }));
+    await this.sql.begin(async (tx) => {
+      const inserted = await tx<{ request_id: string }[]>`
+        INSERT INTO spend_logs ${tx(rows)} ON CONFLICT (request_id) DO NOTHING RETURNING request_id`;
+      const ids = new Set(inserted.map((r) => r.request_id));
+      const totals = spendTotals(unique.filter((l) => ids.has(l.request_id)));
+      for (const [token, spend] of totals.keys) await tx`UPDATE api_keys SET spend = spend + ${spend}::float8 WHERE token = ${token}`;
+      for (const [team, spend] of totals.teams) await tx`UPDATE teams SET spend = spend + ${spend}::float8 WHERE team_id = ${team}`;
+    });
+  }
+
+  async listSpend(q: SpendQuery): Promise<SpendLog[]> {
+    await this.settled();
+    const sql = this.sql;
+    const conditions = [
+      q.api_key === undefined ? null : sql`api_key = ${q.api_key}`,
+      q.team_id === undefined ? null : sql`team_id = ${q.team_id}`,
+      q.start === undefined ? null : sql`start_time >= ${isoTime(q.start)}::timestamptz`,
+      q.end === undefined ? null : sql`start_time < ${isoTime(q.end)}::timestamptz`,
+    ].filter((c) => c !== null);
+    const where = conditions.length ? conditions.reduce((a, c) => sql`${a} AND ${c}`) : sql`true`;
+    const rows = await sql<SpendRow[]>`
+      SELECT * FROM spend_logs WHERE ${where} ORDER BY start_time DESC, request_id DESC LIMIT ${q.limit}::int`;
+    return rows.map((r) => ({
+      request_id: r.request_id,
+      api_key: r.api_key,
+      team_id: r.team_id,
+      model: r.model,
+      prompt_tokens: r.prompt_tokens,
+      completion_tokens: r.completion_tokens,
+      spend: r.spend,
+      startTime: r.start_time.toISOString(),
+      endTime: r.end_time.toISOString(),
+    }));
+  }
+
+  async resetBudgets(now: Date): Promise<BudgetResets> {
+    await this.settled();
+    const at = now.toISOString();
+    const reset = async (table: string, primary: string): Promise<string[]> => {
+      const due = await this.sql<{ id: string; budget_reset_at: Date; budget_duration: string }[]>`
+        SELECT ${this.sql(primary)} AS id, budget_reset_at, budget_duration FROM ${this.sql(table)}
+        WHERE budget_reset_at <= ${at}::timestamptz AND budget_duration IS NOT NULL`;
+      const done = await Promise.all(
+        due.map(async (r) => {
+          const was = r.budget_reset_at.toISOString();
+          const result = await this.sql`
+            UPDATE ${this.sql(table)} SET spend = 0, budget_reset_at = ${nextReset(was, r.budget_duration, now)}::timestamptz
+            WHERE ${this.sql(primary)} = ${r.id} AND budget_reset_at = ${was}::timestamptz`;
+          return result.count > 0 ? r.id : null;
+        }),
+      );
+      return done.filter((id) => id !== null);
+    };
+    const [keys, teams] = await Promise.all([reset('api_keys', 'token'), reset('teams', 'team_id')]);
+    return { keys, teams };
   }
 
   /**

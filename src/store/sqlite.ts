@@ -5,9 +5,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { INTERRUPTED, pageOf } from './shared.ts';
-import type { ItemPage, ItemPageQuery, Store, StoredResponse } from './types.ts';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import type { KeyRecord, SpendLog, TeamRecord } from '../protocol/admin.ts';
+import { type ColumnKind, INTERRUPTED, isoTime, KEY_COLUMNS, nextReset, pageOf, patchedColumns, spendTotals, TEAM_COLUMNS, uniqueLogs } from './shared.ts';
+import type { BudgetResets, ItemPage, ItemPageQuery, KeyListQuery, SpendQuery, Store, StoredResponse } from './types.ts';
 import { WriteBatch } from './write-batch.ts';
 
 /** Schema versions, applied in order; `PRAGMA user_version` records how far a file has come. */
@@ -23,7 +24,92 @@ const MIGRATIONS: string[] = [
      approvals TEXT NOT NULL DEFAULT '{}'
    );
    CREATE INDEX responses_status ON responses(status);`,
+  // 2: virtual keys, teams and their spend. JSON fields as JSON text, times as ISO text (UTC, ms).
+  `CREATE TABLE teams (
+     team_id TEXT PRIMARY KEY,
+     team_alias TEXT,
+     models TEXT NOT NULL DEFAULT '[]',
+     max_budget REAL,
+     budget_duration TEXT,
+     budget_reset_at TEXT,
+     spend REAL NOT NULL DEFAULT 0,
+     rpm_limit INTEGER,
+     tpm_limit INTEGER,
+     metadata TEXT NOT NULL DEFAULT '{}',
+     object_permission TEXT,
+     created_at TEXT NOT NULL
+   );
+   CREATE TABLE api_keys (
+     token TEXT PRIMARY KEY,
+     key_name TEXT NOT NULL,
+     key_alias TEXT,
+     team_id TEXT,
+     models TEXT NOT NULL DEFAULT '[]',
+     max_budget REAL,
+     budget_duration TEXT,
+     budget_reset_at TEXT,
+     spend REAL NOT NULL DEFAULT 0,
+     rpm_limit INTEGER,
+     tpm_limit INTEGER,
+     metadata TEXT NOT NULL DEFAULT '{}',
+     object_permission TEXT,
+     expires TEXT,
+     created_at TEXT NOT NULL
+   );
+   CREATE INDEX api_keys_team ON api_keys(team_id);
+   CREATE TABLE spend_logs (
+     request_id TEXT PRIMARY KEY,
+     api_key TEXT NOT NULL,
+     team_id TEXT,
+     model TEXT NOT NULL,
+     prompt_tokens INTEGER NOT NULL,
+     completion_tokens INTEGER NOT NULL,
+     spend REAL NOT NULL,
+     start_time TEXT NOT NULL,
+     end_time TEXT NOT NULL
+   );
+   CREATE INDEX spend_logs_time ON spend_logs(start_time);
+   CREATE INDEX spend_logs_key ON spend_logs(api_key, start_time);
+   CREATE INDEX spend_logs_team ON spend_logs(team_id, start_time);`,
 ];
+
+type Row = Record<string, SQLInputValue>;
+
+/** A record's fields as column values. */
+function toRow(columns: Record<string, ColumnKind>, r: Record<string, unknown>, names = Object.keys(columns)): Row {
+  const row: Row = {};
+  for (const c of names) {
+    const v = r[c] ?? null;
+    row[c] = v === null ? null : columns[c] === 'json' ? JSON.stringify(v) : columns[c] === 'time' ? isoTime(v as string) : (v as SQLInputValue);
+  }
+  return row;
+}
+
+function fromRow<T>(columns: Record<string, ColumnKind>, row: Record<string, unknown>): T {
+  const r: Record<string, unknown> = {};
+  for (const [c, kind] of Object.entries(columns)) r[c] = kind === 'json' && row[c] !== null ? JSON.parse(row[c] as string) : row[c];
+  return r as T;
+}
+
+function spendLog(row: Record<string, unknown>): SpendLog {
+  return {
+    request_id: row.request_id as string,
+    api_key: row.api_key as string,
+    team_id: row.team_id as string | null,
+    model: row.model as string,
+    prompt_tokens: row.prompt_tokens as number,
+    completion_tokens: row.completion_tokens as number,
+    spend: row.spend as number,
+    startTime: row.start_time as string,
+    endTime: row.end_time as string,
+  };
+}
+
+/** `INSERT INTO table (a, b) VALUES (:a, :b)` for a row's columns. */
+function insertSql(table: string, row: Row): string {
+  const cols = Object.keys(row);
+  return `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((c) => `:${c}`).join(', ')})`;
+}
 
 /** Runs `fn`, again every 10 ms for up to 5 s while the file is locked by another connection (SQLITE_BUSY). */
 function whileBusy(fn: () => void): void {
@@ -190,6 +276,150 @@ export class SqliteStore implements Store {
       db.exec('ROLLBACK');
       throw e;
     }
+  }
+
+  /** Runs `fn` in a write transaction (taken at once, so replicas on the file queue instead of failing on upgrade). */
+  private transaction<T>(fn: (db: DatabaseSync) => T): T {
+    const db = this.open();
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = fn(db);
+      db.exec('COMMIT');
+      return result;
+    } catch (e) {
+      if (db.isTransaction) db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+
+  private insert(table: string, columns: Record<string, ColumnKind>, r: object): void {
+    const row = toRow(columns, r as Record<string, unknown>);
+    this.open().prepare(insertSql(table, row)).run(row);
+  }
+
+  private getOne<T>(table: string, columns: Record<string, ColumnKind>, primary: string, id: string): T | null {
+    const row = this.open().prepare(`SELECT * FROM ${table} WHERE ${primary} = ?`).get(id);
+    return row ? fromRow<T>(columns, row) : null;
+  }
+
+  private update<T>(table: string, columns: Record<string, ColumnKind>, primary: string, id: string, patch: Partial<T>): T | null {
+    const names = patchedColumns(columns as Record<keyof T & string, ColumnKind>, patch, primary as keyof T & string);
+    if (names.length) {
+      const row = toRow(columns, patch as Record<string, unknown>, names);
+      this.open()
+        .prepare(`UPDATE ${table} SET ${names.map((c) => `${c} = :${c}`).join(', ')} WHERE ${primary} = :primary_id`)
+        .run({ ...row, primary_id: id });
+    }
+    return this.getOne<T>(table, columns, primary, id);
+  }
+
+  private deleteMany(table: string, primary: string, ids: string[]): number {
+    if (!ids.length) return 0;
+    return Number(
+      this.open()
+        .prepare(`DELETE FROM ${table} WHERE ${primary} IN (${ids.map(() => '?').join(', ')})`)
+        .run(...ids).changes,
+    );
+  }
+
+  async createKey(r: KeyRecord): Promise<void> {
+    this.insert('api_keys', KEY_COLUMNS, r);
+  }
+
+  async getKey(token: string): Promise<KeyRecord | null> {
+    return this.getOne<KeyRecord>('api_keys', KEY_COLUMNS, 'token', token);
+  }
+
+  async updateKey(token: string, patch: Partial<KeyRecord>): Promise<KeyRecord | null> {
+    return this.update<KeyRecord>('api_keys', KEY_COLUMNS, 'token', token, patch);
+  }
+
+  async deleteKeys(tokens: string[]): Promise<number> {
+    return this.deleteMany('api_keys', 'token', tokens);
+  }
+
+  async listKeys(q: KeyListQuery): Promise<KeyRecord[]> {
+    const rows = this.open()
+      .prepare('SELECT * FROM api_keys WHERE (:team IS NULL OR team_id = :team) ORDER BY created_at, token LIMIT :limit OFFSET :offset')
+      .all({ team: q.team_id ?? null, limit: q.limit, offset: q.offset });
+    return rows.map((row) => fromRow<KeyRecord>(KEY_COLUMNS, row));
+  }
+
+  async createTeam(r: TeamRecord): Promise<void> {
+    this.insert('teams', TEAM_COLUMNS, r);
+  }
+
+  async getTeam(teamId: string): Promise<TeamRecord | null> {
+    return this.getOne<TeamRecord>('teams', TEAM_COLUMNS, 'team_id', teamId);
+  }
+
+  async updateTeam(teamId: string, patch: Partial<TeamRecord>): Promise<TeamRecord | null> {
+    return this.update<TeamRecord>('teams', TEAM_COLUMNS, 'team_id', teamId, patch);
+  }
+
+  async deleteTeams(teamIds: string[]): Promise<number> {
+    return this.deleteMany('teams', 'team_id', teamIds);
+  }
+
+  async listTeams(): Promise<TeamRecord[]> {
+    return this.open()
+      .prepare('SELECT * FROM teams ORDER BY created_at, team_id')
+      .all()
+      .map((row) => fromRow<TeamRecord>(TEAM_COLUMNS, row));
+  }
+
+  async recordSpend(logs: SpendLog[]): Promise<void> {
+    if (!logs.length) return;
+    this.transaction((db) => {
+      const insert = db.prepare(
+        `INSERT INTO spend_logs (request_id, api_key, team_id, model, prompt_tokens, completion_tokens, spend, start_time, end_time)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(request_id) DO NOTHING`,
+      );
+      const added = uniqueLogs(logs).filter(
+        (l) =>
+          Number(
+            insert.run(l.request_id, l.api_key, l.team_id, l.model, l.prompt_tokens, l.completion_tokens, l.spend, isoTime(l.startTime), isoTime(l.endTime))
+              .changes,
+          ) > 0,
+      );
+      const totals = spendTotals(added);
+      const addToKey = db.prepare('UPDATE api_keys SET spend = spend + ? WHERE token = ?');
+      const addToTeam = db.prepare('UPDATE teams SET spend = spend + ? WHERE team_id = ?');
+      for (const [token, spend] of totals.keys) addToKey.run(spend, token);
+      for (const [team, spend] of totals.teams) addToTeam.run(spend, team);
+    });
+  }
+
+  async listSpend(q: SpendQuery): Promise<SpendLog[]> {
+    const filters: [string, string, SQLInputValue | undefined][] = [
+      ['api_key = :api_key', 'api_key', q.api_key],
+      ['team_id = :team_id', 'team_id', q.team_id],
+      ['start_time >= :start', 'start', q.start === undefined ? undefined : isoTime(q.start)],
+      ['start_time < :end', 'end', q.end === undefined ? undefined : isoTime(q.end)],
+    ];
+    const used = filters.filter(([, , v]) => v !== undefined);
+    const where = used.map(([clause]) => clause);
+    const params: Row = Object.fromEntries([['limit', q.limit], ...used.map(([, name, v]) => [name, v])]);
+    const rows = this.open()
+      .prepare(`SELECT * FROM spend_logs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY start_time DESC, request_id DESC LIMIT :limit`)
+      .all(params);
+    return rows.map(spendLog);
+  }
+
+  async resetBudgets(now: Date): Promise<BudgetResets> {
+    const at = now.toISOString();
+    return this.transaction((db) => {
+      const reset = (table: string, primary: string): string[] => {
+        const due = db
+          .prepare(`SELECT ${primary} AS id, budget_reset_at, budget_duration FROM ${table} WHERE budget_reset_at <= ? AND budget_duration IS NOT NULL`)
+          .all(at) as { id: string; budget_reset_at: string; budget_duration: string }[];
+        const update = db.prepare(`UPDATE ${table} SET spend = 0, budget_reset_at = ? WHERE ${primary} = ? AND budget_reset_at = ?`);
+        return due
+          .filter((r) => Number(update.run(nextReset(r.budget_reset_at, r.budget_duration, now), r.id, r.budget_reset_at).changes) > 0)
+          .map((r) => r.id);
+      };
+      return { keys: reset('api_keys', 'token'), teams: reset('teams', 'team_id') };
+    });
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@
  * Persistence behind one interface: the embedded SQLite store (the default, one process per file) or
  * PostgreSQL (shared by replicas). Every method is asynchronous; each call is one await for its caller.
  */
+import type { KeyRecord, SpendLog, TeamRecord } from '../protocol/admin.ts';
 import type { ResponseObject } from '../protocol/events.ts';
 import type { InputItem } from '../protocol/responses.ts';
 
@@ -27,6 +28,27 @@ export interface ItemPageQuery {
   after?: string;
   limit: number;
   order: 'asc' | 'desc';
+}
+
+export interface KeyListQuery {
+  team_id?: string;
+  limit: number;
+  offset: number;
+}
+
+/** Spend logs newest first (by `startTime`), `start` ≤ startTime < `end` (ISO times). */
+export interface SpendQuery {
+  api_key?: string;
+  team_id?: string;
+  start?: string;
+  end?: string;
+  limit: number;
+}
+
+/** What `resetBudgets` started again from zero: key tokens and team ids. */
+export interface BudgetResets {
+  keys: string[];
+  teams: string[];
 }
 
 /**
@@ -60,6 +82,35 @@ export interface Store {
    * replica stopped sending its heartbeat; a live replica's streams are left alone.
    */
   failInterrupted(): Promise<number>;
+  /** Adds a key; a key with the same token is refused (rejects). */
+  createKey(r: KeyRecord): Promise<void>;
+  getKey(token: string): Promise<KeyRecord | null>;
+  /** Changes the fields the patch names (not `token`); the key as it is now, or null when there is no such key. */
+  updateKey(token: string, patch: Partial<KeyRecord>): Promise<KeyRecord | null>;
+  /** Returns how many of them there were. */
+  deleteKeys(tokens: string[]): Promise<number>;
+  /** In order of creation. */
+  listKeys(q: KeyListQuery): Promise<KeyRecord[]>;
+  /** Adds a team; a team with the same id is refused (rejects). */
+  createTeam(r: TeamRecord): Promise<void>;
+  getTeam(teamId: string): Promise<TeamRecord | null>;
+  updateTeam(teamId: string, patch: Partial<TeamRecord>): Promise<TeamRecord | null>;
+  deleteTeams(teamIds: string[]): Promise<number>;
+  /** In order of creation. */
+  listTeams(): Promise<TeamRecord[]>;
+  /**
+   * In one transaction: inserts the logs and adds each one's spend to its key's and its team's, as
+   * increments in the database (replicas recording at once lose none). A log whose `request_id` is
+   * already recorded is skipped, spend included, so a batch written twice counts once.
+   */
+  recordSpend(logs: SpendLog[]): Promise<void>;
+  listSpend(q: SpendQuery): Promise<SpendLog[]>;
+  /**
+   * Keys and teams whose `budget_reset_at` is at or before `now` (and that have a `budget_duration`):
+   * spend back to 0, and `budget_reset_at` moved forward by whole durations to the first time after
+   * `now`. Each reset is conditional on the reset time read, so replicas sweeping at once reset once.
+   */
+  resetBudgets(now: Date): Promise<BudgetResets>;
   /** Commits what is queued, then closes. Saves after it are refused. */
   close(): Promise<void>;
 }
