@@ -16,6 +16,7 @@ import { errorMiddleware, isMcpPath } from './errors.ts';
 import { browserGuard } from './guard.ts';
 import { isPlainJsonPost, readJsonBody } from './json-body.ts';
 import { requestContext } from './request-context.ts';
+import { adminRoutes } from './routes/admin.ts';
 import { chatRoutes } from './routes/chat.ts';
 import { healthRoutes } from './routes/health.ts';
 import { mcpRoutes } from './routes/mcp.ts';
@@ -48,6 +49,7 @@ export function buildRoutes(deps: AppDeps): Router[] {
     chatRoutes(deps),
     mediaRoutes(deps),
     mcpRoutes(deps),
+    adminRoutes(deps),
   ];
 }
 

@@ -11,6 +11,11 @@ export function presentedKey(ctx: Context): string | undefined {
   return bearer || ctx.get('x-api-key') || ctx.get('x-litellm-api-key') || undefined;
 }
 
+/** Whether a presented key is the master key (compared in constant time). */
+export function isMasterKey(key: string, masterKey: string): boolean {
+  return timingSafeEqual(digest(key), digest(masterKey));
+}
+
 export function requireKey(masterKey: string | undefined) {
   const expected = masterKey ? digest(masterKey) : null;
   return async (ctx: Context, next: Next) => {
