@@ -49,6 +49,10 @@ export interface Gateway {
 export async function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Gateway> {
   const { config, warnings } = loaded;
   for (const w of warnings) log.warn(`config: ${w}`);
+  // Accepted so a LiteLLM config loads, but nothing acts on them until virtual keys are enforced on requests.
+  const { redis_url } = config.general_settings;
+  const { redis_host } = config.router_settings;
+  if (redis_url || redis_host) log.warn('config: the Redis setting is accepted but not used yet: rate limits apply once virtual keys are enforced');
   // Before the store opens: a fallback or alias naming no model is a config error, and nothing is left open.
   const router = new Router(buildDeployments(config, env), routerOptions(config));
   const store = await openStore(config.general_settings.database_url);
