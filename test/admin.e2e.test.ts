@@ -1,6 +1,7 @@
 /** The admin API over real HTTP, as LiteLLM's scripts call it: keys and teams made, read, changed, listed and deleted. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { forwardedHeaders } from '../src/mcp-client/headers.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
 
 const MASTER = 'sk-master-admin-test';
@@ -102,4 +103,76 @@ describe('teams', () => {
     assert.equal(logs.status, 200);
     assert.ok(Array.isArray(logs.json));
   });
+});
+
+describe('virtual keys on /v1', () => {
+  test('a key sees and uses only its models: others are answered as if they did not exist', async () => {
+    const { json: made } = await call('POST', '/key/generate', { models: ['c/*'] });
+    const ask = (model: string) => call('POST', '/v1/responses', { model, input: 'hi' }, made.key);
+    const ok = await ask('c/granted-model');
+    assert.equal(ok.status, 200);
+    assert.equal(ok.json.output_text ?? ok.json.output[0].content[0].text, 'echo: hi');
+    const hidden = await ask('a/claude-hidden');
+    assert.equal(hidden.status, 404);
+    assert.equal(hidden.json.error.code, 'model_not_found');
+    const chat = await call('POST', '/v1/chat/completions', { model: 'r/hidden', messages: [{ role: 'user', content: 'x' }] }, made.key);
+    assert.equal(chat.status, 404);
+    const models = await call('GET', '/v1/models', undefined, made.key);
+    assert.ok(models.json.data.length > 0);
+    assert.ok(
+      models.json.data.every((m: any) => m.id.startsWith('c/')),
+      JSON.stringify(models.json.data),
+    );
+    assert.equal((await call('GET', '/v1/models/a%2Fclaude-x', undefined, made.key)).status, 404);
+    assert.equal(
+      (await call('GET', '/v1/models', undefined, MASTER)).json.data.some((m: any) => m.id.startsWith('a/')),
+      true,
+    );
+  });
+
+  test("a team's models bound its keys; an unknown, deleted or expired key is refused with 401", async () => {
+    const { json: team } = await call('POST', '/team/new', { models: ['c/team-*'] });
+    const { json: key } = await call('POST', '/key/generate', { team_id: team.team_id });
+    const ask = (model: string, k = key.key) => call('POST', '/v1/responses', { model, input: 'x' }, k);
+    assert.equal((await ask('c/team-model')).status, 200);
+    assert.equal((await ask('c/other-model')).status, 404);
+    assert.equal((await ask('c/team-model', 'sk-not-a-key')).status, 401);
+    const { json: expired } = await call('POST', '/key/generate', { duration: '0s' });
+    assert.equal((await ask('c/team-model', expired.key)).status, 401);
+    await call('POST', '/key/delete', { keys: [key.key] });
+    assert.equal((await ask('c/team-model')).status, 401);
+  });
+
+  test('the MCP endpoints take the master key only, for now; a key restricted to MCP servers cannot use mcp tools on /v1 yet', async () => {
+    const { json: plain } = await call('POST', '/key/generate', {});
+    const mcp = await fetch(`${t.gw.url}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${plain.key}` },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+      }),
+    });
+    assert.equal(mcp.status, 403);
+    const { json: restricted } = await call('POST', '/key/generate', { object_permission: { mcp_servers: ['fixture'] } });
+    const r = await call(
+      'POST',
+      '/v1/responses',
+      { model: 'c/x', input: 'x', tools: [{ type: 'mcp', server_label: 'gw', server_url: 'litellm_proxy', require_approval: 'never' }] },
+      restricted.key,
+    );
+    assert.equal(r.status, 403);
+    assert.equal(r.json.error.param, 'tools');
+  });
+});
+
+test('the caller key never reaches an MCP upstream, virtual or master', () => {
+  const request = { authorization: 'Bearer sk-virtual-1', 'x-mcp-github-authorization': 'Bearer gh-token', 'x-trace': 'sk-virtual-1 rides along' };
+  assert.deepEqual(forwardedHeaders('github', ['x-trace'], request, 'sk-master'), { authorization: 'Bearer gh-token' });
+  // a server configured to take the client's Authorization gets nothing when that is the gateway key
+  assert.deepEqual(forwardedHeaders('jira', ['authorization'], request, 'sk-master'), {});
+  // without gateway auth, a client's Authorization may be meant for the upstream
+  assert.deepEqual(forwardedHeaders('jira', ['authorization'], request, undefined), { authorization: 'Bearer sk-virtual-1' });
 });

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { McpSettings } from '../config/schema.ts';
 import type { McpPool } from '../mcp-client/pool.ts';
+import type { Grant } from '../access/grants.ts';
 import type { Router } from '../providers/router.ts';
 import type { Store } from '../store/types.ts';
 
@@ -12,6 +13,8 @@ export interface RunContext {
   requestHeaders?: Record<string, string | string[] | undefined>;
   /** Headers added to every upstream MCP call of this run. */
   upstreamHeaders?: Record<string, string>;
+  /** A virtual key's grant: models (and MCP servers) outside it are answered as if they did not exist. */
+  grant?: Grant;
 }
 
 export interface AgentDeps {

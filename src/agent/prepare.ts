@@ -9,6 +9,7 @@ import { newId } from '../protocol/ids.ts';
 import { droppedForApis, droppedLabel, unsupportedParamError } from '../protocol/dropped-params.ts';
 import { modelParams, type ModelRequest, type ModelTool } from '../protocol/model-request.ts';
 import type { InputItem, ResponsesRequest } from '../protocol/responses.ts';
+import { allowsModel } from '../access/grants.ts';
 import type { Route } from '../providers/router.ts';
 import { matchApprovals, type PendingApproval } from './conversation.ts';
 import type { Histories, History } from './history.ts';
@@ -58,12 +59,17 @@ export async function prepareRun(
   ctx: RunContext,
   opts: { approvals?: boolean } = {},
 ): Promise<PreparedRun> {
-  const route = deps.router.resolve(req.model);
+  const route = ctx.grant && !allowsModel(ctx.grant, req.model) ? null : deps.router.resolve(req.model);
   if (!route) throw modelNotFound(req.model);
   if (req.background) throw new ApiError(400, 'background responses are not supported by this gateway.', { param: 'background', code: 'unsupported_value' });
   if (req.conversation)
     throw new ApiError(400, 'conversation is not supported by this gateway; use previous_response_id.', { param: 'conversation', code: 'unsupported_value' });
   const tools = req.tools ?? [];
+  if (ctx.grant?.servers && tools.some((t) => t.type === 'mcp'))
+    throw new ApiError(403, 'MCP tools are not yet available to a key whose grant names MCP servers; use the master key or a key without MCP permissions.', {
+      param: 'tools',
+      code: 'forbidden',
+    });
   if (opts.approvals === false)
     tools.forEach((t, i) => {
       if (t.type === 'mcp' && (t as { require_approval?: unknown }).require_approval !== 'never')

@@ -61,7 +61,7 @@ export function createApp(deps: AppDeps): Koa {
   app.proxy = false;
   // Errors are rendered by errorMiddleware; Koa's default handler would print stacks.
   app.silent = true;
-  const auth = requireKey(deps.masterKey);
+  const auth = requireKey(deps.masterKey, deps.store, isMcpPath);
   app.use(requestContext(deps.logger));
   app.use(errorMiddleware);
   app.use(browserGuard({ keyRequired: deps.masterKey !== undefined, bindHost: deps.bindHost, isMcpPath }));

@@ -1,14 +1,16 @@
 /** Gateway keys: `Authorization: Bearer`, `x-api-key` or `x-litellm-api-key`. */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
+import { effectiveGrant } from '../access/grants.ts';
+import { hashKey } from '../access/keys.ts';
+import { gatewayKeyIn } from '../mcp-client/headers.ts';
 import { ApiError } from '../protocol/errors.ts';
+import type { Store } from '../store/types.ts';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 export function presentedKey(ctx: Context): string | undefined {
-  const auth = ctx.get('authorization');
-  const bearer = /^Bearer\s+(.+)$/i.exec(auth)?.[1]?.trim();
-  return bearer || ctx.get('x-api-key') || ctx.get('x-litellm-api-key') || undefined;
+  return gatewayKeyIn(ctx.headers);
 }
 
 /** Whether a presented key is the master key (compared in constant time). */
@@ -16,21 +18,37 @@ export function isMasterKey(key: string, masterKey: string): boolean {
   return timingSafeEqual(digest(key), digest(masterKey));
 }
 
-export function requireKey(masterKey: string | undefined) {
+function refused(presented: boolean): ApiError {
+  return new ApiError(
+    401,
+    presented ? 'Incorrect API key provided.' : 'You did not provide an API key. Send it as Authorization: Bearer <key>, x-api-key or x-litellm-api-key.',
+    { type: 'invalid_request_error', code: 'invalid_api_key', headers: { 'www-authenticate': 'Bearer realm="toolgate"' } },
+  );
+}
+
+/**
+ * With a master key configured, every request presents the master key or a virtual key made with it
+ * (unexpired). A virtual key's grant (its own within its team's) goes on `ctx.state.grant`: what it
+ * may not use is answered as if it did not exist.
+ */
+export function requireKey(masterKey: string | undefined, store: Pick<Store, 'getKey' | 'getTeam'>, isMcpPath: (path: string) => boolean) {
   const expected = masterKey ? digest(masterKey) : null;
   return async (ctx: Context, next: Next) => {
     if (expected) {
       const key = presentedKey(ctx);
-      if (!key || !timingSafeEqual(digest(key), expected))
-        throw new ApiError(
-          401,
-          key ? 'Incorrect API key provided.' : 'You did not provide an API key. Send it as Authorization: Bearer <key>, x-api-key or x-litellm-api-key.',
-          {
+      if (!key) throw refused(false);
+      if (!timingSafeEqual(digest(key), expected)) {
+        const record = await store.getKey(hashKey(key));
+        if (!record || (record.expires && Date.parse(record.expires) <= Date.now())) throw refused(true);
+        // The /mcp endpoints (upstream tools and the gateway's own model tools) do not apply a key's grant yet.
+        if (isMcpPath(ctx.path))
+          throw new ApiError(403, 'The MCP endpoints take the master key only, for now; virtual keys work on /v1.', {
             type: 'invalid_request_error',
-            code: 'invalid_api_key',
-            headers: { 'www-authenticate': 'Bearer realm="toolgate"' },
-          },
-        );
+            code: 'forbidden',
+          });
+        const team = record.team_id ? await store.getTeam(record.team_id) : null;
+        ctx.state.grant = effectiveGrant(record, team);
+      }
     }
     await next();
   };

@@ -2,6 +2,7 @@
  * Per-request context: the `x-request-id` (taken from the client when sane), a logger that stamps it on
  * every line, an AbortSignal that fires when the client goes away, and one access-log line.
  */
+import type { Grant } from '../access/grants.ts';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { newId } from '../protocol/ids.ts';
@@ -39,7 +40,8 @@ export function requestContext(logger: Logger) {
   };
 }
 
-/** What a route hands the agent: the request's cancellation, logger and headers. */
-export function runContext(ctx: Context): { signal: AbortSignal; log: Logger; requestHeaders: Context['headers'] } {
-  return { signal: ctx.state.signal, log: ctx.state.log, requestHeaders: ctx.headers };
+/** What a route hands the agent: the request's cancellation, logger and headers, and a virtual key's grant. */
+export function runContext(ctx: Context): { signal: AbortSignal; log: Logger; requestHeaders: Context['headers']; grant?: Grant } {
+  const run = { signal: ctx.state.signal as AbortSignal, log: ctx.state.log as Logger, requestHeaders: ctx.headers };
+  return ctx.state.grant ? { ...run, grant: ctx.state.grant as Grant } : run;
 }

@@ -51,6 +51,13 @@ export function configuredHeaders(c: McpServerEntry): Record<string, string> {
 }
 
 /** Headers a client sent that are meant for `server`: `x-mcp-<server>-<name>`, plus its `extra_headers`. */
+/** The key a request presents to the gateway: `Authorization: Bearer`, `x-api-key` or `x-litellm-api-key`. */
+export function gatewayKeyIn(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+  const bearer = /^Bearer\s+(.+)$/i.exec(one(headers.authorization) ?? '')?.[1]?.trim();
+  return bearer || one(headers['x-api-key']) || one(headers['x-litellm-api-key']) || undefined;
+}
+
 export function forwardedHeaders(
   server: string,
   extraHeaderNames: readonly string[] | undefined,
@@ -68,7 +75,11 @@ export function forwardedHeaders(
     const v = request[name.toLowerCase()];
     if (v !== undefined) out[name.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   }
-  // The caller's gateway key authenticates the caller to the gateway, never to an upstream.
-  if (gatewayKey) for (const [k, v] of Object.entries(out)) if (v.includes(gatewayKey)) delete out[k];
+  // The caller's gateway key (the master key or a virtual key) authenticates the caller to the gateway, never
+  // to an upstream. With no gateway key configured, a client's Authorization may be meant for the upstream.
+  if (gatewayKey) {
+    const presented = gatewayKeyIn(request);
+    for (const [k, v] of Object.entries(out)) if (v.includes(gatewayKey) || (presented && v.includes(presented))) delete out[k];
+  }
   return out;
 }
