@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { ModelCalls } from './providers/media.ts';
 import { Agent } from './agent/agent.ts';
 import type { LoadedConfig } from './config/load.ts';
+import { KeyCache } from './access/key-cache.ts';
 import { createApp } from './http/app.ts';
 import { Lazy } from './lazy.ts';
 import { answerClientError } from './http/errors.ts';
@@ -114,6 +115,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     pool,
     mcp,
     store,
+    keys: new KeyCache(store),
     masterKey,
     bindHost: opts.host,
     maxRequestBytes: Math.floor(config.general_settings.max_request_size_mb * 1024 * 1024),

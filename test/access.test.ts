@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { costOf } from '../src/access/cost.ts';
+import { KeyCache } from '../src/access/key-cache.ts';
 import { hashKey, maskKey, newKey } from '../src/access/keys.ts';
 import { durationMs } from '../src/protocol/admin.ts';
 import { allowsModel, allowsServer, allowsTool, effectiveGrant, UNRESTRICTED } from '../src/access/grants.ts';
@@ -74,4 +75,41 @@ test('keys: shown once, stored as their SHA-256 (hex), listed masked; durations 
   assert.equal(maskKey('sk-abcdefgh1234'), 'sk-...1234');
   assert.deepEqual(['30s', '5m', '2h', '30d', '1mo'].map(durationMs), [30_000, 300_000, 7_200_000, 2_592_000_000, 2_592_000_000]);
   assert.throws(() => durationMs('5 minutes'));
+});
+
+test('the key cache reads a key at most once a second (concurrent lookups share the read), forgets on demand, and refuses an expired key', async () => {
+  let now = 1_000_000;
+  const reads: string[] = [];
+  const base = { key_name: 'sk-...x', key_alias: null, models: ['c/*'], max_budget: null, budget_duration: null, budget_reset_at: null, spend: 0 };
+  const more = { rpm_limit: null, tpm_limit: null, metadata: {}, object_permission: null, created_at: '2026-01-01T00:00:00Z' };
+  const keys: Record<string, any> = {
+    live: { token: 'live', team_id: 'T', expires: null, ...base, ...more },
+    old: { token: 'old', team_id: null, expires: new Date(now + 500).toISOString(), ...base, ...more },
+  };
+  const store = {
+    getKey: async (token: string) => {
+      reads.push(token);
+      return keys[token] ?? null;
+    },
+    getTeam: async () => ({ team_id: 'T', team_alias: null, ...base, models: ['c/team-*'], ...more }),
+  };
+  const cache = new KeyCache(store as never, () => now);
+  const [a, b] = await Promise.all([cache.lookup('live'), cache.lookup('live')]);
+  assert.equal(a, b);
+  assert.deepEqual(reads, ['live']);
+  assert.deepEqual(
+    ['c/team-1', 'c/other'].map((m) => allowsModel(a!.grant, m)),
+    [true, false],
+  );
+  now += 999;
+  await cache.lookup('live');
+  assert.deepEqual(reads, ['live'], 'fresh for a second');
+  now += 1;
+  delete keys.live;
+  assert.equal(await cache.lookup('live'), null, 'a deleted key is gone after a second');
+  keys.live = { token: 'live', team_id: null, expires: null, ...base, ...more };
+  cache.forget('live');
+  assert.ok(await cache.lookup('live'), 'forget reads again at once');
+  assert.equal(await cache.lookup('old'), null, 'expired');
+  assert.equal(await cache.lookup('nope'), null);
 });

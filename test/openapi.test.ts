@@ -1,4 +1,5 @@
 /** openapi.yaml and the server's routes describe the same set of endpoints, and the spec is self-consistent. */
+import { KeyCache } from '../src/access/key-cache.ts';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
@@ -13,7 +14,15 @@ const spec = parse(readFileSync(new URL('../openapi.yaml', import.meta.url), 'ut
 test('the routes the server exposes and the paths in openapi.yaml are the same set', async () => {
   const logger = pino({ level: 'silent' });
   const gw = await buildGateway(loadConfig({ raw: { general_settings: { database_url: 'sqlite::memory:' } } }), logger);
-  const routers = buildRoutes({ ...gw, logger, bindHost: '127.0.0.1', maxRequestBytes: 1024, keepAliveMs: 1000, configSource: 'test' });
+  const routers = buildRoutes({
+    ...gw,
+    keys: new KeyCache(gw.store),
+    logger,
+    bindHost: '127.0.0.1',
+    maxRequestBytes: 1024,
+    keepAliveMs: 1000,
+    configSource: 'test',
+  });
   const served = new Set<string>();
   for (const r of routers)
     for (const layer of r.stack) for (const m of layer.methods) if (m !== 'HEAD') served.add(`${m} ${String(layer.path).replace(/:(\w+)/g, '{$1}')}`);

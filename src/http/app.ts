@@ -10,6 +10,7 @@ import type { McpGateway } from '../mcp-server/gateway.ts';
 import type { Router as ModelRouter } from '../providers/router.ts';
 import { Lazy } from '../lazy.ts';
 import type { Store } from '../store/types.ts';
+import type { KeyCache } from '../access/key-cache.ts';
 import { requireKey } from './auth.ts';
 import { checkParsedBody } from './body-checks.ts';
 import { errorMiddleware, isMcpPath } from './errors.ts';
@@ -32,6 +33,8 @@ export interface AppDeps {
   pool: McpPool;
   mcp: Lazy<McpGateway>;
   store: Store;
+  /** Virtual keys as this replica knows them (read through from the store). */
+  keys: KeyCache;
   masterKey: string | undefined;
   bindHost: string;
   maxRequestBytes: number;
@@ -61,7 +64,7 @@ export function createApp(deps: AppDeps): Koa {
   app.proxy = false;
   // Errors are rendered by errorMiddleware; Koa's default handler would print stacks.
   app.silent = true;
-  const auth = requireKey(deps.masterKey, deps.store, isMcpPath);
+  const auth = requireKey(deps.masterKey, deps.keys, isMcpPath);
   app.use(requestContext(deps.logger));
   app.use(errorMiddleware);
   app.use(browserGuard({ keyRequired: deps.masterKey !== undefined, bindHost: deps.bindHost, isMcpPath }));

@@ -1,11 +1,10 @@
 /** Gateway keys: `Authorization: Bearer`, `x-api-key` or `x-litellm-api-key`. */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
-import { effectiveGrant } from '../access/grants.ts';
+import type { KeyCache } from '../access/key-cache.ts';
 import { hashKey } from '../access/keys.ts';
 import { gatewayKeyIn } from '../mcp-client/headers.ts';
 import { ApiError } from '../protocol/errors.ts';
-import type { Store } from '../store/types.ts';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -31,23 +30,22 @@ function refused(presented: boolean): ApiError {
  * (unexpired). A virtual key's grant (its own within its team's) goes on `ctx.state.grant`: what it
  * may not use is answered as if it did not exist.
  */
-export function requireKey(masterKey: string | undefined, store: Pick<Store, 'getKey' | 'getTeam'>, isMcpPath: (path: string) => boolean) {
+export function requireKey(masterKey: string | undefined, keys: KeyCache, isMcpPath: (path: string) => boolean) {
   const expected = masterKey ? digest(masterKey) : null;
   return async (ctx: Context, next: Next) => {
     if (expected) {
       const key = presentedKey(ctx);
       if (!key) throw refused(false);
       if (!timingSafeEqual(digest(key), expected)) {
-        const record = await store.getKey(hashKey(key));
-        if (!record || (record.expires && Date.parse(record.expires) <= Date.now())) throw refused(true);
+        const known = await keys.lookup(hashKey(key));
+        if (!known) throw refused(true);
         // The /mcp endpoints (upstream tools and the gateway's own model tools) do not apply a key's grant yet.
         if (isMcpPath(ctx.path))
           throw new ApiError(403, 'The MCP endpoints take the master key only, for now; virtual keys work on /v1.', {
             type: 'invalid_request_error',
             code: 'forbidden',
           });
-        const team = record.team_id ? await store.getTeam(record.team_id) : null;
-        ctx.state.grant = effectiveGrant(record, team);
+        ctx.state.grant = known.grant;
       }
     }
     await next();

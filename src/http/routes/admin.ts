@@ -19,12 +19,14 @@ import {
   type TeamRecord,
 } from '../../protocol/admin.ts';
 import { ApiError } from '../../protocol/errors.ts';
+import type { KeyCache } from '../../access/key-cache.ts';
 import type { Store } from '../../store/types.ts';
 import { isMasterKey, presentedKey } from '../auth.ts';
 import { parseBody } from '../errors.ts';
 
 export interface AdminDeps {
   store: Store;
+  keys: KeyCache;
   masterKey: string | undefined;
 }
 
@@ -123,6 +125,7 @@ export function adminRoutes(deps: AdminDeps): Router {
     }
     if (b.duration !== undefined) patch.expires = later(b.duration);
     const updated = await store.updateKey(tokenOf(b.key), patch);
+    deps.keys.forget(tokenOf(b.key));
     if (!updated) throw notFound('Key', 'key');
     ctx.body = updated;
   });
@@ -131,6 +134,7 @@ export function adminRoutes(deps: AdminDeps): Router {
     const b = parseBody(KeyDeleteRequest, ctx.request.body);
     const tokens = b.keys.map(tokenOf);
     const deleted = await store.deleteKeys(tokens);
+    for (const token of tokens) deps.keys.forget(token);
     if (deleted === 0) throw notFound('No key of those', 'keys');
     ctx.body = { deleted_keys: b.keys };
   });
@@ -181,13 +185,16 @@ export function adminRoutes(deps: AdminDeps): Router {
     const patch: Partial<TeamRecord> = { ...limitsOf(b) };
     if (b.team_alias !== undefined) patch.team_alias = b.team_alias;
     const updated = await store.updateTeam(b.team_id, patch);
+    deps.keys.clear(); // its keys' grants change with it
     if (!updated) throw notFound('Team', 'team_id');
     ctx.body = updated;
   });
 
   router.post('/team/delete', master, async (ctx: Context) => {
     const b = parseBody(TeamDeleteRequest, ctx.request.body);
-    if ((await store.deleteTeams(b.team_ids)) === 0) throw notFound('No team of those', 'team_ids');
+    const deleted = await store.deleteTeams(b.team_ids);
+    deps.keys.clear();
+    if (deleted === 0) throw notFound('No team of those', 'team_ids');
     ctx.body = { deleted_teams: b.team_ids };
   });
 
