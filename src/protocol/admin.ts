@@ -61,14 +61,8 @@ export const TeamUpdateRequest = TeamNewRequest.extend({ team_id: z.string().min
 
 export const TeamDeleteRequest = z.looseObject({ team_ids: Names.min(1) });
 
-/** A key as stored (never the key itself: its SHA-256) and as `/key/info` shows it. */
-export interface KeyRecord {
-  /** SHA-256 of the key, hex: what LiteLLM calls the key's `token`. */
-  token: string;
-  /** `sk-...` with all but the last four characters hidden. */
-  key_name: string;
-  key_alias: string | null;
-  team_id: string | null;
+/** What keys and teams both hold: their grant, their limits and their budget with its spend. */
+export interface Governed {
   models: string[];
   max_budget: number | null;
   budget_duration: string | null;
@@ -79,23 +73,37 @@ export interface KeyRecord {
   tpm_limit: number | null;
   metadata: Record<string, unknown>;
   object_permission: z.infer<typeof ObjectPermission> | null;
+}
+
+/** A new key's or team's (a fresh object each time): every model, no limit, no budget, nothing spent. */
+export const ungoverned = (): Governed => ({
+  models: [],
+  max_budget: null,
+  budget_duration: null,
+  budget_reset_at: null,
+  spend: 0,
+  rpm_limit: null,
+  tpm_limit: null,
+  metadata: {},
+  object_permission: null,
+});
+
+/** A key as stored (never the key itself: its SHA-256) and as `/key/info` shows it. */
+export interface KeyRecord extends Governed {
+  /** SHA-256 of the key, hex: what LiteLLM calls the key's `token`. */
+  token: string;
+  /** `sk-...` with all but the last four characters hidden. */
+  key_name: string;
+  key_alias: string | null;
+  team_id: string | null;
   /** ISO time; null: does not expire. */
   expires: string | null;
   created_at: string;
 }
 
-export interface TeamRecord {
+export interface TeamRecord extends Governed {
   team_id: string;
   team_alias: string | null;
-  models: string[];
-  max_budget: number | null;
-  budget_duration: string | null;
-  budget_reset_at: string | null;
-  spend: number;
-  rpm_limit: number | null;
-  tpm_limit: number | null;
-  metadata: Record<string, unknown>;
-  object_permission: z.infer<typeof ObjectPermission> | null;
   created_at: string;
 }
 

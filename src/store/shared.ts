@@ -2,7 +2,7 @@
  * What both stores share: input item paging, how an interrupted response ends, the columns of keys and
  * teams, spend totals and budget reset times.
  */
-import { durationMs, type KeyRecord, type SpendLog, type TeamRecord } from '../protocol/admin.ts';
+import { durationMs, type Governed, type KeyRecord, type SpendLog, type TeamRecord } from '../protocol/admin.ts';
 import type { InputItem } from '../protocol/responses.ts';
 import type { ItemPage, ItemPageQuery } from './types.ts';
 
@@ -24,11 +24,8 @@ export function pageOf(items: (InputItem & { id: string })[], opts: ItemPageQuer
 /** How a record's field is stored: as it is, as JSON text, or as a time (ISO text in records). */
 export type ColumnKind = 'value' | 'json' | 'time';
 
-export const KEY_COLUMNS: Record<keyof KeyRecord, ColumnKind> = {
-  token: 'value',
-  key_name: 'value',
-  key_alias: 'value',
-  team_id: 'value',
+/** The columns keys and teams share (their `Governed` fields). */
+const GOVERNED_COLUMNS: Record<keyof Governed, ColumnKind> = {
   models: 'json',
   max_budget: 'value',
   budget_duration: 'value',
@@ -38,6 +35,14 @@ export const KEY_COLUMNS: Record<keyof KeyRecord, ColumnKind> = {
   tpm_limit: 'value',
   metadata: 'json',
   object_permission: 'json',
+};
+
+export const KEY_COLUMNS: Record<keyof KeyRecord, ColumnKind> = {
+  token: 'value',
+  key_name: 'value',
+  key_alias: 'value',
+  team_id: 'value',
+  ...GOVERNED_COLUMNS,
   expires: 'time',
   created_at: 'time',
 };
@@ -45,15 +50,7 @@ export const KEY_COLUMNS: Record<keyof KeyRecord, ColumnKind> = {
 export const TEAM_COLUMNS: Record<keyof TeamRecord, ColumnKind> = {
   team_id: 'value',
   team_alias: 'value',
-  models: 'json',
-  max_budget: 'value',
-  budget_duration: 'value',
-  budget_reset_at: 'time',
-  spend: 'value',
-  rpm_limit: 'value',
-  tpm_limit: 'value',
-  metadata: 'json',
-  object_permission: 'json',
+  ...GOVERNED_COLUMNS,
   created_at: 'time',
 };
 

@@ -9,6 +9,7 @@ import type { Context } from 'koa';
 import { hashKey, maskKey, newKey } from '../../access/keys.ts';
 import {
   durationMs,
+  type Governed,
   KeyDeleteRequest,
   KeyGenerateRequest,
   KeyUpdateRequest,
@@ -17,6 +18,7 @@ import {
   TeamNewRequest,
   TeamUpdateRequest,
   type TeamRecord,
+  ungoverned,
 } from '../../protocol/admin.ts';
 import { ApiError } from '../../protocol/errors.ts';
 import type { KeyCache } from '../../access/key-cache.ts';
@@ -40,8 +42,8 @@ function notFound(what: string, param: string): ApiError {
 }
 
 /** The fields of a create or update body that a record holds, with a new budget period when one is set. */
-function limitsOf(b: KeyGenerateRequest | TeamNewRequest): Partial<KeyRecord & TeamRecord> {
-  const out: Partial<KeyRecord & TeamRecord> = {};
+function limitsOf(b: KeyGenerateRequest | TeamNewRequest): Partial<Governed> {
+  const out: Partial<Governed> = {};
   if (b.models !== undefined) out.models = b.models ?? [];
   if (b.max_budget !== undefined) out.max_budget = b.max_budget;
   if (b.budget_duration !== undefined) {
@@ -78,15 +80,7 @@ export function adminRoutes(deps: AdminDeps): Router {
       key_name: maskKey(key),
       key_alias: b.key_alias ?? null,
       team_id: b.team_id ?? null,
-      models: [],
-      max_budget: null,
-      budget_duration: null,
-      budget_reset_at: null,
-      spend: 0,
-      rpm_limit: null,
-      tpm_limit: null,
-      metadata: {},
-      object_permission: null,
+      ...ungoverned(),
       expires: later(b.duration),
       created_at: new Date().toISOString(),
       ...limitsOf(b),
@@ -157,15 +151,7 @@ export function adminRoutes(deps: AdminDeps): Router {
     const record: TeamRecord = {
       team_id: teamId,
       team_alias: b.team_alias ?? null,
-      models: [],
-      max_budget: null,
-      budget_duration: null,
-      budget_reset_at: null,
-      spend: 0,
-      rpm_limit: null,
-      tpm_limit: null,
-      metadata: {},
-      object_permission: null,
+      ...ungoverned(),
       created_at: new Date().toISOString(),
       ...limitsOf(b),
     };
