@@ -6,7 +6,7 @@
  */
 import type { ModelEvent, OutputPart } from './events.ts';
 import { newId } from './ids.ts';
-import type { FunctionCallItem, MessageItem, ReasoningItem } from './responses.ts';
+import type { FunctionCallItem, MessageItem, OutputItem, ReasoningItem } from './responses.ts';
 
 type Part = { kind: 'text'; value: string } | { kind: 'refusal'; value: string };
 type Open =
@@ -142,4 +142,50 @@ export class OutputComposer {
 
 function partShape(p: Part): OutputPart {
   return p.kind === 'text' ? { type: 'output_text', text: p.value, annotations: [], logprobs: [] } : { type: 'refusal', refusal: p.value };
+}
+
+/**
+ * The output items of a whole (not streamed) answer, in the order its blocks came: adjacent text blocks
+ * form one message, as they do in a stream.
+ */
+export class ItemCollector {
+  private readonly items: OutputItem[] = [];
+  private readonly status: 'completed' | 'incomplete';
+  private pending = '';
+
+  constructor(status: 'completed' | 'incomplete') {
+    this.status = status;
+  }
+
+  text(text: string): void {
+    this.pending += text;
+  }
+
+  call(call_id: string, name: string, args: string): void {
+    this.flush();
+    this.items.push({ id: newId('fc'), type: 'function_call', status: this.status, call_id, name, arguments: args });
+  }
+
+  reasoning(text: string): void {
+    this.flush();
+    this.items.push({ id: newId('rs'), type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text }], status: this.status });
+  }
+
+  done(): OutputItem[] {
+    this.flush();
+    return this.items;
+  }
+
+  private flush(): void {
+    if (this.pending === '') return;
+    const text = this.pending;
+    this.pending = '';
+    this.items.push({
+      id: newId('msg'),
+      type: 'message',
+      status: this.status,
+      role: 'assistant',
+      content: [{ type: 'output_text', text, annotations: [], logprobs: [] }],
+    });
+  }
 }

@@ -3,11 +3,10 @@
  * events, a whole message becomes output items.
  */
 import type { Message, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages/messages';
-import { OutputComposer } from '../../protocol/compose.ts';
+import { ItemCollector, OutputComposer } from '../../protocol/compose.ts';
 import { UpstreamStreamError } from '../../protocol/errors.ts';
 import type { ModelEnd, ModelEvent, ModelOutput } from '../../protocol/events.ts';
-import { newId } from '../../protocol/ids.ts';
-import { usageOf, type OutputItem, type Usage } from '../../protocol/responses.ts';
+import { usageOf, type Usage } from '../../protocol/responses.ts';
 import type { SseMessage, StreamDecoder } from '../../protocol/stream-decoder.ts';
 
 interface AnthropicUsage {
@@ -90,24 +89,11 @@ export class AnthropicStreamDecoder implements StreamDecoder {
 
 export function anthropicMessageToOutput(body: Message): ModelOutput {
   const end = modelEnd(body.stop_reason, body.usage ?? {});
-  const status = end.status;
-  const items: OutputItem[] = [];
-  let text = '';
-  const flushText = () => {
-    if (text === '') return;
-    items.push({ id: newId('msg'), type: 'message', status, role: 'assistant', content: [{ type: 'output_text', text, annotations: [], logprobs: [] }] });
-    text = '';
-  };
+  const items = new ItemCollector(end.status);
   for (const b of body.content ?? []) {
-    if (b.type === 'text') text += b.text;
-    else if (b.type === 'tool_use') {
-      flushText();
-      items.push({ id: newId('fc'), type: 'function_call', status, call_id: b.id, name: b.name, arguments: JSON.stringify(b.input ?? {}) });
-    } else if (b.type === 'thinking') {
-      flushText();
-      items.push({ id: newId('rs'), type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: b.thinking }], status });
-    }
+    if (b.type === 'text') items.text(b.text);
+    else if (b.type === 'tool_use') items.call(b.id, b.name, JSON.stringify(b.input ?? {}));
+    else if (b.type === 'thinking') items.reasoning(b.thinking);
   }
-  flushText();
-  return { items, end };
+  return { items: items.done(), end };
 }

@@ -3,11 +3,10 @@
  * ConverseStreamOutput events, and Converse's response): a stream of events becomes item events, a
  * whole answer becomes output items.
  */
-import { OutputComposer } from '../../protocol/compose.ts';
+import { ItemCollector, OutputComposer } from '../../protocol/compose.ts';
 import { UpstreamStreamError } from '../../protocol/errors.ts';
 import type { ModelEnd, ModelEvent, ModelOutput } from '../../protocol/events.ts';
-import { newId } from '../../protocol/ids.ts';
-import { usageOf, type OutputItem, type Usage } from '../../protocol/responses.ts';
+import { usageOf, type Usage } from '../../protocol/responses.ts';
 import type { SseMessage, StreamDecoder } from '../../protocol/stream-decoder.ts';
 import type { ConverseResponse, StreamPayloads, TokenUsage } from './wire.ts';
 
@@ -83,31 +82,11 @@ export class BedrockStreamDecoder implements StreamDecoder {
 
 export function converseResponseToOutput(body: ConverseResponse): ModelOutput {
   const end = modelEnd(body.stopReason, body.usage ?? {});
-  const status = end.status;
-  const items: OutputItem[] = [];
-  let text = '';
-  const flushText = () => {
-    if (text === '') return;
-    items.push({ id: newId('msg'), type: 'message', status, role: 'assistant', content: [{ type: 'output_text', text, annotations: [], logprobs: [] }] });
-    text = '';
-  };
+  const items = new ItemCollector(end.status);
   for (const b of body.output?.message?.content ?? []) {
-    if ('text' in b) text += b.text;
-    else if ('toolUse' in b) {
-      flushText();
-      const { toolUseId, name, input } = b.toolUse;
-      items.push({ id: newId('fc'), type: 'function_call', status, call_id: toolUseId, name, arguments: JSON.stringify(input ?? {}) });
-    } else if ('reasoningContent' in b && b.reasoningContent.reasoningText) {
-      flushText();
-      items.push({
-        id: newId('rs'),
-        type: 'reasoning',
-        summary: [],
-        content: [{ type: 'reasoning_text', text: b.reasoningContent.reasoningText.text }],
-        status,
-      });
-    }
+    if ('text' in b) items.text(b.text);
+    else if ('toolUse' in b) items.call(b.toolUse.toolUseId, b.toolUse.name, JSON.stringify(b.toolUse.input ?? {}));
+    else if ('reasoningContent' in b && b.reasoningContent.reasoningText) items.reasoning(b.reasoningContent.reasoningText.text);
   }
-  flushText();
-  return { items, end };
+  return { items: items.done(), end };
 }
