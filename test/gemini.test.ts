@@ -23,6 +23,7 @@ import type { ModelRequest } from '../src/protocol/model-request.ts';
 import { usageOf } from '../src/protocol/responses.ts';
 import { GeminiStreamDecoder, geminiResponseToOutput } from '../src/providers/gemini/decode.ts';
 import { createGemini } from '../src/providers/gemini/provider.ts';
+import { modelRequestToResponses } from '../src/providers/openai-responses/request.ts';
 import { FOREIGN_SIGNATURE, modelRequestToGemini } from '../src/providers/gemini/request.ts';
 import type { GenerateContentResponse } from '../src/providers/gemini/wire.ts';
 import type { CallOptions, ModelStream, ProviderContext } from '../src/providers/types.ts';
@@ -227,6 +228,22 @@ describe('canonical request -> generateContent body', () => {
     const grouped = modelRequestToGemini(request('gemini-2.5-flash', clientOrder)).body.contents;
     assert.deepEqual(grouped, modelRequestToGemini(request('gemini-2.5-flash', loop.slice(0, 6))).body.contents);
     assert.equal(grouped.length, 3);
+  });
+
+  test("after a failover to OpenAI Responses, a Gemini signature is left out and OpenAI's own encrypted reasoning replayed", () => {
+    const body = modelRequestToResponses(
+      request('gpt-5', [
+        { type: 'message', role: 'user', content: 'Weather?' },
+        { type: 'reasoning', id: 'rs_g', summary: [], encrypted_content: 'gemini:c2lnbmF0dXJl' },
+        { type: 'reasoning', id: 'rs_o', summary: [], encrypted_content: 'gAAAA-openai' },
+        { type: 'function_call', call_id: 'call_1', name: 'get_weather', arguments: '{}' },
+      ]),
+    );
+    const reasoning = (body.input as { type?: string; encrypted_content?: string }[]).filter((i) => i.type === 'reasoning');
+    assert.deepEqual(
+      reasoning.map((r) => r.encrypted_content),
+      ['gAAAA-openai'],
+    );
   });
 
   test('tool_choice as functionCallingConfig', () => {

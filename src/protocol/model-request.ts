@@ -92,3 +92,9 @@ export function argumentsObject(args: string): Record<string, unknown> {
     return { _raw: args };
   }
 }
+
+/**
+ * The mark on a reasoning item's `encrypted_content` that holds a Gemini thought signature: only Gemini can
+ * read it, so other upstreams that replay encrypted reasoning (OpenAI Responses) leave it out.
+ */
+export const GEMINI_SIGNATURE_MARK = 'gemini:';

@@ -7,6 +7,7 @@
  * signature rides in a reasoning item's `encrypted_content`, and a function call id Gemini gave in the
  * call's `call_id`, each marked so that a value another provider made is never sent to Gemini as its own.
  */
+import { GEMINI_SIGNATURE_MARK } from '../../protocol/model-request.ts';
 
 export interface GeminiBlob {
   mimeType: string;
@@ -112,17 +113,16 @@ export interface GeminiStreamError {
 
 // ---- Gemini's identifiers in the canonical form -------------------------------------------------
 
-const SIGNATURE_MARK = 'gemini:';
 const CALL_ID_MARK = 'gcall_';
 
 /** A thought signature as a reasoning item's `encrypted_content`. */
 export function signatureToEncrypted(signature: string): string {
-  return SIGNATURE_MARK + signature;
+  return GEMINI_SIGNATURE_MARK + signature;
 }
 
 /** The thought signature an `encrypted_content` holds; null for another provider's (OpenAI's encrypted reasoning). */
 export function encryptedToSignature(encrypted: string | null | undefined): string | null {
-  return encrypted?.startsWith(SIGNATURE_MARK) ? encrypted.slice(SIGNATURE_MARK.length) : null;
+  return encrypted?.startsWith(GEMINI_SIGNATURE_MARK) ? encrypted.slice(GEMINI_SIGNATURE_MARK.length) : null;
 }
 
 /** The canonical `call_id` of a call Gemini named itself. */

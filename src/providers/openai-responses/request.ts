@@ -4,17 +4,18 @@
  */
 import type { ResponseCreateParamsStreaming, ResponseInputItem } from 'openai/resources/responses/responses';
 import { newId } from '../../protocol/ids.ts';
-import { MODEL_PARAMS, type ModelRequest } from '../../protocol/model-request.ts';
+import { GEMINI_SIGNATURE_MARK, MODEL_PARAMS, type ModelRequest } from '../../protocol/model-request.ts';
 
 export function modelRequestToResponses(req: ModelRequest): ResponseCreateParamsStreaming {
   const input: ResponseInputItem[] = [];
   for (const item of req.input) {
     // Gateway ids mean nothing upstream (and make a stateless upstream look them up), so they are not sent;
     // a reasoning item keeps its own: without stored state upstream it is replayed by its encrypted content
-    // (not a Gemini thought signature, `gemini:`-marked, which only Gemini can read).
+    // (not a Gemini thought signature, which only Gemini can read).
     const { id, ...rest } = item;
     if (item.type === 'reasoning') {
-      if (item.encrypted_content && !item.encrypted_content.startsWith('gemini:')) input.push({ ...rest, id: id ?? newId('rs') } as ResponseInputItem);
+      if (item.encrypted_content && !item.encrypted_content.startsWith(GEMINI_SIGNATURE_MARK))
+        input.push({ ...rest, id: id ?? newId('rs') } as ResponseInputItem);
       continue;
     }
     if (item.type === 'message' && item.role === 'assistant' && Array.isArray(item.content)) {
