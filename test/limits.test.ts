@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { openaiDuration } from '../src/limits/admission.ts';
 import { MemoryLimiter } from '../src/limits/memory.ts';
 import { RedisLimiter } from '../src/limits/redis.ts';
-import { createLimits, type Limits, type LimitSubject, rateLimitError, redisUrlFromRouterSettings, TOPICS } from '../src/limits/index.ts';
+import { createLimits, type Limits, type LimitSubject, refusalError, redisUrlFromRouterSettings, TOPICS } from '../src/limits/index.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `toolgate-test-${randomBytes(6).toString('hex')}:`;
@@ -159,11 +159,11 @@ function behaviours(name: string, make: (log: { warn(obj: object, msg: string): 
       await limits.limiter.flush();
     });
 
-    test('rateLimitError: a refusal as OpenAI answers it (429, rate_limit_exceeded, its message and headers)', async () => {
+    test('refusalError: a refusal as OpenAI answers it (429, rate_limit_exceeded, its message and headers)', async () => {
       const k = { ...key(1), label: 'key sk-...abcd' };
       await limits.limiter.admit([k], sec(0));
       const refused = await limits.limiter.admit([k], sec(30));
-      const err = rateLimitError(refused);
+      const err = refusalError(refused);
       assert.equal(err.status, 429);
       assert.deepEqual(err.toBody(), {
         error: {
@@ -177,13 +177,43 @@ function behaviours(name: string, make: (log: { warn(obj: object, msg: string): 
       assert.equal(err.headers['x-ratelimit-remaining-requests'], '0');
       const t = team(undefined, 10);
       limits.limiter.recordTokens([t], 25, sec(0));
-      const byTokens = rateLimitError(await limits.limiter.admit([t], sec(0)));
+      const byTokens = refusalError(await limits.limiter.admit([t], sec(0)));
       assert.equal(
         byTokens.message,
         'Rate limit reached for team on tokens per min (TPM): Limit 10, Used 25. Please try again in 61s.',
         'no label: the kind of subject, never its id',
       );
       assert.equal(byTokens.type, 'tokens');
+    });
+
+    test('budget: spend counted since the store last knew refuses the request after the one that crossed it, with insufficient_quota; another period starts at 0', async () => {
+      const budget = { max: 0.0001, spent: 0, period: '2026-12-01T00:00:00.000Z', endsAt: Date.parse('2026-12-01T00:00:00.000Z') };
+      const k: LimitSubject = { id: `key:${uid()}`, budget, label: 'key sk-...wxyz' };
+      const t = team(100);
+      assert.equal((await limits.limiter.admit([k, t], sec(0))).allowed, true);
+      limits.limiter.recordSpend([k, t], 0.00008); // the team has no budget: not counted for it
+      assert.equal((await limits.limiter.admit([k, t], sec(1))).allowed, true, 'under the budget');
+      limits.limiter.recordSpend([k], 0.00004);
+      const refused = await limits.limiter.admit([k, t], sec(2));
+      assert.equal(refused.allowed, false);
+      assert.deepEqual([refused.refusal?.subject, refused.refusal?.limit, refused.refusal?.max], [k, 'budget', 0.0001]);
+      assert.ok(Math.abs(refused.refusal!.used - 0.00012) < 1e-12, String(refused.refusal!.used));
+      assert.equal(refused.headers['retry-after'], undefined, 'waiting a minute does not help');
+      assert.equal(refused.headers['x-ratelimit-remaining-requests'], '98', 'two admitted; the refused request counted for nothing');
+      const err = refusalError(refused);
+      assert.deepEqual([err.status, err.type, err.code], [429, 'insufficient_quota', 'insufficient_quota']);
+      assert.equal(
+        err.message,
+        'You exceeded your current quota: key sk-...wxyz has spent $0.00012 of its $0.0001 budget. It resets at 2026-12-01T00:00:00.000Z.',
+      );
+      // The store's figure counts when it is the larger (another replica's spend, written in its batch).
+      const known = { ...k, budget: { ...budget, spent: 0.5, max: 1 } };
+      assert.equal((await limits.limiter.admit([known], sec(3))).allowed, true);
+      assert.equal((await limits.limiter.admit([{ ...known, budget: { ...known.budget, max: 0.5 } }], sec(3))).allowed, false);
+      // The next period (after a reset) counts from the store's 0.
+      const next = { ...k, budget: { ...budget, period: '2027-01-01T00:00:00.000Z', endsAt: Date.parse('2027-01-01T00:00:00.000Z') } };
+      assert.equal((await limits.limiter.admit([next], sec(4))).allowed, true);
+      await limits.limiter.flush();
     });
 
     test('bus: a published message reaches every subscriber of its topic; a failing handler is contained; unsubscribe stops delivery', async () => {
@@ -273,6 +303,19 @@ describe('on Redis', () => {
       assert.ok(ttl > 59_000 && ttl <= 61_000, `ttl ${ttl}`);
       const c0 = T0 / 1000;
       assert.deepEqual(await admin.hgetall(`${PREFIX}rl:${k.id}`), { R: '0', T: '150', o: String(c0 - 60), tn: String(c0), [`t${c0}`]: '150' });
+    });
+
+    test('spend one replica records refuses the next request on the other; the counter expires a day after its period', async () => {
+      const [a, b] = [await replica(), await replica()];
+      const endsAt = Date.now() + 3_600_000;
+      const k: LimitSubject = { id: `key:${uid()}`, budget: { max: 0.0001, spent: 0, period: 'p1', endsAt } };
+      assert.equal((await a.limiter.admit([k])).allowed, true);
+      a.limiter.recordSpend([k], 0.00015);
+      await a.limiter.flush();
+      const refused = await b.limiter.admit([k]);
+      assert.deepEqual([refused.allowed, refused.refusal?.limit, refused.refusal?.used], [false, 'budget', 0.00015]);
+      const ttl = await admin.pttl(`${PREFIX}sp:${k.id}:p1`);
+      assert.ok(Math.abs(ttl - (endsAt + 86_400_000 - Date.now())) < 5000, `ttl ${ttl}`);
     });
 
     test("without a given time, the script reads Redis's clock (one clock for every replica)", async () => {

@@ -16,6 +16,8 @@ export interface SubjectUsage {
   tokens: number;
   tokensClearMs: number;
   tokensResetMs: number;
+  /** Dollars spent in the budget's period (the larger of the store's figure and the limiter's count); 0 without a budget. */
+  spent: number;
 }
 
 /**
@@ -36,6 +38,12 @@ export function admissionOf(subjects: readonly LimitSubject[], usage: readonly S
       retryAfterMs = u.tokensClearMs;
       refusal = { subject: s, limit: 'tokens', max: s.tpm, used: u.tokens };
     }
+  }
+  // A budget refuses whatever the windows say, and waiting a minute does not help: no retry-after.
+  const broke = subjects.findIndex((s, i) => s.budget !== undefined && usage[i]!.spent >= s.budget.max);
+  if (broke >= 0) {
+    const s = subjects[broke]!;
+    refusal = { subject: s, limit: 'budget', max: s.budget!.max, used: usage[broke]!.spent };
   }
   const allowed = refusal === undefined;
   const headers: Record<string, string> = {};
@@ -62,6 +70,7 @@ export function admissionOf(subjects: readonly LimitSubject[], usage: readonly S
     headers['x-ratelimit-reset-tokens'] = openaiDuration(u.tokensResetMs);
   }
   if (allowed) return { allowed, headers };
+  if (broke >= 0) return { allowed, headers, refusal };
   headers['retry-after'] = String(Math.ceil(retryAfterMs / 1000));
   headers['retry-after-ms'] = String(retryAfterMs);
   return { allowed, retryAfterMs, headers, refusal };
@@ -84,9 +93,14 @@ export function openaiDuration(ms: number): string {
   return minutes > 0 ? `${minutes}m${seconds}s` : `${seconds}s`;
 }
 
-/** Only limited subjects are counted: one with neither rpm nor tpm costs nothing. */
+/** Only limited subjects are counted: one with neither rpm, tpm nor a budget costs nothing. */
 export function limited(subjects: readonly LimitSubject[]): LimitSubject[] {
-  return subjects.filter((s) => s.rpm !== undefined || s.tpm !== undefined);
+  return subjects.filter((s) => s.rpm !== undefined || s.tpm !== undefined || s.budget !== undefined);
+}
+
+/** Where a subject's spend in one budget period is counted (Redis key suffix, or the in-process map's key). */
+export function spendKey(s: LimitSubject): string | undefined {
+  return s.budget ? `${s.id}:${s.budget.period}` : undefined;
 }
 
 /** Buckets a window spans: windowMs / bucketMs, plus the current one (partly elapsed). */

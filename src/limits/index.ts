@@ -11,7 +11,7 @@ import { MemoryLimiter } from './memory.ts';
 import { RedisLimiter } from './redis.ts';
 import { type Admission, type Bus, type Limiter, type LimitsLog, SILENT, type WindowOptions } from './types.ts';
 
-export type { Admission, Bus, BusHandler, Limiter, LimitSubject, Refusal } from './types.ts';
+export type { Admission, Budget, Bus, BusHandler, Limiter, LimitSubject, Refusal } from './types.ts';
 export { TOPICS } from './types.ts';
 
 export interface LimitsOptions extends WindowOptions {
@@ -125,13 +125,23 @@ export function redisUrlFromRouterSettings(settings: {
 }
 
 /**
- * A refused admission as OpenAI answers it: 429, `code: rate_limit_exceeded`, `type` `requests` or `tokens`,
- * OpenAI's message, and the admission's headers (`retry-after` and `x-ratelimit-*`).
+ * A refused admission as OpenAI answers it: 429 with OpenAI's message and the admission's headers. Past a
+ * rate limit, `code: rate_limit_exceeded`, `type` `requests` or `tokens`, with `retry-after` and the
+ * `x-ratelimit-*`; past a budget, `insufficient_quota` (OpenAI's answer to an account out of credit).
  */
-export function rateLimitError(admission: Admission): ApiError {
+export function refusalError(admission: Admission): ApiError {
   const r = admission.refusal;
-  const seconds = Math.ceil((admission.retryAfterMs ?? 0) / 1000);
   const label = r ? (r.subject.label ?? kindOf(r.subject.id)) : 'this key';
+  if (r?.limit === 'budget') {
+    const ends = r.subject.budget?.endsAt;
+    const reset = ends !== undefined ? ` It resets at ${new Date(ends).toISOString()}.` : '';
+    return new ApiError(429, `You exceeded your current quota: ${label} has spent $${round(r.used)} of its $${round(r.max)} budget.${reset}`, {
+      type: 'insufficient_quota',
+      code: 'insufficient_quota',
+      headers: admission.headers,
+    });
+  }
+  const seconds = Math.ceil((admission.retryAfterMs ?? 0) / 1000);
   const what = r?.limit === 'tokens' ? 'tokens per min (TPM)' : 'requests per min (RPM)';
   const usage = r ? ` Limit ${r.max}, Used ${r.used}${r.limit === 'requests' ? ', Requested 1' : ''}.` : '';
   return new ApiError(429, `Rate limit reached for ${label} on ${what}:${usage} Please try again in ${seconds}s.`, {
@@ -139,6 +149,11 @@ export function rateLimitError(admission: Admission): ApiError {
     code: 'rate_limit_exceeded',
     headers: admission.headers,
   });
+}
+
+/** Dollars as people read them: up to six significant digits, no float noise. */
+function round(dollars: number): string {
+  return String(Number(dollars.toPrecision(6)));
 }
 
 /** `key` of `key:<sha256>`: a refusal does not show the key's hash. */

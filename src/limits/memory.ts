@@ -4,7 +4,7 @@
  * dropped from the front of a map kept in order of last use; past `maxSubjects`, the least recently used go
  * first whatever they hold.
  */
-import { admissionOf, limited, type SubjectUsage, windowSpan } from './admission.ts';
+import { admissionOf, limited, spendKey, type SubjectUsage, windowSpan } from './admission.ts';
 import { type Admission, DEFAULT_BUCKET_MS, DEFAULT_WINDOW_MS, type Limiter, type LimitSubject, type WindowOptions } from './types.ts';
 
 interface Bucket {
@@ -23,6 +23,8 @@ export class MemoryLimiter implements Limiter {
   /** Buckets a window spans: a window's worth and the current, partly elapsed one. */
   private readonly span: number;
   private readonly maxSubjects: number;
+  /** Dollars counted per subject and budget period (`spendKey`), in order of first spend. */
+  private readonly spend = new Map<string, { dollars: number; endsAt: number | undefined }>();
 
   constructor(opts: WindowOptions & { maxSubjects?: number } = {}) {
     const windowMs = opts.windowMs ?? DEFAULT_WINDOW_MS;
@@ -43,6 +45,7 @@ export class MemoryLimiter implements Limiter {
     const oldest = cur - this.span + 1;
     this.evictIdle(oldest);
     const usage = list.map((s) => this.usageOf(s, this.windows.get(s.id), oldest, now));
+    for (let i = 0; i < list.length; i++) usage[i]!.spent = this.spentBy(list[i]!, now);
     const admission = admissionOf(list, usage, (cur + this.span) * this.bucketMs - now);
     if (admission.allowed) for (const s of list) if (s.rpm !== undefined) this.bucket(s.id, cur, oldest).requests++;
     return Promise.resolve(admission);
@@ -52,6 +55,34 @@ export class MemoryLimiter implements Limiter {
     if (!(tokens > 0)) return;
     const cur = Math.floor(now / this.bucketMs);
     for (const s of subjects) if (s.tpm !== undefined) this.bucket(s.id, cur, cur - this.span + 1).tokens += tokens;
+  }
+
+  recordSpend(subjects: readonly LimitSubject[], dollars: number): void {
+    if (!(dollars > 0)) return;
+    for (const s of subjects) {
+      const key = spendKey(s);
+      if (key) this.recordSpendAt(key, dollars, s.budget!.endsAt);
+    }
+  }
+
+  /** Adds dollars to one budget period's count (`spendKey`). */
+  recordSpendAt(key: string, dollars: number, endsAt: number | undefined): void {
+    const held = this.spend.get(key);
+    if (held) held.dollars += dollars;
+    else {
+      this.spend.set(key, { dollars, endsAt });
+      if (this.spend.size > this.maxSubjects) this.spend.delete(this.spend.keys().next().value!);
+    }
+  }
+
+  /** The subject's spend in its budget's period: the store's figure or what this process counted, the larger. */
+  private spentBy(s: LimitSubject, now: number): number {
+    const key = spendKey(s);
+    if (!key) return 0;
+    const held = this.spend.get(key);
+    if (held?.endsAt !== undefined && held.endsAt <= now) this.spend.delete(key);
+    else if (held) return Math.max(s.budget!.spent, held.dollars);
+    return s.budget!.spent;
   }
 
   flush(): Promise<void> {
@@ -73,6 +104,7 @@ export class MemoryLimiter implements Limiter {
       tokens,
       tokensClearMs: s.tpm === undefined ? 0 : this.clearMs(buckets, 'tokens', tokens, s.tpm, oldest, now),
       tokensResetMs: this.resetMs(buckets, 'tokens', now),
+      spent: 0,
     };
   }
 

@@ -16,7 +16,7 @@
  * delayed, for Redis's sake, and a key gets at most its limit on each replica rather than no limit at all.
  */
 import type { Redis } from 'ioredis';
-import { admissionOf, limited, type SubjectUsage, windowSpan } from './admission.ts';
+import { admissionOf, limited, spendKey, type SubjectUsage, windowSpan } from './admission.ts';
 import { MemoryLimiter } from './memory.ts';
 import { type Admission, DEFAULT_BUCKET_MS, DEFAULT_WINDOW_MS, type Limiter, type LimitsLog, type LimitSubject, type WindowOptions } from './types.ts';
 
@@ -100,9 +100,11 @@ end
 `;
 
 /**
- * KEYS: one hash per subject. ARGV[4..]: each subject's rpm and tpm (-1: none).
+ * KEYS: one hash per subject, then each subject's spend counter for its budget period. ARGV[4..]: each
+ * subject's rpm, tpm, budget (-1: none) and spend the store knows of.
  * Returns now, allowed (1 or 0), then per subject: requests, ms until under rpm, ms until no request,
- * tokens, ms until under tpm, ms until no token.
+ * tokens, ms until under tpm, ms until no token, dollars spent in the budget's period (a string: Redis
+ * would cut a number to an integer).
  */
 const ADMIT = `${WINDOW}
 -- ms until the oldest buckets of kind k leaving the window bring used below limit (0: it is below). Refusals only.
@@ -120,23 +122,29 @@ local function clear(s, k, used, limit)
   return full
 end
 
+local n = #KEYS / 2
 local out = { now, 1 }
 local subjects = {}
-for i = 1, #KEYS do
-  local rpm = tonumber(ARGV[2 + 2 * i])
-  local tpm = tonumber(ARGV[3 + 2 * i])
+for i = 1, n do
+  local a = 4 * i
+  local rpm, tpm, budget = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
   local s = open(KEYS[i], 'r')
   s.rpm = rpm
   subjects[i] = s
-  local rc, tc = 0, 0
+  local rc, tc, spent = 0, 0, 0
   if rpm >= 0 then rc = clear(s, 'r', s.R, rpm) end
   if tpm >= 0 then tc = clear(s, 't', s.T, tpm) end
+  if budget >= 0 then
+    spent = math.max(tonumber(redis.call('GET', KEYS[n + i])) or 0, tonumber(ARGV[a + 3]))
+    if spent >= budget then out[2] = 0 end
+  end
   if rc > 0 or tc > 0 then out[2] = 0 end
-  local n = #out
-  out[n + 1] = s.R; out[n + 2] = rc; out[n + 3] = leaves(s.rn, s.R)
-  out[n + 4] = s.T; out[n + 5] = tc; out[n + 6] = leaves(s.tn, s.T)
+  local m = #out
+  out[m + 1] = s.R; out[m + 2] = rc; out[m + 3] = leaves(s.rn, s.R)
+  out[m + 4] = s.T; out[m + 5] = tc; out[m + 6] = leaves(s.tn, s.T)
+  out[m + 7] = tostring(spent)
 end
-for i = 1, #KEYS do
+for i = 1, n do
   local s = subjects[i]
   if out[2] == 1 and s.rpm >= 0 then count(s, 'r', 1) else keep(s) end
 end
@@ -153,7 +161,7 @@ return 0
 
 /** The commands `defineCommand` adds (ioredis types them only by name). */
 interface LimitCommands {
-  toolgateAdmit(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
+  toolgateAdmit(numKeys: number, ...args: (string | number)[]): Promise<(number | string)[]>;
   toolgateRecord(numKeys: number, ...args: (string | number)[]): Promise<number>;
 }
 
@@ -171,6 +179,9 @@ export class RedisLimiter implements Limiter {
   private readonly log: LimitsLog;
   /** Tokens recorded and not yet sent, by subject id. */
   private pending = new Map<string, number>();
+  /** Dollars recorded and not yet sent, by spend key, with when their period ends. */
+  private pendingSpend = new Map<string, { dollars: number; endsAt: number | undefined }>();
+  private readonly spendPrefix: string;
   private pendingNow: number | undefined;
   private scheduled: NodeJS.Immediate | undefined;
   private inFlight = new Set<Promise<void>>();
@@ -181,6 +192,7 @@ export class RedisLimiter implements Limiter {
   /** `redis`: a connection this limiter may define its scripts on; its owner closes it. */
   constructor(redis: Redis, opts: RedisLimiterOptions) {
     this.keyPrefix = `${opts.prefix}rl:`;
+    this.spendPrefix = `${opts.prefix}sp:`;
     this.bucketMs = opts.bucketMs ?? DEFAULT_BUCKET_MS;
     this.span = windowSpan(opts.windowMs ?? DEFAULT_WINDOW_MS, this.bucketMs);
     this.log = opts.log;
@@ -193,12 +205,13 @@ export class RedisLimiter implements Limiter {
   async admit(subjects: readonly LimitSubject[], now?: number): Promise<Admission> {
     const list = limited(subjects);
     if (list.length === 0) return { allowed: true, headers: {} };
-    if (this.pending.size > 0) this.send();
-    const args: (string | number)[] = [list.length];
+    if (this.pending.size > 0 || this.pendingSpend.size > 0) this.send();
+    const args: (string | number)[] = [2 * list.length];
     for (const s of list) args.push(this.keyPrefix + s.id);
+    for (const s of list) args.push(this.spendPrefix + (spendKey(s) ?? s.id));
     args.push(now ?? '', this.bucketMs, this.span);
-    for (const s of list) args.push(s.rpm ?? -1, s.tpm ?? -1);
-    let reply: number[];
+    for (const s of list) args.push(s.rpm ?? -1, s.tpm ?? -1, s.budget?.max ?? -1, s.budget?.spent ?? 0);
+    let reply: (number | string)[];
     try {
       reply = await this.redis.toolgateAdmit(...(args as [number, ...(string | number)[]]));
     } catch (err) {
@@ -206,16 +219,18 @@ export class RedisLimiter implements Limiter {
       return this.fallback.admit(list, now);
     }
     const usage: SubjectUsage[] = [];
-    for (let i = 2; i < reply.length; i += 6)
+    const n = (i: number) => reply[i] as number;
+    for (let i = 2; i < reply.length; i += 7)
       usage.push({
-        requests: reply[i]!,
-        requestsClearMs: reply[i + 1]!,
-        requestsResetMs: reply[i + 2]!,
-        tokens: reply[i + 3]!,
-        tokensClearMs: reply[i + 4]!,
-        tokensResetMs: reply[i + 5]!,
+        requests: n(i),
+        requestsClearMs: n(i + 1),
+        requestsResetMs: n(i + 2),
+        tokens: n(i + 3),
+        tokensClearMs: n(i + 4),
+        tokensResetMs: n(i + 5),
+        spent: Number(reply[i + 6]),
       });
-    const t = reply[0]!;
+    const t = n(0);
     const cur = Math.floor(t / this.bucketMs);
     const admission = admissionOf(list, usage, (cur + this.span) * this.bucketMs - t);
     if (admission.allowed !== (reply[1] === 1)) throw new Error('the rate-limit script and admissionOf disagree');
@@ -235,15 +250,30 @@ export class RedisLimiter implements Limiter {
     this.scheduled ??= setImmediate(() => this.send());
   }
 
+  recordSpend(subjects: readonly LimitSubject[], dollars: number): void {
+    if (!(dollars > 0)) return;
+    let added = false;
+    for (const s of subjects) {
+      const key = spendKey(s);
+      if (!key) continue;
+      const held = this.pendingSpend.get(key);
+      if (held) held.dollars += dollars;
+      else this.pendingSpend.set(key, { dollars, endsAt: s.budget!.endsAt });
+      added = true;
+    }
+    if (added) this.scheduled ??= setImmediate(() => this.send());
+  }
+
   async flush(): Promise<void> {
-    if (this.pending.size > 0) this.send();
+    if (this.pending.size > 0 || this.pendingSpend.size > 0) this.send();
     await Promise.all(this.inFlight);
   }
 
-  /** Writes the pending tokens: one script call for all of them. */
+  /** Writes the pending tokens (one script call for all of them) and dollars. */
   private send(): void {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = undefined;
+    if (this.pendingSpend.size > 0) this.sendSpend();
     const pending = this.pending;
     if (pending.size === 0) return;
     const now = this.pendingNow;
@@ -261,6 +291,32 @@ export class RedisLimiter implements Limiter {
     );
     this.inFlight.add(sent);
     void sent.finally(() => this.inFlight.delete(sent));
+  }
+
+  /**
+   * Each period's counter grows by what was spent and lives a day past the period's end (a period without
+   * an end: 90 days past its last spend; the store keeps the figure for good).
+   */
+  private sendSpend(): void {
+    const pending = this.pendingSpend;
+    this.pendingSpend = new Map();
+    const batch = this.redis.pipeline();
+    const day = 86_400_000;
+    for (const [key, { dollars, endsAt }] of pending) {
+      batch.incrbyfloat(this.spendPrefix + key, dollars);
+      if (endsAt !== undefined) batch.pexpireat(this.spendPrefix + key, endsAt + day);
+      else batch.pexpire(this.spendPrefix + key, 90 * day);
+    }
+    const sent = batch.exec().then((replies) => {
+      const failed = replies?.find(([err]) => err)?.[0];
+      if (failed) throw failed;
+    });
+    const kept = sent.catch((err: unknown) => {
+      this.warn(err, 'spend counted in this process only: Redis failed');
+      for (const [key, { dollars, endsAt }] of pending) this.fallback.recordSpendAt(key, dollars, endsAt);
+    });
+    this.inFlight.add(kept);
+    void kept.finally(() => this.inFlight.delete(kept));
   }
 
   /** At most one warning in 10 s: a Redis that is down would otherwise log once per request. */

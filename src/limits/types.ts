@@ -1,8 +1,8 @@
 /**
  * Rate limits and the replicas' invalidation bus, as the edges and the agent see them.
  *
- * A limit is LiteLLM's `rpm_limit` (client requests a minute) or `tpm_limit` (every token of every model call
- * of a run, counted after the call) on a key or a team. The edge calls `admit` once per request for the key
+ * A limit is LiteLLM's `rpm_limit` (client requests a minute), `tpm_limit` (every token of every model call
+ * of a run, counted after the call) or `max_budget` (dollars a budget period) on a key or a team. The edge calls `admit` once per request for the key
  * and its team together and puts `headers` on the answer (OpenAI's `x-ratelimit-*`, "Rate limits" in OpenAI's
  * API documentation); the agent calls `recordTokens` after each model call.
  *
@@ -11,7 +11,21 @@
  * minute" holds exactly, never approximately, and a refused request counts for nothing.
  */
 
-/** One thing limited: a key or a team. Without rpm and tpm it is not limited (nor counted). */
+/**
+ * A budget within its period: refused once the spend reaches `max` (dollars). `spent` is the store's figure;
+ * the limiter also counts what this period's requests cost since (`recordSpend`), because the store learns
+ * of spend in batches and replicas read it at most once a second. The larger of the two counts.
+ */
+export interface Budget {
+  max: number;
+  spent: number;
+  /** Names the period (its reset time, or `total`): spend counted for another period does not count. */
+  period: string;
+  /** When the period ends (ms since the epoch); absent: it does not. */
+  endsAt?: number | undefined;
+}
+
+/** One thing limited: a key or a team. Without rpm, tpm and a budget it is not limited (nor counted). */
 export interface LimitSubject {
   /** Unique across subjects: `key:<sha256>`, `team:<team_id>`. */
   id: string;
@@ -19,6 +33,7 @@ export interface LimitSubject {
   rpm?: number | undefined;
   /** Tokens a window; a request is refused once the window's tokens reach it. */
   tpm?: number | undefined;
+  budget?: Budget | undefined;
   /** How a refusal names the subject (`key sk-...abcd`, `team ci`); default: the part of `id` before `:`. */
   label?: string | undefined;
 }
@@ -26,10 +41,10 @@ export interface LimitSubject {
 /** Which limit refused a request, and by how much (for the 429's message). */
 export interface Refusal {
   subject: LimitSubject;
-  limit: 'requests' | 'tokens';
-  /** The subject's rpm or tpm. */
+  limit: 'requests' | 'tokens' | 'budget';
+  /** The subject's rpm, tpm or budget. */
   max: number;
-  /** Requests or tokens counted in the window. */
+  /** Requests or tokens counted in the window, or dollars spent in the budget's period. */
   used: number;
 }
 
@@ -43,7 +58,7 @@ export interface Admission {
    * `retry-after-ms` too. `reset` is OpenAI's: the time until the limit is back to its initial state.
    */
   headers: Record<string, string>;
-  /** Refused: the limit the message names (the one that frees last). */
+  /** Refused: the limit the message names (a budget first, else the rate limit that frees last). */
   refusal?: Refusal;
 }
 
@@ -57,7 +72,9 @@ export interface Limiter {
   admit(subjects: readonly LimitSubject[], now?: number): Promise<Admission>;
   /** Adds a model call's tokens to each subject with tpm. Never waits: written in batches off the request path. */
   recordTokens(subjects: readonly LimitSubject[], tokens: number, now?: number): void;
-  /** Resolves once every recorded token is written (tests, shutdown). */
+  /** Adds a model call's cost (dollars) to each subject's budget period. Never waits, like recordTokens. */
+  recordSpend(subjects: readonly LimitSubject[], dollars: number): void;
+  /** Resolves once every recorded token and dollar is written (tests, shutdown). */
   flush(): Promise<void>;
 }
 
