@@ -93,7 +93,7 @@ test('the key cache reads a key at most once a second (concurrent lookups share 
     },
     getTeam: async () => ({ team_id: 'T', team_alias: null, ...base, models: ['c/team-*'], ...more }),
   };
-  const cache = new KeyCache(store as never, () => now);
+  const cache = new KeyCache(store as never, { now: () => now });
   const [a, b] = await Promise.all([cache.lookup('live'), cache.lookup('live')]);
   assert.equal(a, b);
   assert.deepEqual(reads, ['live']);

@@ -142,30 +142,6 @@ describe('virtual keys on /v1', () => {
     await call('POST', '/key/delete', { keys: [key.key] });
     assert.equal((await ask('c/team-model')).status, 401);
   });
-
-  test('the MCP endpoints take the master key only, for now; a key restricted to MCP servers cannot use mcp tools on /v1 yet', async () => {
-    const { json: plain } = await call('POST', '/key/generate', {});
-    const mcp = await fetch(`${t.gw.url}/mcp`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${plain.key}` },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
-      }),
-    });
-    assert.equal(mcp.status, 403);
-    const { json: restricted } = await call('POST', '/key/generate', { object_permission: { mcp_servers: ['fixture'] } });
-    const r = await call(
-      'POST',
-      '/v1/responses',
-      { model: 'c/x', input: 'x', tools: [{ type: 'mcp', server_label: 'gw', server_url: 'litellm_proxy', require_approval: 'never' }] },
-      restricted.key,
-    );
-    assert.equal(r.status, 403);
-    assert.equal(r.json.error.param, 'tools');
-  });
 });
 
 test('the caller key never reaches an MCP upstream, virtual or master', () => {

@@ -1,17 +1,15 @@
 /**
  * Virtual keys as each replica knows them: a key's record, its team's and its grant, read from the store at
- * most once a second per key. A key changed or deleted on another replica is seen within that second without
- * any message between replicas; on this replica, the admin routes drop it at once.
+ * most once a second per key. A key changed or deleted on another replica is seen within that second even
+ * without any message between replicas; with the bus, at once.
  */
-import type { KeyRecord, TeamRecord } from '../protocol/admin.ts';
+import type { KeyRecord } from '../protocol/admin.ts';
 import type { Store } from '../store/types.ts';
-import { effectiveGrant, type Grant } from './grants.ts';
+import { type Caller, keyCaller } from './caller.ts';
+import type { Grant } from './grants.ts';
 
-export interface KnownKey {
-  key: KeyRecord;
-  team: TeamRecord | null;
-  grant: Grant;
-}
+/** A virtual key as a caller: its record, its team's, its grant and its limits. */
+export type KnownKey = Caller & { key: KeyRecord; grant: Grant };
 
 const FRESH_MS = 1000;
 const MAX_ENTRIES = 10_000;
@@ -20,10 +18,13 @@ export class KeyCache {
   private readonly store: Pick<Store, 'getKey' | 'getTeam'>;
   private readonly entries = new Map<string, { at: number; known: Promise<KnownKey | null> }>();
   private readonly now: () => number;
+  private readonly announce: ((what: string) => void) | undefined;
 
-  constructor(store: Pick<Store, 'getKey' | 'getTeam'>, now: () => number = Date.now) {
+  /** `announce`: tells the other replicas what `changed` names (the bus), so they forget it at once too. */
+  constructor(store: Pick<Store, 'getKey' | 'getTeam'>, opts: { now?: () => number; announce?: (what: string) => void } = {}) {
     this.store = store;
-    this.now = now;
+    this.now = opts.now ?? Date.now;
+    this.announce = opts.announce;
   }
 
   /** The key with this token, if it exists and has not expired. Concurrent lookups of one key share one read. */
@@ -41,9 +42,16 @@ export class KeyCache {
     return known && (!known.key.expires || Date.parse(known.key.expires) > this.now()) ? known : null;
   }
 
-  /** Forget a key (changed or deleted here), or every key of a team. */
-  forget(token: string): void {
-    this.entries.delete(token);
+  /** A key (its token) or a team (`team:<id>`) was changed or deleted here: forgotten here and announced. */
+  changed(what: string): void {
+    this.forget(what);
+    this.announce?.(what);
+  }
+
+  /** Forgets a key (its token), or every key when a team (`team:<id>`) changed: its keys' grants change with it. */
+  forget(what: string): void {
+    if (what.startsWith('team:')) this.entries.clear();
+    else this.entries.delete(what);
   }
 
   clear(): void {
@@ -54,6 +62,6 @@ export class KeyCache {
     const key = await this.store.getKey(token);
     if (!key) return null;
     const team = key.team_id ? await this.store.getTeam(key.team_id) : null;
-    return { key, team, grant: effectiveGrant(key, team) };
+    return keyCaller(key, team) as KnownKey;
   }
 }

@@ -10,6 +10,7 @@ import { forwardedHeaders } from '../mcp-client/headers.ts';
 import type { Tool, Upstream } from '../mcp-client/upstream.ts';
 import { ApiError } from '../protocol/errors.ts';
 import type { McpTool, McpToolFilter } from '../protocol/responses.ts';
+import { allowsServer, allowsTool, type Grant } from '../access/grants.ts';
 
 export interface McpBinding {
   label: string;
@@ -19,6 +20,8 @@ export interface McpBinding {
   ephemeral: boolean;
   /** Headers to send with this binding's calls to one server. */
   headers: Map<string, Record<string, string>>;
+  /** A virtual key's grant: the tools of the gateway's servers outside it are not offered. */
+  grant?: Grant | undefined;
 }
 
 /** The gateway's own upstreams: `litellm_proxy`, or `litellm_proxy/mcp/<name>[,<name>]`. */
@@ -39,6 +42,11 @@ export function isAllowed(entry: McpTool, tool: Tool): boolean {
   const byName = a.tool_names === undefined || a.tool_names.includes(tool.name);
   const byRo = a.read_only === undefined || (tool.annotations?.readOnlyHint === true) === a.read_only;
   return byName && byRo;
+}
+
+/** Whether a binding offers a server's tool: the request's `allowed_tools` within the caller's grant. */
+export function offers(b: McpBinding, server: Upstream, tool: Tool): boolean {
+  return isAllowed(b.entry, tool) && (!b.grant || allowsTool(b.grant, server.name, tool.name));
 }
 
 /** `require_approval`: "always" (the default), "never", or filters; a tool matched by neither needs approval. */
@@ -105,6 +113,8 @@ export interface BindingContext {
   settings: McpSettings;
   requestHeaders: Record<string, string | string[] | undefined>;
   gatewayKey: string | undefined;
+  /** A virtual key's grant: servers outside it are answered as if they did not exist. */
+  grant?: Grant | undefined;
 }
 
 export async function resolveBindings(tools: readonly { type: string }[], ctx: BindingContext): Promise<McpBinding[]> {
@@ -129,18 +139,20 @@ export async function resolveBindings(tools: readonly { type: string }[], ctx: B
     const own: Record<string, string> = { ...entry.headers };
     if (entry.authorization) own.authorization = /^(bearer|basic|token)\s/i.test(entry.authorization) ? entry.authorization : `Bearer ${entry.authorization}`;
     const proxy = PROXY.exec(url);
+    const { grant } = ctx;
     if (proxy) {
+      const visible = grant ? ctx.pool.names.filter((n) => allowsServer(grant, n)) : ctx.pool.names;
       const names = proxy[1]
         ? proxy[1]
             .split(',')
             .map((s) => s.trim())
             .filter(Boolean)
-        : ctx.pool.names;
+        : visible;
       const servers: Upstream[] = [];
       for (const name of names) {
-        const u = ctx.pool.get(name);
+        const u = visible.includes(name) ? ctx.pool.get(name) : undefined;
         if (!u)
-          throw new ApiError(400, `Unknown MCP server '${name}' in server_url; registered: ${ctx.pool.names.join(', ') || 'none'}.`, {
+          throw new ApiError(400, `Unknown MCP server '${name}' in server_url; registered: ${visible.join(', ') || 'none'}.`, {
             param: `${param}.server_url`,
             code: 'invalid_value',
           });
@@ -149,7 +161,7 @@ export async function resolveBindings(tools: readonly { type: string }[], ctx: B
       const headers = new Map(
         servers.map((u) => [u.name, { ...forwardedHeaders(u.name, u.config.extra_headers, ctx.requestHeaders, ctx.gatewayKey), ...own }]),
       );
-      bindings.push({ label: entry.server_label, entry, servers, ephemeral: false, headers });
+      bindings.push({ label: entry.server_label, entry, servers, ephemeral: false, headers, grant });
       continue;
     }
     let parsed: URL;
@@ -162,6 +174,11 @@ export async function resolveBindings(tools: readonly { type: string }[], ctx: B
       throw new ApiError(400, `server_url must be "litellm_proxy", "litellm_proxy/mcp/<server>" or an http(s) URL; got '${url}'.`, {
         param: `${param}.server_url`,
         code: 'invalid_value',
+      });
+    if (grant?.servers)
+      throw new ApiError(400, `MCP server host '${parsed.hostname}' is not allowed: this key may use only the gateway's MCP servers it was granted.`, {
+        param: `${param}.server_url`,
+        code: 'mcp_host_not_allowed',
       });
     await checkRemoteHost(parsed, ctx.settings);
     const upstream = ctx.pool.remote(entry.server_label, url, own);

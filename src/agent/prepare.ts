@@ -65,11 +65,6 @@ export async function prepareRun(
   if (req.conversation)
     throw new ApiError(400, 'conversation is not supported by this gateway; use previous_response_id.', { param: 'conversation', code: 'unsupported_value' });
   const tools = req.tools ?? [];
-  if (ctx.grant?.servers && tools.some((t) => t.type === 'mcp'))
-    throw new ApiError(403, 'MCP tools are not yet available to a key whose grant names MCP servers; use the master key or a key without MCP permissions.', {
-      param: 'tools',
-      code: 'forbidden',
-    });
   if (opts.approvals === false)
     tools.forEach((t, i) => {
       if (t.type === 'mcp' && (t as { require_approval?: unknown }).require_approval !== 'never')
@@ -84,6 +79,7 @@ export async function prepareRun(
     settings: deps.settings,
     requestHeaders: ctx.requestHeaders ?? {},
     gatewayKey: deps.masterKey,
+    grant: ctx.grant,
   });
   if (ctx.upstreamHeaders) for (const b of bindings) for (const h of b.headers.values()) Object.assign(h, ctx.upstreamHeaders);
   const history = await histories.load(req.previous_response_id);

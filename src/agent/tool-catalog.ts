@@ -10,7 +10,7 @@ import type { Tool, Upstream } from '../mcp-client/upstream.ts';
 import { newId } from '../protocol/ids.ts';
 import type { FunctionTool, InputItem, McpListToolsItem } from '../protocol/responses.ts';
 import type { ResponseEmitter } from './emitter.ts';
-import { isAllowed, type McpBinding } from './mcp-bindings.ts';
+import { offers, type McpBinding } from './mcp-bindings.ts';
 
 /** One MCP tool a binding offers, under the function name the model knows it by. */
 export interface OfferedTool {
@@ -134,7 +134,7 @@ export class ToolCatalog {
     return {
       tools: listing.tools
         .map(fromListing)
-        .filter((t) => isAllowed(b.entry, t))
+        .filter((t) => offers(b, server, t))
         .map((tool) => ({ server, tool })),
       errors: [],
     };
@@ -145,7 +145,7 @@ export class ToolCatalog {
     const lists = await Promise.all(
       b.servers.map(async (server) => {
         try {
-          return (await server.listTools()).filter((t) => isAllowed(b.entry, t)).map((tool) => ({ server, tool }));
+          return (await server.listTools()).filter((t) => offers(b, server, t)).map((tool) => ({ server, tool }));
         } catch (e) {
           const err = toUpstreamError(e, server.name);
           errors.push(`MCP server '${server.name}' is unavailable: ${err.message}`);

@@ -5,6 +5,7 @@ import type { KeyCache } from '../access/key-cache.ts';
 import { hashKey } from '../access/keys.ts';
 import { gatewayKeyIn } from '../mcp-client/headers.ts';
 import { ApiError } from '../protocol/errors.ts';
+import { MASTER } from '../access/caller.ts';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -27,25 +28,21 @@ function refused(presented: boolean): ApiError {
 
 /**
  * With a master key configured, every request presents the master key or a virtual key made with it
- * (unexpired). A virtual key's grant (its own within its team's) goes on `ctx.state.grant`: what it
- * may not use is answered as if it did not exist.
+ * (unexpired). Either way the caller goes on `ctx.state.caller`: a virtual key with its grant (what it may
+ * not use is answered as if it did not exist) and its limits; the master key, or anyone on a gateway
+ * without one, unrestricted.
  */
-export function requireKey(masterKey: string | undefined, keys: KeyCache, isMcpPath: (path: string) => boolean) {
+export function requireKey(masterKey: string | undefined, keys: KeyCache) {
   const expected = masterKey ? digest(masterKey) : null;
   return async (ctx: Context, next: Next) => {
+    ctx.state.caller = MASTER;
     if (expected) {
       const key = presentedKey(ctx);
       if (!key) throw refused(false);
       if (!timingSafeEqual(digest(key), expected)) {
         const known = await keys.lookup(hashKey(key));
         if (!known) throw refused(true);
-        // The /mcp endpoints (upstream tools and the gateway's own model tools) do not apply a key's grant yet.
-        if (isMcpPath(ctx.path))
-          throw new ApiError(403, 'The MCP endpoints take the master key only, for now; virtual keys work on /v1.', {
-            type: 'invalid_request_error',
-            code: 'forbidden',
-          });
-        ctx.state.grant = known.grant;
+        ctx.state.caller = known;
       }
     }
     await next();

@@ -2,8 +2,10 @@
  * Per-request context: the `x-request-id` (taken from the client when sane), a logger that stamps it on
  * every line, an AbortSignal that fires when the client goes away, and one access-log line.
  */
-import type { Grant } from '../access/grants.ts';
 import type { Context, Next } from 'koa';
+import type { Caller } from '../access/caller.ts';
+import type { Grant } from '../access/grants.ts';
+import type { Meter } from '../access/meter.ts';
 import type { Logger } from 'pino';
 import { newId } from '../protocol/ids.ts';
 
@@ -14,6 +16,10 @@ declare module 'koa' {
     log: Logger;
     requestId: string;
     signal: AbortSignal;
+    /** Set by the key check on the paths that need a key. */
+    caller?: Caller;
+    /** Set on requests that count against the caller's limits (model and MCP tool calls). */
+    meter?: Meter;
   }
 }
 
@@ -40,8 +46,8 @@ export function requestContext(logger: Logger) {
   };
 }
 
-/** What a route hands the agent: the request's cancellation, logger and headers, and a virtual key's grant. */
-export function runContext(ctx: Context): { signal: AbortSignal; log: Logger; requestHeaders: Context['headers']; grant?: Grant } {
-  const run = { signal: ctx.state.signal as AbortSignal, log: ctx.state.log as Logger, requestHeaders: ctx.headers };
-  return ctx.state.grant ? { ...run, grant: ctx.state.grant as Grant } : run;
+/** What a route hands the agent: the request's cancellation, logger and headers, a virtual key's grant, and its meter. */
+export function runContext(ctx: Context): { signal: AbortSignal; log: Logger; requestHeaders: Context['headers']; grant?: Grant; meter?: Meter } {
+  const { signal, log, caller, meter } = ctx.state;
+  return { signal, log, requestHeaders: ctx.headers, grant: caller?.grant, meter };
 }

@@ -31,6 +31,8 @@ import { RpcCode } from '../protocol/errors.ts';
 import { relayProgress, toRpcError } from './rpc.ts';
 import { callGatewayTool, GATEWAY_TOOLS, isGatewayTool, type GatewayToolDeps } from './gateway-tools.ts';
 import { setToolCallHandler } from './tool-call-handler.ts';
+import { scopeOf } from './request-scope.ts';
+import { allowsServer, allowsTool, type Grant } from '../access/grants.ts';
 
 export interface AggregateDeps extends GatewayToolDeps {
   pool: McpPool;
@@ -72,10 +74,19 @@ export function buildAggregateServer(
   const headersFor = (u: Upstream, requestHeaders?: Record<string, string | string[] | undefined>) =>
     forwardedHeaders(u.name, u.config.extra_headers, { ...scope.headers, ...requestHeaders }, deps.masterKey);
 
-  /** Runs `fn` on every upstream that has `capability`, in parallel; an upstream that fails is left out. */
-  async function gather<T>(capability: 'tools' | 'prompts' | 'resources', fn: (u: Upstream) => Promise<T[]>): Promise<{ u: Upstream; item: T }[]> {
+  /**
+   * Runs `fn` on every upstream that has `capability` (and that the caller's grant names), in parallel; an
+   * upstream that fails is left out. The session's upstreams were chosen by its caller's grant when it
+   * opened; each request is checked again, since a key's grant may change while its session lives.
+   */
+  async function gather<T>(
+    capability: 'tools' | 'prompts' | 'resources',
+    fn: (u: Upstream) => Promise<T[]>,
+    grant?: Grant,
+  ): Promise<{ u: Upstream; item: T }[]> {
     const lists = await Promise.all(
       upstreams.map(async (u) => {
+        if (grant && !allowsServer(grant, u.name)) return [];
         try {
           if (capability !== 'tools' && !(await u.capabilities())[capability]) return [];
           return (await fn(u)).map((item) => ({ u, item }));
@@ -89,6 +100,7 @@ export function buildAggregateServer(
   }
 
   const upstreamTools = () => gather('tools', (u) => u.listTools());
+  const permitted = (grant: Grant | undefined, u: Upstream, tool: Tool) => !grant || allowsTool(grant, u.name, tool.name);
   /** Upstream tools by their name here, built once per set of listings (each upstream caches its own). */
   let toolIndex: { listings: Promise<Tool[]>[]; byName: Promise<Map<string, UpstreamTool>> } | undefined;
   const upstreamTool = async (name: string): Promise<UpstreamTool | undefined> => {
@@ -107,28 +119,33 @@ export function buildAggregateServer(
     return (await toolIndex.byName).get(name);
   };
   // From each upstream's listing cache, which prompts/get and resources/read route by too.
-  const upstreamPrompts = () => gather<Prompt>('prompts', (u) => u.listPrompts());
-  const upstreamResources = () => gather<Resource>('resources', (u) => u.listResources());
-  const upstreamTemplates = () => gather<ResourceTemplate>('resources', (u) => u.listResourceTemplates());
+  const upstreamPrompts = (grant?: Grant) => gather<Prompt>('prompts', (u) => u.listPrompts(), grant);
+  const upstreamResources = (grant?: Grant) => gather<Resource>('resources', (u) => u.listResources(), grant);
+  const upstreamTemplates = (grant?: Grant) => gather<ResourceTemplate>('resources', (u) => u.listResourceTemplates(), grant);
 
-  server.setRequestHandler(ListToolsRequestSchema, async (req) => {
-    const namespaced: Tool[] = (await upstreamTools()).map(({ u, item }) => {
-      const { execution: _e, ...tool } = item;
-      return { ...tool, name: functionName(u.name, item.name), description: item.description || `${item.name} (from ${u.name})` };
-    });
+  server.setRequestHandler(ListToolsRequestSchema, async (req, extra) => {
+    const { grant } = scopeOf(extra).caller;
+    const namespaced: Tool[] = (await upstreamTools())
+      .filter(({ u, item }) => permitted(grant, u, item))
+      .map(({ u, item }) => {
+        const { execution: _e, ...tool } = item;
+        return { ...tool, name: functionName(u.name, item.name), description: item.description || `${item.name} (from ${u.name})` };
+      });
     const { page, nextCursor } = pageOf([...GATEWAY_TOOLS, ...namespaced], req.params?.cursor);
     return { tools: page, ...(nextCursor ? { nextCursor } : {}) };
   });
 
   setToolCallHandler(server, async (req, extra) => {
     const name = req.params.name;
+    const { caller, meter } = scopeOf(extra);
     if (isGatewayTool(name)) {
-      const ctx = { signal: extra.signal, log: deps.log, headers: { ...scope.headers, ...extra.requestInfo?.headers } };
+      const ctx = { signal: extra.signal, log: deps.log, headers: { ...scope.headers, ...extra.requestInfo?.headers }, grant: caller.grant, meter };
       const own = await callGatewayTool(deps, name, req.params.arguments, ctx);
       if (own) return own;
     }
     const hit = await upstreamTool(name);
-    if (!hit) throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`);
+    // A tool outside the caller's grant gets the answer a tool that does not exist gets.
+    if (!hit || !permitted(caller.grant, hit.u, hit.item)) throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`);
     try {
       return await hit.u.callTool(hit.item.name, req.params.arguments ?? {}, {
         signal: extra.signal,
@@ -142,8 +159,8 @@ export function buildAggregateServer(
     }
   });
 
-  server.setRequestHandler(ListPromptsRequestSchema, async (req) => {
-    const prompts = (await upstreamPrompts()).map(({ u, item }) => ({
+  server.setRequestHandler(ListPromptsRequestSchema, async (req, extra) => {
+    const prompts = (await upstreamPrompts(scopeOf(extra).caller.grant)).map(({ u, item }) => ({
       ...item,
       name: functionName(u.name, item.name),
       description: item.description || `${item.name} (from ${u.name})`,
@@ -153,7 +170,7 @@ export function buildAggregateServer(
   });
 
   server.setRequestHandler(GetPromptRequestSchema, async (req, extra) => {
-    const hit = (await upstreamPrompts()).find(({ u, item }) => functionName(u.name, item.name) === req.params.name);
+    const hit = (await upstreamPrompts(scopeOf(extra).caller.grant)).find(({ u, item }) => functionName(u.name, item.name) === req.params.name);
     if (!hit) throw new McpError(ErrorCode.InvalidParams, `Prompt ${req.params.name} not found`);
     try {
       return await hit.u.request({ method: 'prompts/get', params: { ...req.params, name: hit.item.name } }, GetPromptResultSchema, {
@@ -165,17 +182,17 @@ export function buildAggregateServer(
     }
   });
 
-  server.setRequestHandler(ListResourcesRequestSchema, async (req) => {
+  server.setRequestHandler(ListResourcesRequestSchema, async (req, extra) => {
     const { page, nextCursor } = pageOf(
-      (await upstreamResources()).map(({ item }) => item),
+      (await upstreamResources(scopeOf(extra).caller.grant)).map(({ item }) => item),
       req.params?.cursor,
     );
     return { resources: page, ...(nextCursor ? { nextCursor } : {}) };
   });
 
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, async (req) => {
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, async (req, extra) => {
     const { page, nextCursor } = pageOf(
-      (await upstreamTemplates()).map(({ item }) => item),
+      (await upstreamTemplates(scopeOf(extra).caller.grant)).map(({ item }) => item),
       req.params?.cursor,
     );
     return { resourceTemplates: page, ...(nextCursor ? { nextCursor } : {}) };
@@ -183,10 +200,11 @@ export function buildAggregateServer(
 
   server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => {
     const uri = req.params.uri;
+    const { grant } = scopeOf(extra).caller;
     // Resources keep their URIs: the upstream that lists it, or whose template matches it, serves it.
     const owner =
-      (await upstreamResources()).find(({ item }) => item.uri === uri)?.u ??
-      (await upstreamTemplates()).find(({ item }) => templateMatcher(item.uriTemplate).test(uri))?.u;
+      (await upstreamResources(grant)).find(({ item }) => item.uri === uri)?.u ??
+      (await upstreamTemplates(grant)).find(({ item }) => templateMatcher(item.uriTemplate).test(uri))?.u;
     if (!owner) throw new McpError(RpcCode.ResourceNotFound, `Resource ${uri} not found`, { uri });
     try {
       return await owner.request({ method: 'resources/read', params: req.params }, ReadResourceResultSchema, {

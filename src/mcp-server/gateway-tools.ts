@@ -14,6 +14,8 @@ import { ApiError, describeFailure, isInternal } from '../protocol/errors.ts';
 import type { ResponseObject } from '../protocol/events.ts';
 import type { ResponsesRequest } from '../protocol/responses.ts';
 import type { Router } from '../providers/router.ts';
+import { allowsModel, type Grant } from '../access/grants.ts';
+import type { UsageMeter } from '../access/meter.ts';
 
 /** Set on every upstream call a `respond` run makes, so a gateway reached through itself refuses to recurse. */
 export const RESPOND_DEPTH_HEADER = 'x-toolgate-respond-depth';
@@ -134,6 +136,9 @@ export interface ToolCallContext {
   signal: AbortSignal;
   log: Logger;
   headers: Record<string, string | string[] | undefined>;
+  /** A virtual key's grant: models and tools outside it are answered as if they did not exist. */
+  grant?: Grant | undefined;
+  meter?: UsageMeter | undefined;
 }
 
 function errorResult(message: string): CallToolResult {
@@ -158,7 +163,7 @@ function usage(r: ResponseObject) {
 
 /** Runs a request through the agent, collecting the final response. */
 async function runToEnd(deps: GatewayToolDeps, req: ResponsesRequest, ctx: ToolCallContext, upstreamHeaders?: Record<string, string>): Promise<ResponseObject> {
-  const run = { signal: ctx.signal, log: ctx.log, requestHeaders: ctx.headers, upstreamHeaders };
+  const run = { signal: ctx.signal, log: ctx.log, requestHeaders: ctx.headers, upstreamHeaders, grant: ctx.grant, meter: ctx.meter };
   return deps.agent.run(await deps.agent.prepare(req, run), run);
 }
 
@@ -189,7 +194,8 @@ export async function callGatewayTool(deps: GatewayToolDeps, name: string, args:
       }
       case 'list_models': {
         parse(ListModelsIn);
-        const models = await deps.router.listModels(ctx.log);
+        const { grant } = ctx;
+        const models = (await deps.router.listModels(ctx.log)).filter((m) => !grant || allowsModel(grant, m.id));
         const out = models.map((m) => {
           const d = deps.router.resolve(m.id)?.candidates[0]?.deployment.provider;
           const capabilities = ['chat', 'responses', 'tools'];

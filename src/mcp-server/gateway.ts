@@ -8,6 +8,7 @@ import { buildAggregateServer, type AggregateDeps } from './aggregate.ts';
 import { openPassthrough } from './passthrough.ts';
 import { mcpRefusal, RpcCode } from '../protocol/errors.ts';
 import { McpSessions, type SessionServer } from './sessions.ts';
+import { allowsServer, type Grant } from '../access/grants.ts';
 
 export interface McpGatewayDeps extends Omit<AggregateDeps, 'log'> {
   pool: McpPool;
@@ -26,8 +27,14 @@ export class McpGateway {
     this.sessions = new McpSessions({ idleMs: deps.settings.session_idle_seconds * 1000, max: deps.settings.max_sessions });
   }
 
-  /** `/mcp`: the gateway's tools and every upstream's (or those `x-mcp-servers` names). */
-  aggregate(headers: Headers, log: Logger): SessionServer {
+  /** The upstreams a caller may see, by name. */
+  private visible(grant: Grant | undefined): string[] {
+    return grant ? this.deps.pool.names.filter((n) => allowsServer(grant, n)) : this.deps.pool.names;
+  }
+
+  /** `/mcp`: the gateway's tools and every upstream's the caller may use (or those `x-mcp-servers` names). */
+  aggregate(headers: Headers, log: Logger, grant?: Grant): SessionServer {
+    const visible = this.visible(grant);
     const narrowed =
       typeof headers['x-mcp-servers'] === 'string'
         ? headers['x-mcp-servers']
@@ -35,20 +42,17 @@ export class McpGateway {
             .map((s) => s.trim())
             .filter(Boolean)
         : undefined;
-    const unknown = narrowed?.filter((n) => !this.deps.pool.get(n));
+    const unknown = narrowed?.filter((n) => !visible.includes(n));
     if (unknown?.length)
-      throw mcpRefusal(
-        400,
-        RpcCode.InvalidParams,
-        `x-mcp-servers names unknown servers: ${unknown.join(', ')}; registered: ${this.deps.pool.names.join(', ') || 'none'}`,
-      );
-    return buildAggregateServer({ ...this.deps, log }, { servers: narrowed, headers });
+      throw mcpRefusal(400, RpcCode.InvalidParams, `x-mcp-servers names unknown servers: ${unknown.join(', ')}; registered: ${visible.join(', ') || 'none'}`);
+    return buildAggregateServer({ ...this.deps, log }, { servers: narrowed ?? visible, headers });
   }
 
   /** `/mcp/<server>`: that upstream exactly as it is, through a session of its own. */
-  async passthrough(name: string, init: InitializeRequest, headers: Headers, log: Logger): Promise<SessionServer> {
-    const upstream = this.deps.pool.get(name);
-    if (!upstream) throw mcpRefusal(404, RpcCode.SessionNotFound, `No MCP server named '${name}'; registered: ${this.deps.pool.names.join(', ') || 'none'}`);
+  async passthrough(name: string, init: InitializeRequest, headers: Headers, log: Logger, grant?: Grant): Promise<SessionServer> {
+    const visible = this.visible(grant);
+    const upstream = visible.includes(name) ? this.deps.pool.get(name) : undefined;
+    if (!upstream) throw mcpRefusal(404, RpcCode.SessionNotFound, `No MCP server named '${name}'; registered: ${visible.join(', ') || 'none'}`);
     try {
       return await openPassthrough(name, upstream.config, init, forwardedHeaders(name, upstream.config.extra_headers, headers, this.deps.masterKey), {
         settings: this.deps.settings,
@@ -59,8 +63,8 @@ export class McpGateway {
     }
   }
 
-  hasServer(name: string): boolean {
-    return this.deps.pool.get(name) !== undefined;
+  hasServer(name: string, grant?: Grant): boolean {
+    return this.deps.pool.get(name) !== undefined && (!grant || allowsServer(grant, name));
   }
 
   close(): Promise<void> {

@@ -49,6 +49,8 @@ import type { McpServerEntry, McpSettings } from '../config/schema.ts';
 import { Upstream } from '../mcp-client/upstream.ts';
 import { relayProgress, toRpcError } from './rpc.ts';
 import { setToolCallHandler, type ToolCallHandler } from './tool-call-handler.ts';
+import { scopeOf } from './request-scope.ts';
+import { allowsTool } from '../access/grants.ts';
 
 type RequestSchema = typeof ListToolsRequestSchema;
 
@@ -147,15 +149,24 @@ export async function openPassthrough(
   for (const f of FORWARDED) {
     if (!offered[f.capability]) continue;
     const forward = async (req: { params?: object }, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
+      const { grant } = scopeOf(extra).caller;
+      // A tool outside the caller's grant is not listed, and calling it gets the answer an unknown tool gets.
+      if (grant && f.method === 'tools/call' && !allowsTool(grant, name, (req.params as { name: string }).name))
+        throw new McpError(ErrorCode.InvalidParams, `Tool ${(req.params as { name: string }).name} not found`);
       const entry = { id: extra.requestId, notify: (n: Notification) => extra.sendNotification(n as never) };
       inflight.push(entry);
       try {
         const { _meta, ...params } = (req.params ?? {}) as { _meta?: { progressToken?: string | number } & Record<string, unknown> };
         const { progressToken, ...meta } = _meta ?? {};
-        return (await upstream.request({ method: f.method, params: { ...params, ...(Object.keys(meta).length ? { _meta: meta } : {}) } }, f.result, {
+        const result = await upstream.request({ method: f.method, params: { ...params, ...(Object.keys(meta).length ? { _meta: meta } : {}) } }, f.result, {
           signal: extra.signal,
           onprogress: relayProgress(progressToken, extra.sendNotification),
-        })) as never;
+        });
+        if (grant && f.method === 'tools/list') {
+          const listed = result as { tools: { name: string }[] };
+          return { ...listed, tools: listed.tools.filter((t) => allowsTool(grant, name, t.name)) } as never;
+        }
+        return result as never;
       } catch (e) {
         throw toRpcError(e, name);
       } finally {

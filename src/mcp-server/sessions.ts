@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
@@ -13,6 +14,8 @@ import { isInitializeRequest, type InitializeRequest } from '@modelcontextprotoc
 import { mcpRefusal, RpcCode } from '../protocol/errors.ts';
 import { SessionEventStore } from './event-store.ts';
 import { sendWebResponse, toWebRequest } from './web-bridge.ts';
+import { authInfoOf, type McpRequestScope } from './request-scope.ts';
+import { MASTER } from '../access/caller.ts';
 
 export interface SessionServer {
   server: Server;
@@ -24,6 +27,8 @@ export type SessionFactory = (init: InitializeRequest) => Promise<SessionServer>
 
 interface Session {
   id: string;
+  /** The caller that opened it (`Caller.id`): another caller is told there is no such session. */
+  owner: string;
   transport: WebStandardStreamableHTTPServerTransport | SSEServerTransport;
   lastSeen: number;
   /** Requests in flight and streams held open (SSE GET, the legacy stream): while any, the session is not idle. */
@@ -77,8 +82,15 @@ export class McpSessions {
     });
   }
 
-  /** One Streamable HTTP request (POST, GET or DELETE), answered on `res`. */
-  async handleStreamable(req: IncomingMessage, res: ServerResponse, body: unknown, factory: SessionFactory): Promise<void> {
+  /** One Streamable HTTP request (POST, GET or DELETE), answered on `res`, made by `scope`'s caller. */
+  async handleStreamable(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: unknown,
+    factory: SessionFactory,
+    scope: McpRequestScope = { caller: MASTER },
+  ): Promise<void> {
+    const authInfo = authInfoOf(scope);
     // Clients that accept only JSON get JSON answers; the transport wants both types listed.
     const accept = req.headers.accept ?? '';
     const jsonOnly = accept.includes('application/json') && !accept.includes('text/event-stream') && req.method === 'POST';
@@ -94,9 +106,10 @@ export class McpSessions {
     const sid = req.headers['mcp-session-id'];
     if (typeof sid === 'string') {
       const s = this.sessions.get(sid);
-      if (!s || !(s.transport instanceof WebStandardStreamableHTTPServerTransport)) throw mcpRefusal(404, RpcCode.SessionNotFound, 'Session not found');
+      if (!s || s.owner !== scope.caller.id || !(s.transport instanceof WebStandardStreamableHTTPServerTransport))
+        throw mcpRefusal(404, RpcCode.SessionNotFound, 'Session not found');
       this.track(s, res);
-      await sendWebResponse(res, await s.transport.handleRequest(request, { parsedBody }));
+      await sendWebResponse(res, await s.transport.handleRequest(request, { parsedBody, authInfo }));
       return;
     }
     if (req.method !== 'POST' || !isInitializeRequest(body)) throw mcpRefusal(400, RpcCode.ConnectionClosed, 'Bad Request: Mcp-Session-Id header is required');
@@ -108,7 +121,7 @@ export class McpSessions {
       enableJsonResponse: jsonOnly,
       eventStore: new SessionEventStore(),
       onsessioninitialized: (id) => {
-        session = { id, transport, lastSeen: Date.now(), open: 0, close: () => transport.close() };
+        session = { id, owner: scope.caller.id, transport, lastSeen: Date.now(), open: 0, close: () => transport.close() };
         this.sessions.set(id, session);
       },
     });
@@ -118,17 +131,17 @@ export class McpSessions {
       void built.server.close().catch(() => {});
     };
     await built.server.connect(transport);
-    await sendWebResponse(res, await transport.handleRequest(request, { parsedBody }));
+    await sendWebResponse(res, await transport.handleRequest(request, { parsedBody, authInfo }));
     if (session) session.lastSeen = Date.now();
     else await transport.close(); // initialize failed: nothing to keep
   }
 
   /** GET of the legacy HTTP+SSE transport: the stream stays open until the client goes. */
-  async openLegacyStream(res: ServerResponse, postPath: string, factory: () => Promise<SessionServer>): Promise<void> {
+  async openLegacyStream(res: ServerResponse, postPath: string, factory: () => Promise<SessionServer>, owner: string = MASTER.id): Promise<void> {
     this.admit();
     const built = await factory();
     const transport = new SSEServerTransport(postPath, res);
-    const session: Session = { id: transport.sessionId, transport, lastSeen: Date.now(), open: 0, close: () => transport.close() };
+    const session: Session = { id: transport.sessionId, owner, transport, lastSeen: Date.now(), open: 0, close: () => transport.close() };
     this.sessions.set(session.id, session);
     this.track(session, res);
     // This transport has no keep-alive of its own; proxies would cut an idle stream.
@@ -144,11 +157,19 @@ export class McpSessions {
   }
 
   /** POST of the legacy transport: `/messages?sessionId=`. */
-  async postLegacy(sessionId: string | undefined, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+  async postLegacy(
+    sessionId: string | undefined,
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: unknown,
+    scope: McpRequestScope = { caller: MASTER },
+  ): Promise<void> {
     if (!sessionId) throw mcpRefusal(400, RpcCode.ConnectionClosed, 'Bad Request: sessionId is required');
     const s = this.sessions.get(sessionId);
-    if (!s || !(s.transport instanceof SSEServerTransport)) throw mcpRefusal(404, RpcCode.SessionNotFound, 'Session not found');
+    if (!s || s.owner !== scope.caller.id || !(s.transport instanceof SSEServerTransport)) throw mcpRefusal(404, RpcCode.SessionNotFound, 'Session not found');
     s.lastSeen = Date.now();
+    // The legacy transport reads a request's authentication from `req.auth`.
+    (req as IncomingMessage & { auth?: AuthInfo }).auth = authInfoOf(scope);
     await s.transport.handlePostMessage(req, res, body);
   }
 

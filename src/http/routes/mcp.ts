@@ -6,6 +6,13 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Lazy } from '../../lazy.ts';
 import type { McpGateway } from '../../mcp-server/gateway.ts';
+import type { McpRequestScope } from '../../mcp-server/request-scope.ts';
+import { MASTER } from '../../access/caller.ts';
+
+/** The request's caller (its grant binds what it sees) and meter, for the MCP handlers. */
+function scopeOf(ctx: Context): McpRequestScope {
+  return { caller: ctx.state.caller ?? MASTER, meter: ctx.state.meter };
+}
 
 export function mcpRoutes(deps: { mcp: Lazy<McpGateway> }): Router {
   const router = new Router();
@@ -13,7 +20,8 @@ export function mcpRoutes(deps: { mcp: Lazy<McpGateway> }): Router {
   const aggregated = async (ctx: Context) => {
     const mcp = deps.mcp.value ?? (await deps.mcp.get());
     ctx.respond = false; // the transport writes the response
-    await mcp.sessions.handleStreamable(ctx.req, ctx.res, ctx.request.body, async () => mcp.aggregate(ctx.headers, ctx.state.log));
+    const scope = scopeOf(ctx);
+    await mcp.sessions.handleStreamable(ctx.req, ctx.res, ctx.request.body, async () => mcp.aggregate(ctx.headers, ctx.state.log, scope.caller.grant), scope);
   };
   router.post('/mcp', aggregated);
   router.get('/mcp', aggregated);
@@ -22,9 +30,16 @@ export function mcpRoutes(deps: { mcp: Lazy<McpGateway> }): Router {
   const single = async (ctx: Context) => {
     const name = ctx.params.server!;
     const mcp = deps.mcp.value ?? (await deps.mcp.get());
-    if (!mcp.hasServer(name)) ctx.throw(404, `No MCP server named '${name}'`);
+    const scope = scopeOf(ctx);
+    if (!mcp.hasServer(name, scope.caller.grant)) ctx.throw(404, `No MCP server named '${name}'`);
     ctx.respond = false;
-    await mcp.sessions.handleStreamable(ctx.req, ctx.res, ctx.request.body, (init) => mcp.passthrough(name, init, ctx.headers, ctx.state.log));
+    await mcp.sessions.handleStreamable(
+      ctx.req,
+      ctx.res,
+      ctx.request.body,
+      (init) => mcp.passthrough(name, init, ctx.headers, ctx.state.log, scope.caller.grant),
+      scope,
+    );
   };
   router.post('/mcp/:server', single);
   router.get('/mcp/:server', single);
@@ -33,12 +48,13 @@ export function mcpRoutes(deps: { mcp: Lazy<McpGateway> }): Router {
   router.get('/sse', async (ctx: Context) => {
     const mcp = deps.mcp.value ?? (await deps.mcp.get());
     ctx.respond = false;
-    await mcp.sessions.openLegacyStream(ctx.res, '/messages', async () => mcp.aggregate(ctx.headers, ctx.state.log));
+    const scope = scopeOf(ctx);
+    await mcp.sessions.openLegacyStream(ctx.res, '/messages', async () => mcp.aggregate(ctx.headers, ctx.state.log, scope.caller.grant), scope.caller.id);
   });
   router.post('/messages', async (ctx: Context) => {
     const mcp = deps.mcp.value ?? (await deps.mcp.get());
     ctx.respond = false;
-    await mcp.sessions.postLegacy(typeof ctx.query.sessionId === 'string' ? ctx.query.sessionId : undefined, ctx.req, ctx.res, ctx.request.body);
+    await mcp.sessions.postLegacy(typeof ctx.query.sessionId === 'string' ? ctx.query.sessionId : undefined, ctx.req, ctx.res, ctx.request.body, scopeOf(ctx));
   });
   return router;
 }
