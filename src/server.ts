@@ -16,6 +16,10 @@ import { Router, routerOptions } from './providers/router.ts';
 import { openStore } from './store/open.ts';
 import type { Store } from './store/types.ts';
 import { VERSION } from './version.ts';
+import { randomUUID } from 'node:crypto';
+import { SpendWriter } from './access/spend-writer.ts';
+import { createLimits, type Limits, redisUrlFromRouterSettings, TOPICS } from './limits/index.ts';
+import { shareAcrossReplicas } from './replicas.ts';
 
 export interface RunningServer {
   url: string;
@@ -33,9 +37,14 @@ export interface ServeOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** Everything behind the HTTP app, built from the config: store, model router, MCP pool, agent. */
+/** Everything behind the HTTP app, built from the config: store, model router, MCP pool, agent, keys and limits. */
 export interface Gateway {
   store: Store;
+  /** Virtual keys as this replica knows them. */
+  keys: KeyCache;
+  /** Rate limits, budgets and the replicas' bus. */
+  limits: Limits;
+  spend: SpendWriter;
   router: Router;
   pool: McpPool;
   agent: Agent;
@@ -50,16 +59,18 @@ export interface Gateway {
 export async function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Gateway> {
   const { config, warnings } = loaded;
   for (const w of warnings) log.warn(`config: ${w}`);
-  // Accepted so a LiteLLM config loads, but nothing acts on them until virtual keys are enforced on requests.
-  const { redis_url } = config.general_settings;
-  const { redis_host } = config.router_settings;
-  if (redis_url || redis_host) log.warn('config: the Redis setting is accepted but not used yet: rate limits apply once virtual keys are enforced');
   // Before the store opens: a fallback or alias naming no model is a config error, and nothing is left open.
   const router = new Router(buildDeployments(config, env), routerOptions(config));
   const store = await openStore(config.general_settings.database_url);
   let interrupted: number;
+  let limits: Limits;
   try {
     interrupted = await store.failInterrupted();
+    limits = await createLimits({
+      redisUrl: config.general_settings.redis_url ?? redisUrlFromRouterSettings(config.router_settings),
+      prefix: config.general_settings.redis_prefix,
+      log,
+    });
   } catch (e) {
     await store.close();
     throw e;
@@ -67,6 +78,10 @@ export async function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJ
   if (interrupted) log.warn({ count: interrupted }, 'responses cut off by the last stop were marked failed');
   const pool = new McpPool(config.mcp_servers, config.mcp_settings, log);
   pool.warmUp();
+  const keys = new KeyCache(store, { announce: (what) => void limits.bus.publish(TOPICS.keys, what) });
+  const spend = new SpendWriter(store, { log });
+  const replica = randomUUID();
+  const off = await shareAcrossReplicas({ bus: limits.bus, keys, pool, store, replica, log });
   const masterKey = config.general_settings.master_key;
   const agent = new Agent({ router, pool, store, settings: config.mcp_settings, masterKey, dropParams: config.litellm_settings.drop_params });
   const calls = new ModelCalls(router);
@@ -88,6 +103,9 @@ export async function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJ
   });
   return {
     store,
+    keys,
+    limits,
+    spend,
     router,
     pool,
     agent,
@@ -95,8 +113,11 @@ export async function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJ
     mcp,
     masterKey,
     close: async () => {
+      await off();
       if (mcp.started) await (await mcp.get()).close();
       await pool.close();
+      await spend.flush();
+      await limits.close();
       await store.close();
     },
   };
@@ -106,7 +127,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const { config, source } = opts.loaded;
   const log = opts.logger;
   const gw = await buildGateway(opts.loaded, log, opts.env);
-  const { store, router, pool, agent, calls, mcp, masterKey } = gw;
+  const { store, router, pool, agent, calls, mcp, masterKey, keys, limits, spend } = gw;
   const app = createApp({
     logger: log,
     agent,
@@ -115,7 +136,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     pool,
     mcp,
     store,
-    keys: new KeyCache(store),
+    keys,
+    limiter: limits.limiter,
+    spend,
     masterKey,
     bindHost: opts.host,
     maxRequestBytes: Math.floor(config.general_settings.max_request_size_mb * 1024 * 1024),

@@ -1,5 +1,4 @@
 /** openapi.yaml and the server's routes describe the same set of endpoints, and the spec is self-consistent. */
-import { KeyCache } from '../src/access/key-cache.ts';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
@@ -16,7 +15,7 @@ test('the routes the server exposes and the paths in openapi.yaml are the same s
   const gw = await buildGateway(loadConfig({ raw: { general_settings: { database_url: 'sqlite::memory:' } } }), logger);
   const routers = buildRoutes({
     ...gw,
-    keys: new KeyCache(gw.store),
+    limiter: gw.limits.limiter,
     logger,
     bindHost: '127.0.0.1',
     maxRequestBytes: 1024,

@@ -83,6 +83,7 @@ function deployment(modelName: string, index: number, maxRetries = 0): Deploymen
     upstreamModel: modelName.includes('*') ? 'up-*' : `${modelName}-${index}`,
     provider,
     maxRetries,
+    prices: {},
     inflight: 0,
   };
 }
@@ -127,8 +128,18 @@ function router(groups: Record<string, number>, opts: RouterOptions = {}, maxRet
   return new Router(ds, opts);
 }
 
-const run = (r: Router, model: string, attempt: (d: Deployment, up: string) => Promise<string>, log = capture().log, usable?: (d: Deployment) => boolean) =>
-  r.withFailover(r.resolve(model)!, { signal: new AbortController().signal, log, usable }, attempt);
+/** The answer, the model that gave it, and (checked to be the one whose attempt answered) its deployment. */
+const run = async (
+  r: Router,
+  model: string,
+  attempt: (d: Deployment, up: string) => Promise<string>,
+  log = capture().log,
+  usable?: (d: Deployment) => boolean,
+) => {
+  const { answer, model: answered, deployment } = await r.withFailover(r.resolve(model)!, { signal: new AbortController().signal, log, usable }, attempt);
+  assert.equal(answer, `ok ${deployment.upstreamModel}`, 'the deployment that answered');
+  return { answer, model: answered };
+};
 
 describe('fallbacks', () => {
   test('a failed group moves to its fallbacks in order, each a group with its own attempts; one warn line per fallback', async () => {

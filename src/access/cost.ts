@@ -11,7 +11,7 @@ export interface Prices {
   cache_read_input_token_cost?: number | undefined;
 }
 
-export function costOf(usage: Pick<Usage, 'input_tokens' | 'output_tokens' | 'input_tokens_details'>, prices: Prices): number {
+export function costOf(usage: Pick<Usage, 'input_tokens' | 'output_tokens'> & Partial<Pick<Usage, 'input_tokens_details'>>, prices: Prices): number {
   const input = prices.input_cost_per_token ?? 0;
   const cached = Math.min(usage.input_tokens_details?.cached_tokens ?? 0, usage.input_tokens);
   return (

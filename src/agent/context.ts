@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { McpSettings } from '../config/schema.ts';
 import type { McpPool } from '../mcp-client/pool.ts';
 import type { Grant } from '../access/grants.ts';
+import type { UsageMeter } from '../access/meter.ts';
 import type { Router } from '../providers/router.ts';
 import type { Store } from '../store/types.ts';
 
@@ -15,6 +16,8 @@ export interface RunContext {
   upstreamHeaders?: Record<string, string>;
   /** A virtual key's grant: models (and MCP servers) outside it are answered as if they did not exist. */
   grant?: Grant;
+  /** Counts each model call's tokens and cost against the caller's limits and budget. */
+  meter?: UsageMeter;
 }
 
 export interface AgentDeps {

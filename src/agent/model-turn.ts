@@ -7,7 +7,7 @@
 import type { ModelEnd, ModelEvent, ModelOutput } from '../protocol/events.ts';
 import type { ModelInputItem } from '../protocol/model-request.ts';
 import { isClientCall } from '../protocol/client-tools.ts';
-import type { OutputItem } from '../protocol/responses.ts';
+import type { OutputItem, Usage } from '../protocol/responses.ts';
 import type { ResponseEmitter } from './emitter.ts';
 
 export interface ModelCall {
@@ -21,6 +21,8 @@ export class ModelTurn {
   reason: string | undefined;
   /** The model's own items that stay in the conversation (messages, reasoning, client function calls). */
   readonly items: ModelInputItem[] = [];
+  /** The call's usage, once it has ended. */
+  usage: Usage | undefined;
   /** How many calls the client runs itself the model made (functions, shell, custom tools, ...: they end the response). */
   clientCalls = 0;
   private readonly emitter: ResponseEmitter;
@@ -88,6 +90,7 @@ export class ModelTurn {
   }
 
   private end(ev: ModelEnd): void {
+    this.usage = ev.usage;
     this.emitter.addUsage(ev.usage);
     this.status = ev.status;
     this.reason = ev.incomplete_reason;

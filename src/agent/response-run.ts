@@ -9,6 +9,7 @@ import { newId } from '../protocol/ids.ts';
 import type { ModelInputItem, ModelRequest, ModelTool } from '../protocol/model-request.ts';
 import type { FunctionTool } from '../protocol/responses.ts';
 import type { ModelStream } from '../providers/types.ts';
+import type { Answered } from '../providers/router.ts';
 import type { StoredResponse } from '../store/types.ts';
 import type { AgentDeps, RunContext } from './context.ts';
 import { callWithOutput, deniedOutput, toModelInput } from './conversation.ts';
@@ -21,8 +22,8 @@ import type { PreparedRun, RunRequest } from './prepare.ts';
 import { ToolCatalog } from './tool-catalog.ts';
 import type { ConvertedResult } from './tool-results.ts';
 
-/** What a model call gives back: a stream of event batches, or a whole answer. */
-type ModelAnswer = ModelStream | ModelOutput;
+/** What a model call gives back: a stream of event batches, or a whole answer, and who answered. */
+type ModelAnswer = Answered<ModelStream | ModelOutput>;
 
 /** The request as stored: MCP credentials are not kept. */
 function storableRequest(req: RunRequest): unknown {
@@ -152,7 +153,9 @@ export class ResponseRun {
             running.push(this.mcpCalls.run(o, call.arguments, null, limited).then((result) => ({ ...result, ...call })));
           },
         );
-        await this.readAnswer(await answer, turn);
+        const answered = await answer;
+        await this.readAnswer(answered.answer, turn);
+        if (turn.usage) this.ctx.meter?.record(answered.model, turn.usage, answered.deployment.prices);
         const results = await Promise.all(running);
         conversation.push(...turn.items);
         for (const r of results) conversation.push(...callWithOutput(r.callId, r.name, r.arguments, r.modelOutput));
@@ -168,7 +171,7 @@ export class ResponseRun {
   }
 
   /** Feeds a model's answer into the turn: batch by batch, waiting only when the client is full. */
-  private async readAnswer(answer: ModelAnswer, turn: ModelTurn): Promise<void> {
+  private async readAnswer(answer: ModelAnswer['answer'], turn: ModelTurn): Promise<void> {
     if (!('items' in answer)) {
       for await (const batch of answer) {
         for (const ev of batch) turn.event(ev);
@@ -200,11 +203,11 @@ export class ResponseRun {
     const req: Omit<ModelRequest, 'model'> = { ...this.p.base, input, tools, tool_choice: tools.length ? toolChoice : undefined };
     if (!tools.length) delete req.parallel_tool_calls;
     const opts = { signal: this.signal, log: this.log };
-    const { answer, model } = await (this.emitter.streaming
+    const answered: ModelAnswer = await (this.emitter.streaming
       ? this.deps.router.stream(this.p.route, req, opts)
       : this.deps.router.complete(this.p.route, req, opts));
-    this.emitter.answeredBy(model);
-    return answer;
+    this.emitter.answeredBy(answered.model);
+    return answered;
   }
 
   /**

@@ -106,6 +106,8 @@ export const GeneralSettings = z.strictObject({
     .default('sqlite:.toolgate/toolgate.db'),
   /** Redis that replicas share for limits and cache invalidation (`redis://host:6379`); without it, both stay in process. */
   redis_url: z.url({ protocol: /^rediss?$/ }).optional(),
+  /** Before every Redis key and channel, so that deployments (or test runs) can share one Redis. */
+  redis_prefix: z.string().min(1).default('toolgate:'),
   /** Seconds between SSE comment keep-alives while the model is silent. */
   sse_keepalive_seconds: seconds.default(15),
 });

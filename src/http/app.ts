@@ -11,7 +11,10 @@ import type { Router as ModelRouter } from '../providers/router.ts';
 import { Lazy } from '../lazy.ts';
 import type { Store } from '../store/types.ts';
 import type { KeyCache } from '../access/key-cache.ts';
+import type { SpendSink } from '../access/meter.ts';
+import type { Limiter } from '../limits/index.ts';
 import { requireKey } from './auth.ts';
+import { metering } from './metering.ts';
 import { checkParsedBody } from './body-checks.ts';
 import { errorMiddleware, isMcpPath } from './errors.ts';
 import { browserGuard } from './guard.ts';
@@ -35,6 +38,10 @@ export interface AppDeps {
   store: Store;
   /** Virtual keys as this replica knows them (read through from the store). */
   keys: KeyCache;
+  /** Rate limits and budgets (shared by the replicas through Redis, or in this process). */
+  limiter: Limiter;
+  /** Where finished requests' spend logs go. */
+  spend: SpendSink;
   masterKey: string | undefined;
   bindHost: string;
   maxRequestBytes: number;
@@ -64,7 +71,7 @@ export function createApp(deps: AppDeps): Koa {
   app.proxy = false;
   // Errors are rendered by errorMiddleware; Koa's default handler would print stacks.
   app.silent = true;
-  const auth = requireKey(deps.masterKey, deps.keys, isMcpPath);
+  const auth = requireKey(deps.masterKey, deps.keys);
   app.use(requestContext(deps.logger));
   app.use(errorMiddleware);
   app.use(browserGuard({ keyRequired: deps.masterKey !== undefined, bindHost: deps.bindHost, isMcpPath }));
@@ -91,6 +98,7 @@ export function createApp(deps: AppDeps): Koa {
     checkParsedBody(ctx.request.body);
     return next();
   });
+  app.use(metering(deps.limiter, deps.spend));
   // One router holding every route: a request is matched once, not once per route module.
   const routes = new Router();
   for (const r of buildRoutes(deps)) routes.use(r.routes());

@@ -20,7 +20,13 @@ export interface RemotePoolOptions {
   max?: number;
 }
 
-export class McpPool extends EventEmitter<{ tools_changed: [server: string]; list_changed: [server: string, kind: 'prompts' | 'resources'] }> {
+/**
+ * `tools_changed`: `relayed` when another replica heard it (so it is not passed on again).
+ */
+export class McpPool extends EventEmitter<{
+  tools_changed: [server: string, relayed: boolean];
+  list_changed: [server: string, kind: 'prompts' | 'resources'];
+}> {
   readonly upstreams: ReadonlyMap<string, Upstream>;
   private readonly log: Logger;
   private readonly settings: McpSettings;
@@ -36,7 +42,7 @@ export class McpPool extends EventEmitter<{ tools_changed: [server: string]; lis
     const map = new Map<string, Upstream>();
     for (const [name, config] of Object.entries(servers)) {
       const u = new Upstream({ name, config, log, toolTimeoutMs: settings.tool_timeout_seconds * 1000, toolsCacheMs: settings.tools_cache_seconds * 1000 });
-      u.on('tools_changed', () => this.emit('tools_changed', name));
+      u.on('tools_changed', (relayed) => this.emit('tools_changed', name, relayed));
       u.on('list_changed', (kind) => this.emit('list_changed', name, kind));
       map.set(name, u);
     }

@@ -75,7 +75,7 @@ export interface UpstreamOptions {
   idleMs?: number;
 }
 
-export class Upstream extends EventEmitter<{ tools_changed: []; list_changed: [kind: 'prompts' | 'resources'] }> {
+export class Upstream extends EventEmitter<{ tools_changed: [relayed: boolean]; list_changed: [kind: 'prompts' | 'resources'] }> {
   readonly name: string;
   readonly config: McpServerEntry;
   private readonly log: Logger;
@@ -126,7 +126,7 @@ export class Upstream extends EventEmitter<{ tools_changed: []; list_changed: [k
     client.setNotificationHandler(ToolListChangedNotificationSchema, async (n) => {
       this.lists.delete('tools');
       this.log.info('tools/list_changed: tool cache dropped');
-      this.emit('tools_changed');
+      this.emit('tools_changed', false);
       await client.fallbackNotificationHandler?.(n);
     });
     client.setNotificationHandler(PromptListChangedNotificationSchema, async (n) => {
@@ -245,6 +245,12 @@ export class Upstream extends EventEmitter<{ tools_changed: []; list_changed: [k
     if (transport instanceof StreamableHTTPClientTransport) await transport.terminateSession().catch(() => {});
     await client.close().catch(() => {});
     this.log.info('upstream session closed');
+  }
+
+  /** Another replica heard this server's tools change: drop the tool cache, as if this session had heard it. */
+  toolsChangedElsewhere(): void {
+    this.lists.delete('tools');
+    this.emit('tools_changed', true);
   }
 
   /** A listing from the cache, or listed (every page) and cached until its list_changed or the TTL. */

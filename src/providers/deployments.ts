@@ -12,6 +12,7 @@ import { OpenAIChatProvider } from './openai-chat/provider.ts';
 import { OpenAIResponsesProvider } from './openai-responses/provider.ts';
 import type { CreatedProvider, Provider, ProviderContext } from './types.ts';
 import { globToRegExp } from '../protocol/glob.ts';
+import type { Prices } from '../access/cost.ts';
 
 export interface Deployment {
   /** `model_name#index` in model_list, for logs. */
@@ -23,6 +24,8 @@ export interface Deployment {
   readonly upstreamModel: string;
   readonly provider: Provider;
   readonly maxRetries: number;
+  /** The entry's prices (LiteLLM's `input_cost_per_token` and co.): what a call's usage costs. */
+  readonly prices: Prices;
   inflight: number;
 }
 
@@ -98,6 +101,11 @@ export function buildDeployments(config: Config, env: NodeJS.ProcessEnv): Deploy
       upstreamModel,
       provider,
       maxRetries: entry.litellm_params.max_retries ?? config.router_settings.num_retries ?? config.litellm_settings.num_retries ?? 2,
+      prices: {
+        input_cost_per_token: entry.litellm_params.input_cost_per_token,
+        output_cost_per_token: entry.litellm_params.output_cost_per_token,
+        cache_read_input_token_cost: entry.litellm_params.cache_read_input_token_cost,
+      },
       inflight: 0,
     };
   });

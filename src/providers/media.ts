@@ -9,10 +9,15 @@ import type { EmbeddingsRequest, ImagesRequest } from '../protocol/embeddings.ts
 import { ApiError, modelNotFound } from '../protocol/errors.ts';
 import type { Deployment } from './deployments.ts';
 import type { Route, Router } from './router.ts';
+import { allowsModel, type Grant } from '../access/grants.ts';
+import type { UsageMeter } from '../access/meter.ts';
 
 export interface CallContext {
   signal: AbortSignal;
   log: Logger;
+  /** A virtual key's grant: a model outside it is answered as one that does not exist. */
+  grant?: Grant | undefined;
+  meter?: UsageMeter | undefined;
 }
 
 type Capability = 'embed' | 'generateImage';
@@ -25,8 +30,8 @@ export class ModelCalls {
     this.router = router;
   }
 
-  private route(model: string, can: Capability, what: string): Route {
-    const route = this.router.resolve(model);
+  private route(model: string, can: Capability, what: string, ctx: CallContext): Route {
+    const route = ctx.grant && !allowsModel(ctx.grant, model) ? null : this.router.resolve(model);
     if (!route) throw modelNotFound(model);
     const candidates = route.candidates.filter((c) => able(can)(c.deployment));
     if (!candidates.length)
@@ -38,15 +43,16 @@ export class ModelCalls {
   }
 
   async embed(req: EmbeddingsRequest, ctx: CallContext): Promise<CreateEmbeddingResponse> {
-    const route = this.route(req.model, 'embed', 'create embeddings');
-    const { answer, model } = await this.router.withFailover(route, { ...ctx, usable: able('embed') }, (d, upstreamModel) =>
+    const route = this.route(req.model, 'embed', 'create embeddings', ctx);
+    const { answer, model, deployment } = await this.router.withFailover(route, { ...ctx, usable: able('embed') }, (d, upstreamModel) =>
       d.provider.embed!({ ...req, model: upstreamModel }, ctx),
     );
+    ctx.meter?.record(model, { input_tokens: answer.usage?.prompt_tokens ?? 0, output_tokens: 0 }, deployment.prices);
     return { ...answer, model };
   }
 
   async generateImage(req: ImagesRequest, ctx: CallContext): Promise<ImagesResponse> {
-    const route = this.route(req.model, 'generateImage', 'generate images');
+    const route = this.route(req.model, 'generateImage', 'generate images', ctx);
     const { answer } = await this.router.withFailover(route, { ...ctx, usable: able('generateImage') }, (d, upstreamModel) =>
       d.provider.generateImage!({ ...req, model: upstreamModel, stream: false } as never, ctx),
     );

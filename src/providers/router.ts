@@ -31,6 +31,8 @@ export interface Route {
 export interface Answered<T> {
   answer: T;
   model: string;
+  /** The deployment that answered (its prices price the call). */
+  deployment: Deployment;
 }
 
 export interface CallOpts {
@@ -174,7 +176,7 @@ export class Router {
   async withFailover<T>(route: Route, opts: CallOpts, attempt: (deployment: Deployment, upstreamModel: string) => Promise<T>): Promise<Answered<T>> {
     let failure: ProviderError;
     try {
-      return { answer: await this.withRetries(route, opts, attempt), model: route.requested };
+      return { ...(await this.withRetries(route, opts, attempt)), model: route.requested };
     } catch (e) {
       failure = asProviderError(e);
     }
@@ -187,7 +189,7 @@ export class Router {
       if (!candidates?.length) continue;
       opts.log.warn({ model: route.requested, fallback: name, reason }, 'model group failed; trying its fallback');
       try {
-        return { answer: await this.withRetries({ ...fallback!, candidates }, opts, attempt), model: name };
+        return { ...(await this.withRetries({ ...fallback!, candidates }, opts, attempt)), model: name };
       } catch (e) {
         if (opts.signal.aborted) throw asProviderError(e);
         opts.log.debug({ model: route.requested, fallback: name, err: (e as Error).message }, 'fallback failed');
@@ -207,7 +209,11 @@ export class Router {
    * One group: one attempt per deployment that is not cooling down, and at least 1 + max_retries;
    * failing over to another deployment is immediate, retrying the same one backs off.
    */
-  private async withRetries<T>(route: Route, opts: CallOpts, attempt: (deployment: Deployment, upstreamModel: string) => Promise<T>): Promise<T> {
+  private async withRetries<T>(
+    route: Route,
+    opts: CallOpts,
+    attempt: (deployment: Deployment, upstreamModel: string) => Promise<T>,
+  ): Promise<{ answer: T; deployment: Deployment }> {
     const cooling = (c: Route['candidates'][number]) => this.cooldowns.isCooling(c.deployment);
     const order = this.order(route).filter((c) => !cooling(c));
     if (!order.length) throw this.noDeploymentsAvailable(route);
@@ -236,7 +242,7 @@ export class Router {
       try {
         const answer = await attempt(deployment, upstreamModel);
         this.cooldowns.succeeded(deployment);
-        return answer;
+        return { answer, deployment };
       } catch (e) {
         last = asProviderError(e);
         if (!last.retryable) throw last;

@@ -119,7 +119,7 @@ export function adminRoutes(deps: AdminDeps): Router {
     }
     if (b.duration !== undefined) patch.expires = later(b.duration);
     const updated = await store.updateKey(tokenOf(b.key), patch);
-    deps.keys.forget(tokenOf(b.key));
+    deps.keys.changed(tokenOf(b.key));
     if (!updated) throw notFound('Key', 'key');
     ctx.body = updated;
   });
@@ -128,7 +128,7 @@ export function adminRoutes(deps: AdminDeps): Router {
     const b = parseBody(KeyDeleteRequest, ctx.request.body);
     const tokens = b.keys.map(tokenOf);
     const deleted = await store.deleteKeys(tokens);
-    for (const token of tokens) deps.keys.forget(token);
+    for (const token of tokens) deps.keys.changed(token);
     if (deleted === 0) throw notFound('No key of those', 'keys');
     ctx.body = { deleted_keys: b.keys };
   });
@@ -171,7 +171,7 @@ export function adminRoutes(deps: AdminDeps): Router {
     const patch: Partial<TeamRecord> = { ...limitsOf(b) };
     if (b.team_alias !== undefined) patch.team_alias = b.team_alias;
     const updated = await store.updateTeam(b.team_id, patch);
-    deps.keys.clear(); // its keys' grants change with it
+    deps.keys.changed(`team:${b.team_id}`); // its keys' grants change with it
     if (!updated) throw notFound('Team', 'team_id');
     ctx.body = updated;
   });
@@ -179,7 +179,7 @@ export function adminRoutes(deps: AdminDeps): Router {
   router.post('/team/delete', master, async (ctx: Context) => {
     const b = parseBody(TeamDeleteRequest, ctx.request.body);
     const deleted = await store.deleteTeams(b.team_ids);
-    deps.keys.clear();
+    for (const id of b.team_ids) deps.keys.changed(`team:${id}`);
     if (deleted === 0) throw notFound('No team of those', 'team_ids');
     ctx.body = { deleted_teams: b.team_ids };
   });
