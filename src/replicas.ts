@@ -5,6 +5,7 @@
  *   within the second a cached key lives).
  * - An upstream's tools changed (its `list_changed` reached one replica's session): every replica drops
  *   its tool cache for that server and tells its own `/mcp` sessions.
+ * - A client deleted an aggregated `/mcp` session: no replica serves (or rebuilds) it again.
  * - Budget periods that ended are reset every 10 s (the store's conditional update resets each once,
  *   whichever replica gets there first).
  */
@@ -22,6 +23,8 @@ export interface ReplicaDeps {
   /** This replica's id: its own messages about tools are not acted on twice. */
   replica: string;
   log: Logger;
+  /** This replica's aggregated `/mcp` sessions (the MCP edge is started if it was not). */
+  mcpSessions: () => Promise<{ endedElsewhere(id: string): Promise<void> }>;
   budgetSweepMs?: number;
 }
 
@@ -32,6 +35,7 @@ export async function shareAcrossReplicas(d: ReplicaDeps): Promise<() => Promise
     const space = message.indexOf(' ');
     if (message.slice(0, space) !== d.replica) d.pool.get(message.slice(space + 1))?.toolsChangedElsewhere();
   });
+  const offSessions = await d.bus.subscribe(TOPICS.sessions, async (id) => (await d.mcpSessions()).endedElsewhere(id));
   // Messages lost while the bus was cut off: every cached key is read again.
   d.bus.onResync(() => d.keys.clear());
   const onTools = (server: string, relayed: boolean) => {
@@ -54,5 +58,6 @@ export async function shareAcrossReplicas(d: ReplicaDeps): Promise<() => Promise
     d.pool.off('tools_changed', onTools);
     await offKeys();
     await offTools();
+    await offSessions();
   };
 }

@@ -81,7 +81,6 @@ export async function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJ
   const keys = new KeyCache(store, { announce: (what) => void limits.bus.publish(TOPICS.keys, what) });
   const spend = new SpendWriter(store, { log });
   const replica = randomUUID();
-  const off = await shareAcrossReplicas({ bus: limits.bus, keys, pool, store, replica, log });
   const masterKey = config.general_settings.master_key;
   const agent = new Agent({ router, pool, store, settings: config.mcp_settings, masterKey, dropParams: config.litellm_settings.drop_params });
   const calls = new ModelCalls(router);
@@ -99,8 +98,10 @@ export async function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJ
       log,
       uploadDir: config.mcp_settings.upload_dir,
       version: VERSION,
+      onSessionDeleted: (id) => void limits.bus.publish(TOPICS.sessions, id),
     });
   });
+  const off = await shareAcrossReplicas({ bus: limits.bus, keys, pool, store, replica, log, mcpSessions: async () => (await mcp.get()).sessions });
   return {
     store,
     keys,

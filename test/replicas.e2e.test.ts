@@ -206,4 +206,72 @@ describe('two gateway processes on one PostgreSQL and one Redis', () => {
       await c.close();
     }
   });
+
+  test('an aggregated /mcp session opened on A is served by B under the same id; a tampered id or another key is "not found"', async () => {
+    const onA = new StreamableHTTPClientTransport(new URL(`${A}/mcp`), { requestInit: { headers: { authorization: `Bearer ${MASTER}` } } });
+    const a = new Client({ name: 'balanced', version: '1' });
+    await a.connect(onA);
+    const sid = onA.sessionId!;
+    const onB = new StreamableHTTPClientTransport(new URL(`${B}/mcp`), { sessionId: sid, requestInit: { headers: { authorization: `Bearer ${MASTER}` } } });
+    const b = new Client({ name: 'balanced', version: '1' });
+    await b.connect(onB); // a transport that has a session id does not initialize again
+    try {
+      const sum = await b.callTool({ name: 'fixture-add', arguments: { a: 2, b: 3 } });
+      assert.equal((sum.structuredContent as { sum: number }).sum, 5);
+      assert.equal(onB.sessionId, sid);
+      assert.ok((await b.listTools()).tools.some((t) => t.name === 'fixture-echo'));
+      const list = (sessionId: string, key = MASTER, on = B) =>
+        fetch(`${on}/mcp`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            authorization: `Bearer ${key}`,
+            'mcp-session-id': sessionId,
+            'mcp-protocol-version': '2025-11-25',
+          },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+        });
+      const forged = `${sid.slice(0, sid.indexOf('.') - 2)}AA${sid.slice(sid.indexOf('.'))}`;
+      assert.equal((await list(forged)).status, 404);
+      assert.equal((await list(sid, (await newKey(A, {})).key)).status, 404);
+      // Deleted through B: A, which opened it, serves it no more either.
+      await onB.terminateSession();
+      assert.equal((await list(sid)).status, 404);
+      const deleted = Date.now();
+      const onAStill = () => list(sid, MASTER, A).then((r) => r.status);
+      let status = 200;
+      while (status === 200 && Date.now() - deleted < 1000) status = await onAStill();
+      assert.equal(status, 404, 'A heard of the deletion');
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+
+  test('a /mcp/<server> session lives where its upstream session is: on the other replica it is "not found", so the client opens a new one (or the balancer keeps it sticky)', async () => {
+    const onA = new StreamableHTTPClientTransport(new URL(`${A}/mcp/fixture`), { requestInit: { headers: { authorization: `Bearer ${MASTER}` } } });
+    const a = new Client({ name: 'passthrough', version: '1' });
+    await a.connect(onA);
+    try {
+      const res = await fetch(`${B}/mcp/fixture`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          authorization: `Bearer ${MASTER}`,
+          'mcp-session-id': onA.sessionId!,
+          'mcp-protocol-version': '2025-11-25',
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+      });
+      assert.equal(res.status, 404);
+      const again = new Client({ name: 'passthrough', version: '1' });
+      await again.connect(new StreamableHTTPClientTransport(new URL(`${B}/mcp/fixture`), { requestInit: { headers: { authorization: `Bearer ${MASTER}` } } }));
+      assert.ok((await again.listTools()).tools.some((t) => t.name === 'echo'));
+      await again.close();
+    } finally {
+      await a.close();
+    }
+  });
 });

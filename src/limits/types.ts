@@ -91,9 +91,10 @@ export const DEFAULT_BUCKET_MS = 1_000;
 
 /**
  * What replicas tell each other. `keys`: a key (its sha256) or a team (`team:<id>`) changed or was deleted,
- * drop it from every cache. `tools`: an upstream MCP server's tool list changed (its name).
+ * drop it from every cache. `tools`: an upstream MCP server's tool list changed (its name). `sessions`: a
+ * client deleted an aggregated `/mcp` session (its id): no replica serves it again.
  */
-export const TOPICS = { keys: 'keys', tools: 'tools' } as const;
+export const TOPICS = { keys: 'keys', tools: 'tools', sessions: 'sessions' } as const;
 
 export type BusHandler = (message: string) => void | Promise<void>;
 

@@ -8,23 +8,33 @@ import { buildAggregateServer, type AggregateDeps } from './aggregate.ts';
 import { openPassthrough } from './passthrough.ts';
 import { mcpRefusal, RpcCode } from '../protocol/errors.ts';
 import { McpSessions, type SessionServer } from './sessions.ts';
+import { SessionSeal } from './session-seal.ts';
 import { allowsServer, type Grant } from '../access/grants.ts';
 
 export interface McpGatewayDeps extends Omit<AggregateDeps, 'log'> {
   pool: McpPool;
   settings: McpSettings;
   log: Logger;
+  /** A client deleted an aggregated session here (the other replicas are told). */
+  onSessionDeleted?: (id: string) => void;
 }
 
 type Headers = Record<string, string | string[] | undefined>;
 
 export class McpGateway {
   readonly sessions: McpSessions;
+  /** Seals aggregated session ids, so that any replica sharing the master key serves them. */
+  readonly seal: SessionSeal;
   private readonly deps: McpGatewayDeps;
 
   constructor(deps: McpGatewayDeps) {
     this.deps = deps;
-    this.sessions = new McpSessions({ idleMs: deps.settings.session_idle_seconds * 1000, max: deps.settings.max_sessions });
+    this.seal = new SessionSeal(deps.masterKey);
+    this.sessions = new McpSessions({
+      idleMs: deps.settings.session_idle_seconds * 1000,
+      max: deps.settings.max_sessions,
+      onDeleted: deps.onSessionDeleted,
+    });
   }
 
   /** The upstreams a caller may see, by name. */

@@ -21,7 +21,14 @@ export function mcpRoutes(deps: { mcp: Lazy<McpGateway> }): Router {
     const mcp = deps.mcp.value ?? (await deps.mcp.get());
     ctx.respond = false; // the transport writes the response
     const scope = scopeOf(ctx);
-    await mcp.sessions.handleStreamable(ctx.req, ctx.res, ctx.request.body, async () => mcp.aggregate(ctx.headers, ctx.state.log, scope.caller.grant), scope);
+    await mcp.sessions.handleStreamable(
+      ctx.req,
+      ctx.res,
+      ctx.request.body,
+      async () => mcp.aggregate(ctx.headers, ctx.state.log, scope.caller.grant),
+      scope,
+      mcp.seal,
+    );
   };
   router.post('/mcp', aggregated);
   router.get('/mcp', aggregated);
