@@ -19,6 +19,8 @@ export interface BenchResults {
   /** One row per provider wire format beyond OpenAI's. */
   wires: PairedResult[];
   mcpCall?: PairedResult;
+  /** A virtual key against the master key (as "direct"). */
+  keys?: PairedResult;
   toolRound?: ToolRoundResult;
   toolsList?: ToolsListResult;
   streams?: StreamsResult;
@@ -144,6 +146,15 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
       pairTarget(cells, `http.${api}.stream.c1`, `${api} stream @1: added p50 <= 1.0 ms`, 'addedP50', 1.0),
     );
   targets.push(pairTarget(results.mcpCall ? [results.mcpCall] : [], 'mcp.call', 'tools/call through /mcp: added p50 <= 1.0 ms', 'addedP50', 1.0));
+  targets.push(
+    pairTarget(
+      results.keys ? [results.keys] : [],
+      'keys.responses.nonstream.c1',
+      'virtual key (auth + Redis limits + spend) @1: added p50 <= 0.2 ms',
+      'addedP50',
+      0.2,
+    ),
+  );
   targets.push(streamsTarget(results.streams));
   const idle = results.idle;
   targets.push(

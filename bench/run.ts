@@ -10,13 +10,14 @@
  *   BENCH_SECONDS=3 BENCH_REPEATS=3 BENCH_ONLY=http.chat,mcp,streams,idle npm run bench
  *
  * Cell ids for BENCH_ONLY (an entry selects every id it begins): http.{chat,responses}.{nonstream,stream}.c{1,32},
- * wire.{gemini,bedrock}.stream.c1, mcp.call, mcp.round, mcp.list, streams, idle. Other knobs: BENCH_WARMUP_SECONDS, BENCH_STREAMS, BENCH_STREAM_FRAME_MS.
+ * wire.{gemini,bedrock}.stream.c1, keys.responses.nonstream.c1, mcp.call, mcp.round, mcp.list, streams, idle. Other knobs: BENCH_WARMUP_SECONDS, BENCH_STREAMS, BENCH_STREAM_FRAME_MS.
  */
 import { availableParallelism } from 'node:os';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { wireCells } from './cells-wires.ts';
 import { CONNECTION_LEVELS, GATEWAY_PREFIX, LONG_MODEL, longAnswerCellId, longAnswerCells, longAnswerTarget, type Endpoints } from './cells-http.ts';
 import { connectMcp, measureToolRound, measureToolsList, toolsCallCell } from './cells-mcp.ts';
+import { KEYS_CELL, keysCell, startKeysGateway } from './cells-keys.ts';
 import { measureConcurrentStreams, measureIdleRss } from './cells-memory.ts';
 import { loadHttp } from './http-load.ts';
 import { mergeErrorReasons, type Sample, type Timing, type Watched } from './measure.ts';
@@ -147,6 +148,26 @@ async function runSharedGatewayCells(settings: Settings, timing: Timing, mock: S
   }
 }
 
+/** A virtual key against the master key on a gateway of its own (with Redis): auth, limits and spend per request. */
+async function runKeysCell(settings: Settings, timing: Timing, mock: Service, results: BenchResults): Promise<void> {
+  if (!isSelected(settings, KEYS_CELL)) return;
+  const { gateway, virtualKey, stop } = await startKeysGateway(mock.url);
+  try {
+    const watched = [
+      { name: 'mock', pid: mock.pid },
+      { name: 'gateway', pid: gateway.pid },
+    ];
+    const [keys] = await runPairedCells([keysCell(gateway.url, virtualKey, timing, watched)], settings.repeats, {
+      afterSample: () => assertRunning([mock, gateway]),
+      afterRound: () => {},
+    });
+    results.keys = keys;
+    if (keys) print('', ...pairTable('virtual keys (Redis limits, spend)', [keys]), ...errorLines(reasonsOf([keys])));
+  } finally {
+    await stop();
+  }
+}
+
 /** The cells that start gateways of their own: the concurrent streams and idle memory. */
 async function runFreshGatewayCells(settings: Settings, mock: Service, mcp: Service, results: BenchResults): Promise<void> {
   const config = gatewayConfig({ mockUrl: mock.url, mcpServers: { fixture: mcp.url } });
@@ -163,7 +184,7 @@ async function runFreshGatewayCells(settings: Settings, mock: Service, mcp: Serv
 }
 
 function allPairedSamples(results: BenchResults): Sample[] {
-  const paired = [...results.longAnswer, ...results.wires, ...(results.mcpCall ? [results.mcpCall] : [])];
+  const paired = [...results.longAnswer, ...results.wires, ...(results.mcpCall ? [results.mcpCall] : []), ...(results.keys ? [results.keys] : [])];
   return paired.flatMap((r) => r.samples.flatMap((s) => [s.direct, s.gateway]));
 }
 
@@ -191,6 +212,7 @@ async function main(): Promise<void> {
   const mcp = await startFixture('fixture MCP server', 'fixtures/mcp-server.ts', ['http', '--port', '0']);
   try {
     if (SHARED_GATEWAY_CELLS.some((id) => isSelected(settings, id))) await runSharedGatewayCells(settings, timing, mock, mcp, results);
+    await runKeysCell(settings, timing, mock, results);
     await runFreshGatewayCells(settings, mock, mcp, results);
   } finally {
     await mock.stop();

@@ -9,8 +9,14 @@ export function newKey(): string {
 }
 
 /** What the store keeps and looks a key up by. */
+/** A key's SHA-256, raw. */
+export function keyDigest(key: string): Buffer {
+  return createHash('sha256').update(key).digest();
+}
+
+/** A key's token: its SHA-256 in hex. */
 export function hashKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return keyDigest(key).toString('hex');
 }
 
 /** `sk-...abcd`: enough to tell keys apart in a list, not enough to use one. */

@@ -77,6 +77,8 @@ export function createApp(deps: AppDeps): Koa {
   app.use(browserGuard({ keyRequired: deps.masterKey !== undefined, bindHost: deps.bindHost, isMcpPath }));
   const needsKey = (path: string) => path.startsWith('/v1/') || path === '/v1' || isMcpPath(path);
   app.use(async (ctx, next) => (needsKey(ctx.path) ? auth(ctx, next) : next()));
+  const { admit, meter } = metering(deps.limiter, deps.spend);
+  app.use(admit);
   // koa-body (and formidable and co-body under it) loads with the first encoded body: most gateways never see one.
   const encodedBodyReader = new Lazy(async () => {
     const { koaBody } = await import('koa-body');
@@ -98,7 +100,7 @@ export function createApp(deps: AppDeps): Koa {
     checkParsedBody(ctx.request.body);
     return next();
   });
-  app.use(metering(deps.limiter, deps.spend));
+  app.use(meter);
   // One router holding every route: a request is matched once, not once per route module.
   const routes = new Router();
   for (const r of buildRoutes(deps)) routes.use(r.routes());

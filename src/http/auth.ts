@@ -1,13 +1,11 @@
 /** Gateway keys: `Authorization: Bearer`, `x-api-key` or `x-litellm-api-key`. */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { KeyCache } from '../access/key-cache.ts';
-import { hashKey } from '../access/keys.ts';
 import { gatewayKeyIn } from '../mcp-client/headers.ts';
 import { ApiError } from '../protocol/errors.ts';
 import { MASTER } from '../access/caller.ts';
-
-const digest = (s: string) => createHash('sha256').update(s).digest();
+import { keyDigest } from '../access/keys.ts';
 
 export function presentedKey(ctx: Context): string | undefined {
   return gatewayKeyIn(ctx.headers);
@@ -15,7 +13,7 @@ export function presentedKey(ctx: Context): string | undefined {
 
 /** Whether a presented key is the master key (compared in constant time). */
 export function isMasterKey(key: string, masterKey: string): boolean {
-  return timingSafeEqual(digest(key), digest(masterKey));
+  return timingSafeEqual(keyDigest(key), keyDigest(masterKey));
 }
 
 function refused(presented: boolean): ApiError {
@@ -33,14 +31,16 @@ function refused(presented: boolean): ApiError {
  * without one, unrestricted.
  */
 export function requireKey(masterKey: string | undefined, keys: KeyCache) {
-  const expected = masterKey ? digest(masterKey) : null;
+  const expected = masterKey ? keyDigest(masterKey) : null;
   return async (ctx: Context, next: Next) => {
     ctx.state.caller = MASTER;
     if (expected) {
       const key = presentedKey(ctx);
       if (!key) throw refused(false);
-      if (!timingSafeEqual(digest(key), expected)) {
-        const known = await keys.lookup(hashKey(key));
+      // One digest serves both: the master key's comparison and a virtual key's token (its hex form).
+      const hash = keyDigest(key);
+      if (!timingSafeEqual(hash, expected)) {
+        const known = await keys.lookup(hash.toString('hex'));
         if (!known) throw refused(true);
         ctx.state.caller = known;
       }

@@ -7,7 +7,14 @@
  */
 import type { Context, Next } from 'koa';
 import { Meter, type SpendSink } from '../access/meter.ts';
-import { type Limiter, refusalError } from '../limits/index.ts';
+import { type Admission, type Limiter, refusalError } from '../limits/index.ts';
+
+declare module 'koa' {
+  interface DefaultState {
+    /** A model request's admission, started before its body is read. */
+    admission?: Promise<Admission>;
+  }
+}
 import { isMcpPath } from './errors.ts';
 
 /** A JSON-RPC message (or batch) that calls a tool. */
@@ -16,28 +23,47 @@ function callsTool(body: unknown): boolean {
   return !!body && typeof body === 'object' && (body as { method?: unknown }).method === 'tools/call';
 }
 
-function metered(ctx: Context): boolean {
-  if (ctx.method !== 'POST') return false;
-  if (ctx.path.startsWith('/v1/')) return true;
-  return isMcpPath(ctx.path) && callsTool(ctx.request.body);
-}
-
+/**
+ * Two layers around the body reader. `admit` starts a /v1 model request's admission before the body is
+ * read, so that Redis answers while the body arrives and is parsed; `meter` awaits it (an MCP request's
+ * starts there: whether it calls a tool is in its body), answers a refusal, and meters what passes.
+ */
 export function metering(limiter: Limiter, spend: SpendSink) {
-  return async (ctx: Context, next: Next) => {
+  const admit = (ctx: Context, next: Next) => {
     const caller = ctx.state.caller;
-    if (!caller || !metered(ctx)) return next();
-    if (caller.subjects.length) {
-      const admission = await limiter.admit(caller.subjects);
-      ctx.set(admission.headers);
-      if (!admission.allowed) throw refusalError(admission);
+    if (caller?.subjects.length && ctx.method === 'POST' && ctx.path.startsWith('/v1/')) ctx.state.admission = limiter.admit(caller.subjects);
+    return next();
+  };
+  const meter = async (ctx: Context, next: Next) => {
+    const caller = ctx.state.caller;
+    if (!caller || ctx.method !== 'POST') return next();
+    if (!ctx.path.startsWith('/v1/') && !(isMcpPath(ctx.path) && callsTool(ctx.request.body))) return next();
+    const admission = ctx.state.admission ?? (caller.subjects.length ? limiter.admit(caller.subjects) : undefined);
+    if (admission) {
+      const admitted = await admission;
+      ctx.set(admitted.headers);
+      if (!admitted.allowed) throw refusalError(admitted);
     }
-    const meter = new Meter(caller, limiter, spend, ctx.state.requestId);
-    ctx.state.meter = meter;
+    const m = new Meter(caller, limiter, spend, ctx.state.requestId);
+    ctx.state.meter = m;
+    if (admission) {
+      // What the run used goes to the limiter's store once the answer is out: off its path, yet before the
+      // client can send another request to any replica.
+      let flushed = false;
+      const flush = () => {
+        if (flushed) return;
+        flushed = true;
+        void limiter.flush();
+      };
+      ctx.res.once('finish', flush);
+      ctx.res.once('close', flush);
+    }
     try {
       await next();
-      if (!ctx.res.headersSent) ctx.set('x-litellm-response-cost', String(meter.cost));
+      if (!ctx.res.headersSent) ctx.set('x-litellm-response-cost', String(m.cost));
     } finally {
-      meter.end();
+      m.end();
     }
   };
+  return { admit, meter };
 }

@@ -8,10 +8,12 @@
  * any minute, and a token bucket lets a full burst through and then a request every 15 s (8 in the first
  * minute). One-second buckets make the window exact on the safe side: a request counts for 60 to 61 s.
  *
- * `admit` is one script call for all of a request's subjects: one round trip, and the same work however
- * many buckets a subject holds. Recorded tokens are gathered for the rest of the tick and written by one
- * script call, sent ahead of the next admit on the same connection if one comes first, so admit always sees
- * them. Without a `now`, the scripts read Redis's clock (TIME), the one clock every replica shares. While
+ * One script does everything, so that a request costs one command, one write and one round trip: `admit`
+ * checks and counts all of a request's subjects (the same work however many buckets a subject holds), and
+ * carries with it the tokens and dollars recorded since the last call. Recorded usage is otherwise held
+ * until `flush` (the edge calls it once a response is sent: the write is off the response's path, yet in
+ * Redis before its client can send another request) or at most `recordFlushMs`, for long runs. Without a
+ * `now`, the script reads Redis's clock (TIME), the one clock every replica shares. While
  * Redis fails, each replica limits on its own (memory.ts) and logs it: a request is never refused, nor
  * delayed, for Redis's sake, and a key gets at most its limit on each replica rather than no limit at all.
  */
@@ -21,23 +23,27 @@ import { MemoryLimiter } from './memory.ts';
 import { type Admission, DEFAULT_BUCKET_MS, DEFAULT_WINDOW_MS, type Limiter, type LimitsLog, type LimitSubject, type WindowOptions } from './types.ts';
 
 /**
- * Shared by both scripts. ARGV[1] now ('' = Redis TIME), ARGV[2] bucket ms, ARGV[3] buckets a window spans.
- * A subject's hash holds its buckets (`r<b>`, `t<b>`) and, so that a request costs the same however many
- * buckets there are, their totals `R` and `T`, the oldest bucket that may still be there `o` (buckets older
- * than it are gone), and the newest bucket with requests `rn` and with tokens `tn`. Every bucket lies in
- * [o, o + span - 1], so the buckets to forget when time moves are known without listing the hash.
+ * ARGV[1] the admission's now, ARGV[2] bucket ms, ARGV[3] buckets a window spans, ARGV[4] the recorded
+ * tokens' now ('' = Redis TIME for either). A subject's hash holds its buckets (`r<b>`, `t<b>`) and, so
+ * that a request costs the same however many buckets there are, their totals `R` and `T`, the oldest
+ * bucket that may still be there `o` (buckets older than it are gone), and the newest bucket with requests
+ * `rn` and with tokens `tn`. Every bucket lies in [o, o + span - 1], so the buckets to forget when time
+ * moves are known without listing the hash.
  */
 const WINDOW = `
 local g = tonumber(ARGV[2])
 local span = tonumber(ARGV[3])
-local now = tonumber(ARGV[1])
-if not now then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now, cur, oldest, full
+local function clock(given)
+  now = tonumber(given)
+  if not now then
+    local t = redis.call('TIME')
+    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  cur = math.floor(now / g)
+  oldest = cur - span + 1
+  full = (cur + span) * g - now
 end
-local cur = math.floor(now / g)
-local oldest = cur - span + 1
-local full = (cur + span) * g - now
 
 -- A subject's totals and its bucket cur of kind k ('r' or 't'), the buckets that left the window forgotten.
 local function open(key, k)
@@ -100,19 +106,36 @@ end
 `;
 
 /**
- * KEYS: one hash per subject, then each subject's spend counter for its budget period. ARGV[4..]: each
- * subject's rpm, tpm, budget (-1: none) and spend the store knows of.
- * Returns now, allowed (1 or 0), then per subject: requests, ms until under rpm, ms until no request,
- * tokens, ms until under tpm, ms until no token, dollars spent in the budget's period (a string: Redis
- * would cut a number to an integer).
+ * ARGV[5] n subjects to admit, ARGV[6] m subjects with recorded tokens, ARGV[7] k budget periods with
+ * recorded dollars. KEYS: the n subjects' hashes, their n spend counters, the m hashes, the k counters.
+ * ARGV[8..]: each admitted subject's rpm, tpm, budget (-1: none) and spend the store knows of; each
+ * recorded subject's tokens; each period's dollars and expiry (> 0: PEXPIREAT ms, < 0: PEXPIRE -ms).
+ * Records are written first, so the admission sees them. Returns now, allowed (1 or 0), then per admitted
+ * subject: requests, ms until under rpm, ms until no request, tokens, ms until under tpm, ms until no
+ * token, dollars spent in the budget's period (a string: Redis would cut a number to an integer).
  */
-const ADMIT = `${WINDOW}
+const SCRIPT = `${WINDOW}
+local n, m, k = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local a = 8 + 4 * n
+if m > 0 then
+  clock(ARGV[4])
+  for j = 1, m do count(open(KEYS[2 * n + j], 't'), 't', tonumber(ARGV[a + j - 1])) end
+end
+for j = 1, k do
+  local key, at = KEYS[2 * n + m + j], a + m + 2 * (j - 1)
+  redis.call('INCRBYFLOAT', key, ARGV[at])
+  local expiry = tonumber(ARGV[at + 1])
+  if expiry > 0 then redis.call('PEXPIREAT', key, expiry) else redis.call('PEXPIRE', key, -expiry) end
+end
+if n == 0 then return { 0, 1 } end
+clock(ARGV[1])
+
 -- ms until the oldest buckets of kind k leaving the window bring used below limit (0: it is below). Refusals only.
-local function clear(s, k, used, limit)
+local function clear(s, kind, used, limit)
   local need = used - limit + 1
   if need <= 0 then return 0 end
   local fields = {}
-  for b = s.o, cur do fields[#fields + 1] = k .. b end
+  for b = s.o, cur do fields[#fields + 1] = kind .. b end
   local v = redis.call('HMGET', s.key, unpack(fields))
   local freed = 0
   for j = 1, #v do
@@ -122,12 +145,11 @@ local function clear(s, k, used, limit)
   return full
 end
 
-local n = #KEYS / 2
 local out = { now, 1 }
 local subjects = {}
 for i = 1, n do
-  local a = 4 * i
-  local rpm, tpm, budget = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  local at = 4 + 4 * i
+  local rpm, tpm, budget = tonumber(ARGV[at]), tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
   local s = open(KEYS[i], 'r')
   s.rpm = rpm
   subjects[i] = s
@@ -135,14 +157,14 @@ for i = 1, n do
   if rpm >= 0 then rc = clear(s, 'r', s.R, rpm) end
   if tpm >= 0 then tc = clear(s, 't', s.T, tpm) end
   if budget >= 0 then
-    spent = math.max(tonumber(redis.call('GET', KEYS[n + i])) or 0, tonumber(ARGV[a + 3]))
+    spent = math.max(tonumber(redis.call('GET', KEYS[n + i])) or 0, tonumber(ARGV[at + 3]))
     if spent >= budget then out[2] = 0 end
   end
   if rc > 0 or tc > 0 then out[2] = 0 end
-  local m = #out
-  out[m + 1] = s.R; out[m + 2] = rc; out[m + 3] = leaves(s.rn, s.R)
-  out[m + 4] = s.T; out[m + 5] = tc; out[m + 6] = leaves(s.tn, s.T)
-  out[m + 7] = tostring(spent)
+  local o = #out
+  out[o + 1] = s.R; out[o + 2] = rc; out[o + 3] = leaves(s.rn, s.R)
+  out[o + 4] = s.T; out[o + 5] = tc; out[o + 6] = leaves(s.tn, s.T)
+  out[o + 7] = tostring(spent)
 end
 for i = 1, n do
   local s = subjects[i]
@@ -151,71 +173,68 @@ end
 return out
 `;
 
-/** KEYS: one hash per subject; ARGV[4..]: the tokens to add to each. */
-const RECORD = `${WINDOW}
-for i = 1, #KEYS do
-  count(open(KEYS[i], 't'), 't', tonumber(ARGV[3 + i]))
-end
-return 0
-`;
-
-/** The commands `defineCommand` adds (ioredis types them only by name). */
+/** The command `defineCommand` adds (ioredis types it only by name). */
 interface LimitCommands {
-  toolgateAdmit(numKeys: number, ...args: (string | number)[]): Promise<(number | string)[]>;
-  toolgateRecord(numKeys: number, ...args: (string | number)[]): Promise<number>;
+  toolgateLimits(numKeys: number, ...args: (string | number)[]): Promise<(number | string)[]>;
 }
+
+/** What was recorded and not yet sent. */
+interface Pending {
+  /** Tokens by subject id. */
+  tokens: Map<string, number>;
+  tokensNow: number | undefined;
+  /** Dollars by spend key, with when their period ends. */
+  dollars: Map<string, { dollars: number; endsAt: number | undefined }>;
+}
+
+const DAY_MS = 86_400_000;
 
 export interface RedisLimiterOptions extends WindowOptions {
   /** Before every key: `<prefix>rl:<subject id>`. */
   prefix: string;
   log: LimitsLog;
+  /** Recorded usage is sent at the latest this long after it was recorded (default 250 ms). */
+  recordFlushMs?: number;
 }
 
 export class RedisLimiter implements Limiter {
   private readonly redis: Redis & LimitCommands;
   private readonly keyPrefix: string;
+  private readonly spendPrefix: string;
   private readonly bucketMs: number;
   private readonly span: number;
+  private readonly recordFlushMs: number;
   private readonly log: LimitsLog;
-  /** Tokens recorded and not yet sent, by subject id. */
-  private pending = new Map<string, number>();
-  /** Dollars recorded and not yet sent, by spend key, with when their period ends. */
-  private pendingSpend = new Map<string, { dollars: number; endsAt: number | undefined }>();
-  private readonly spendPrefix: string;
-  private pendingNow: number | undefined;
-  private scheduled: NodeJS.Immediate | undefined;
+  private pending: Pending = { tokens: new Map(), tokensNow: undefined, dollars: new Map() };
+  private scheduled: NodeJS.Timeout | undefined;
   private inFlight = new Set<Promise<void>>();
   private lastWarning = 0;
   /** Limits while Redis fails. */
   private readonly fallback: MemoryLimiter;
 
-  /** `redis`: a connection this limiter may define its scripts on; its owner closes it. */
+  /** `redis`: a connection this limiter may define its script on; its owner closes it. */
   constructor(redis: Redis, opts: RedisLimiterOptions) {
     this.keyPrefix = `${opts.prefix}rl:`;
     this.spendPrefix = `${opts.prefix}sp:`;
     this.bucketMs = opts.bucketMs ?? DEFAULT_BUCKET_MS;
     this.span = windowSpan(opts.windowMs ?? DEFAULT_WINDOW_MS, this.bucketMs);
+    this.recordFlushMs = opts.recordFlushMs ?? 250;
     this.log = opts.log;
     this.fallback = new MemoryLimiter(opts);
-    redis.defineCommand('toolgateAdmit', { lua: ADMIT });
-    redis.defineCommand('toolgateRecord', { lua: RECORD });
+    redis.defineCommand('toolgateLimits', { lua: SCRIPT });
     this.redis = redis as Redis & LimitCommands;
   }
 
   async admit(subjects: readonly LimitSubject[], now?: number): Promise<Admission> {
     const list = limited(subjects);
     if (list.length === 0) return { allowed: true, headers: {} };
-    if (this.pending.size > 0 || this.pendingSpend.size > 0) this.send();
-    const args: (string | number)[] = [2 * list.length];
-    for (const s of list) args.push(this.keyPrefix + s.id);
-    for (const s of list) args.push(this.spendPrefix + (spendKey(s) ?? s.id));
-    args.push(now ?? '', this.bucketMs, this.span);
-    for (const s of list) args.push(s.rpm ?? -1, s.tpm ?? -1, s.budget?.max ?? -1, s.budget?.spent ?? 0);
+    const pending = this.take();
     let reply: (number | string)[];
     try {
-      reply = await this.redis.toolgateAdmit(...(args as [number, ...(string | number)[]]));
+      reply = await this.call(list, now, pending);
     } catch (err) {
       this.warn(err, 'rate limits checked in this process only: Redis failed');
+      this.keepInProcess(pending);
       return this.fallback.admit(list, now);
     }
     const usage: SubjectUsage[] = [];
@@ -242,12 +261,12 @@ export class RedisLimiter implements Limiter {
     let added = false;
     for (const s of subjects) {
       if (s.tpm === undefined) continue;
-      this.pending.set(s.id, (this.pending.get(s.id) ?? 0) + Math.round(tokens));
+      this.pending.tokens.set(s.id, (this.pending.tokens.get(s.id) ?? 0) + Math.round(tokens));
       added = true;
     }
     if (!added) return;
-    if (now !== undefined) this.pendingNow = now;
-    this.scheduled ??= setImmediate(() => this.send());
+    if (now !== undefined) this.pending.tokensNow = now;
+    this.schedule();
   }
 
   recordSpend(subjects: readonly LimitSubject[], dollars: number): void {
@@ -256,67 +275,71 @@ export class RedisLimiter implements Limiter {
     for (const s of subjects) {
       const key = spendKey(s);
       if (!key) continue;
-      const held = this.pendingSpend.get(key);
+      const held = this.pending.dollars.get(key);
       if (held) held.dollars += dollars;
-      else this.pendingSpend.set(key, { dollars, endsAt: s.budget!.endsAt });
+      else this.pending.dollars.set(key, { dollars, endsAt: s.budget!.endsAt });
       added = true;
     }
-    if (added) this.scheduled ??= setImmediate(() => this.send());
+    if (added) this.schedule();
   }
 
+  /** Sends what was recorded now (one script call), and resolves once everything sent is written. */
   async flush(): Promise<void> {
-    if (this.pending.size > 0 || this.pendingSpend.size > 0) this.send();
+    if (this.scheduled) clearTimeout(this.scheduled);
+    this.scheduled = undefined;
+    const pending = this.take();
+    if (pending) {
+      const sent = this.call([], undefined, pending).then(
+        () => {},
+        (err: unknown) => {
+          this.warn(err, 'usage counted in this process only: Redis failed');
+          this.keepInProcess(pending);
+        },
+      );
+      this.inFlight.add(sent);
+      void sent.finally(() => this.inFlight.delete(sent));
+    }
     await Promise.all(this.inFlight);
   }
 
-  /** Writes the pending tokens (one script call for all of them) and dollars. */
-  private send(): void {
-    if (this.scheduled) clearImmediate(this.scheduled);
-    this.scheduled = undefined;
-    if (this.pendingSpend.size > 0) this.sendSpend();
-    const pending = this.pending;
-    if (pending.size === 0) return;
-    const now = this.pendingNow;
-    this.pending = new Map();
-    this.pendingNow = undefined;
-    const args: (string | number)[] = [pending.size];
-    for (const id of pending.keys()) args.push(this.keyPrefix + id);
-    args.push(now ?? '', this.bucketMs, this.span, ...pending.values());
-    const sent = this.redis.toolgateRecord(...(args as [number, ...(string | number)[]])).then(
-      () => {},
-      (err: unknown) => {
-        this.warn(err, 'tokens counted in this process only: Redis failed');
-        for (const [id, tokens] of pending) this.fallback.recordTokens([{ id, tpm: 0 }], tokens, now);
-      },
-    );
-    this.inFlight.add(sent);
-    void sent.finally(() => this.inFlight.delete(sent));
+  /** Recorded usage goes at the latest after recordFlushMs (a long run's), if no admit or flush takes it first. */
+  private schedule(): void {
+    this.scheduled ??= setTimeout(() => void this.flush(), this.recordFlushMs).unref();
+  }
+
+  /** What was recorded, taken to be sent (undefined: nothing). */
+  private take(): Pending | undefined {
+    const p = this.pending;
+    if (p.tokens.size === 0 && p.dollars.size === 0) return undefined;
+    this.pending = { tokens: new Map(), tokensNow: undefined, dollars: new Map() };
+    return p;
   }
 
   /**
-   * Each period's counter grows by what was spent and lives a day past the period's end (a period without
-   * an end: 90 days past its last spend; the store keeps the figure for good).
+   * One script call: the pending records written, then the subjects admitted. Each budget period's
+   * counter lives a day past the period's end (a period without an end: 90 days past its last spend; the
+   * store keeps the figure for good).
    */
-  private sendSpend(): void {
-    const pending = this.pendingSpend;
-    this.pendingSpend = new Map();
-    const batch = this.redis.pipeline();
-    const day = 86_400_000;
-    for (const [key, { dollars, endsAt }] of pending) {
-      batch.incrbyfloat(this.spendPrefix + key, dollars);
-      if (endsAt !== undefined) batch.pexpireat(this.spendPrefix + key, endsAt + day);
-      else batch.pexpire(this.spendPrefix + key, 90 * day);
-    }
-    const sent = batch.exec().then((replies) => {
-      const failed = replies?.find(([err]) => err)?.[0];
-      if (failed) throw failed;
-    });
-    const kept = sent.catch((err: unknown) => {
-      this.warn(err, 'spend counted in this process only: Redis failed');
-      for (const [key, { dollars, endsAt }] of pending) this.fallback.recordSpendAt(key, dollars, endsAt);
-    });
-    this.inFlight.add(kept);
-    void kept.finally(() => this.inFlight.delete(kept));
+  private call(list: readonly LimitSubject[], now: number | undefined, p: Pending | undefined): Promise<(number | string)[]> {
+    const tokens = p?.tokens ?? new Map<string, number>();
+    const dollars = p?.dollars ?? new Map<string, { dollars: number; endsAt: number | undefined }>();
+    const keys: string[] = [];
+    for (const s of list) keys.push(this.keyPrefix + s.id);
+    for (const s of list) keys.push(this.spendPrefix + (spendKey(s) ?? s.id));
+    for (const id of tokens.keys()) keys.push(this.keyPrefix + id);
+    for (const key of dollars.keys()) keys.push(this.spendPrefix + key);
+    const args: (string | number)[] = [now ?? '', this.bucketMs, this.span, p?.tokensNow ?? '', list.length, tokens.size, dollars.size];
+    for (const s of list) args.push(s.rpm ?? -1, s.tpm ?? -1, s.budget?.max ?? -1, s.budget?.spent ?? 0);
+    for (const t of tokens.values()) args.push(t);
+    for (const d of dollars.values()) args.push(d.dollars.toFixed(15), d.endsAt !== undefined ? d.endsAt + DAY_MS : -90 * DAY_MS);
+    return this.redis.toolgateLimits(keys.length, ...keys, ...args);
+  }
+
+  /** Usage Redis did not take is counted in this process, where the limits then stand. */
+  private keepInProcess(p: Pending | undefined): void {
+    if (!p) return;
+    for (const [id, tokens] of p.tokens) this.fallback.recordTokens([{ id, tpm: 0 }], tokens, p.tokensNow);
+    for (const [key, { dollars, endsAt }] of p.dollars) this.fallback.recordSpendAt(key, dollars, endsAt);
   }
 
   /** At most one warning in 10 s: a Redis that is down would otherwise log once per request. */

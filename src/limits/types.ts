@@ -70,11 +70,14 @@ export interface Limiter {
    * Redis's clock, so that replicas whose clocks differ still share one window.
    */
   admit(subjects: readonly LimitSubject[], now?: number): Promise<Admission>;
-  /** Adds a model call's tokens to each subject with tpm. Never waits: written in batches off the request path. */
+  /** Adds a model call's tokens to each subject with tpm. Never waits: written in batches, with the next admit or flush. */
   recordTokens(subjects: readonly LimitSubject[], tokens: number, now?: number): void;
   /** Adds a model call's cost (dollars) to each subject's budget period. Never waits, like recordTokens. */
   recordSpend(subjects: readonly LimitSubject[], dollars: number): void;
-  /** Resolves once every recorded token and dollar is written (tests, shutdown). */
+  /**
+   * Sends what was recorded now rather than with the next admit or after a short delay (the edge calls it
+   * once an answer is sent), and resolves once everything sent is written (tests, shutdown).
+   */
   flush(): Promise<void>;
 }
 
