@@ -98,6 +98,16 @@ describe('teams', () => {
     assert.equal((await call('GET', `/team/info?team_id=${teamId}`)).status, 404);
   });
 
+  test('key/list pages: size and page, counted in the store', async () => {
+    const { json: team } = await call('POST', '/team/new', {});
+    const tokens: string[] = [];
+    for (let i = 0; i < 3; i++) tokens.push((await call('POST', '/key/generate', { team_id: team.team_id })).json.token);
+    const page1 = await call('GET', `/key/list?team_id=${team.team_id}&size=2&page=1`);
+    const page2 = await call('GET', `/key/list?team_id=${team.team_id}&size=2&page=2`);
+    assert.deepEqual({ ...page2.json, keys: page2.json.keys.length }, { keys: 1, total_count: 3, current_page: 2, total_pages: 2 });
+    assert.deepEqual([...page1.json.keys, ...page2.json.keys].sort(), [...tokens].sort());
+  });
+
   test('spend logs answer (empty until requests are priced)', async () => {
     const logs = await call('GET', '/spend/logs');
     assert.equal(logs.status, 200);

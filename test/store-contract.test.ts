@@ -457,6 +457,9 @@ for (const kind of [sqlite, pg]) {
       assert.deepEqual(await store.listKeys({ team_id: team, limit: 10, offset: 0 }), inOrder);
       assert.deepEqual(await store.listKeys({ team_id: team, limit: 2, offset: 1 }), inOrder.slice(1, 3));
       assert.deepEqual(await store.listKeys({ team_id: team, limit: 2, offset: 4 }), []);
+      assert.equal(await store.countKeys({ team_id: team }), inOrder.length);
+      assert.equal(await store.countKeys({ team_id: 'no-such-team' }), 0);
+      assert.ok((await store.countKeys({})) >= inOrder.length);
       const all = await store.listKeys({ limit: 1000, offset: 0 });
       assert.ok(inOrder.every((k) => all.some((x) => x.token === k.token)));
       assert.ok(all.length > inOrder.length, 'without a team: every team’s keys');

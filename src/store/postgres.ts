@@ -425,6 +425,13 @@ export class PostgresStore implements Store {
     return rows.map((row) => fromRow<KeyRecord>(KEY_COLUMNS, row));
   }
 
+  async countKeys(q: { team_id?: string }): Promise<number> {
+    await this.settled();
+    const [row] = await this.sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM api_keys ${q.team_id === undefined ? this.sql`` : this.sql`WHERE team_id = ${q.team_id}`}`;
+    return row!.n;
+  }
+
   createTeam(r: TeamRecord): Promise<void> {
     return this.insert('teams', TEAM_COLUMNS, r);
   }

@@ -345,6 +345,13 @@ export class SqliteStore implements Store {
     return rows.map((row) => fromRow<KeyRecord>(KEY_COLUMNS, row));
   }
 
+  async countKeys(q: { team_id?: string }): Promise<number> {
+    const row = this.open()
+      .prepare('SELECT count(*) AS n FROM api_keys WHERE (:team IS NULL OR team_id = :team)')
+      .get({ team: q.team_id ?? null }) as { n: number };
+    return Number(row.n);
+  }
+
   async createTeam(r: TeamRecord): Promise<void> {
     this.insert('teams', TEAM_COLUMNS, r);
   }

@@ -91,6 +91,8 @@ export interface Store {
   deleteKeys(tokens: string[]): Promise<number>;
   /** In order of creation. */
   listKeys(q: KeyListQuery): Promise<KeyRecord[]>;
+  /** How many keys there are (of the team, when one is named). */
+  countKeys(q: { team_id?: string }): Promise<number>;
   /** Adds a team; a team with the same id is refused (rejects). */
   createTeam(r: TeamRecord): Promise<void>;
   getTeam(teamId: string): Promise<TeamRecord | null>;

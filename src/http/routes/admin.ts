@@ -137,10 +137,10 @@ export function adminRoutes(deps: AdminDeps): Router {
     const size = Math.min(Math.max(Number(ctx.query.size) || 10, 1), 100);
     const page = Math.max(Number(ctx.query.page) || 1, 1);
     const teamId = typeof ctx.query.team_id === 'string' ? ctx.query.team_id : undefined;
-    const all = await store.listKeys({ ...(teamId ? { team_id: teamId } : {}), limit: 100_000, offset: 0 });
-    const slice = all.slice((page - 1) * size, page * size);
+    const team = teamId ? { team_id: teamId } : {};
+    const [slice, total] = await Promise.all([store.listKeys({ ...team, limit: size, offset: (page - 1) * size }), store.countKeys(team)]);
     const full = ctx.query.return_full_object === 'true';
-    ctx.body = { keys: full ? slice : slice.map((k) => k.token), total_count: all.length, current_page: page, total_pages: Math.ceil(all.length / size) };
+    ctx.body = { keys: full ? slice : slice.map((k) => k.token), total_count: total, current_page: page, total_pages: Math.ceil(total / size) };
   });
 
   router.post('/team/new', master, async (ctx: Context) => {
