@@ -270,7 +270,7 @@ describe('on Redis', () => {
 
   describe('Redis only', () => {
     const replicas: Limits[] = [];
-    const replica = async (opts: { clientName?: string; log?: any } = {}) => {
+    const replica = async (opts: { clientName?: string; log?: any; recordFlushMs?: number } = {}) => {
       const l = await createLimits({ redisUrl: REDIS_URL, prefix: PREFIX, ...opts });
       replicas.push(l);
       return l;
@@ -316,6 +316,21 @@ describe('on Redis', () => {
       assert.deepEqual([refused.allowed, refused.refusal?.limit, refused.refusal?.used], [false, 'budget', 0.00015]);
       const ttl = await admin.pttl(`${PREFIX}sp:${k.id}:p1`);
       assert.ok(Math.abs(ttl - (endsAt + 86_400_000 - Date.now())) < 5000, `ttl ${ttl}`);
+    });
+
+    test('recorded usage goes with the next admit (one command), or on its own at flush; the other replica then sees a crossing', async () => {
+      const [a, b] = [await replica({ recordFlushMs: 600_000 }), await replica()];
+      const k: LimitSubject = { id: `key:${uid()}`, tpm: 1_000_000, budget: { max: 0.05, spent: 0, period: 'p' } };
+      assert.equal((await a.limiter.admit([k])).allowed, true);
+      a.limiter.recordTokens([k], 100);
+      a.limiter.recordSpend([k], 0.01);
+      assert.equal(await admin.exists(`${PREFIX}sp:${k.id}:p`), 0, 'held: the timer is ten minutes away');
+      const next = await a.limiter.admit([k]);
+      assert.equal(next.headers['x-ratelimit-remaining-tokens'], String(1_000_000 - 100), 'written by the next admit, before it judged');
+      assert.equal(Number(await admin.get(`${PREFIX}sp:${k.id}:p`)), 0.01);
+      a.limiter.recordSpend([k], 0.04);
+      await a.limiter.flush();
+      assert.equal((await b.limiter.admit([k])).refusal?.limit, 'budget', 'the other replica sees the crossing');
     });
 
     test("without a given time, the script reads Redis's clock (one clock for every replica)", async () => {

@@ -26,6 +26,8 @@ export interface LimitsOptions extends WindowOptions {
   maxSubjects?: number;
   /** The connections' names in Redis's CLIENT LIST: `<clientName>` and `<clientName>-bus`. Default `toolgate`. */
   clientName?: string;
+  /** Recorded usage far from any limit is sent at the latest this long after it was recorded (default 250 ms). */
+  recordFlushMs?: number;
 }
 
 export interface Limits {

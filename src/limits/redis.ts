@@ -10,10 +10,12 @@
  *
  * One script does everything, so that a request costs one command, one write and one round trip: `admit`
  * checks and counts all of a request's subjects (the same work however many buckets a subject holds), and
- * carries with it the tokens and dollars recorded since the last call. Recorded usage is otherwise held
- * until `flush` (the edge calls it once a response is sent: the write is off the response's path, yet in
- * Redis before its client can send another request) or at most `recordFlushMs`, for long runs. Without a
- * `now`, the script reads Redis's clock (TIME), the one clock every replica shares. While
+ * carries with it the tokens and dollars recorded since the last call, if any. The edge sends recorded
+ * usage on its own (`flush`) once an answer is out: off the answer's path, yet in Redis before its client
+ * can send another request to any replica, so a limit holds exactly across replicas. (Carrying it with the
+ * next admit instead saves a command but puts the writes on the next request's path: measured slower.)
+ * Usage not flushed goes within `recordFlushMs`. Without a `now`, the script reads Redis's clock (TIME),
+ * the one clock every replica shares. While
  * Redis fails, each replica limits on its own (memory.ts) and logs it: a request is never refused, nor
  * delayed, for Redis's sake, and a key gets at most its limit on each replica rather than no limit at all.
  */

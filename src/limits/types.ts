@@ -75,8 +75,8 @@ export interface Limiter {
   /** Adds a model call's cost (dollars) to each subject's budget period. Never waits, like recordTokens. */
   recordSpend(subjects: readonly LimitSubject[], dollars: number): void;
   /**
-   * Sends what was recorded now rather than with the next admit or after a short delay (the edge calls it
-   * once an answer is sent), and resolves once everything sent is written (tests, shutdown).
+   * Sends what was recorded now (the edge calls it once an answer is out), and resolves once everything
+   * sent is written (tests and shutdown wait for it).
    */
   flush(): Promise<void>;
 }
