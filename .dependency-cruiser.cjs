@@ -1,5 +1,5 @@
 // Layering of src/ (top to bottom), checked by test/architecture.test.ts:
-//   edges       src/http/, src/mcp-server/, src/cli/   + composition root src/server.ts
+//   edges       src/http/, src/mcp-server/, src/cli/   + composition root src/server.ts (with src/replicas.ts, which imports no edge)
 //   agent       src/agent/
 //   below agent src/providers/, src/mcp-client/, src/access/ (keys, grants, spend), src/limits/ (rate limits, the replicas' bus)
 //   bottom      src/protocol/, src/store/, src/config/, src/net/, src/log.ts, src/version.ts, src/lazy.ts
