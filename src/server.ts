@@ -9,6 +9,7 @@ import { KeyCache } from './access/key-cache.ts';
 import { createApp } from './http/app.ts';
 import { Lazy } from './lazy.ts';
 import { answerClientError } from './http/errors.ts';
+import { Drain } from './http/drain.ts';
 import { McpPool } from './mcp-client/pool.ts';
 import type { McpGateway } from './mcp-server/gateway.ts';
 import { buildDeployments } from './providers/deployments.ts';
@@ -26,7 +27,12 @@ export interface RunningServer {
   port: number;
   server: Server;
   gateway: Gateway;
-  close(): Promise<void>;
+  /**
+   * Stops gracefully: readiness and new requests answer 503 at once, open responses and streams get
+   * `graceMs` to finish (default 0), then what still runs ends `incomplete` (reason `shutdown`) and is
+   * stored so; then connections, `/mcp` sessions, upstreams and the store close.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 export interface ServeOptions {
@@ -52,6 +58,8 @@ export interface Gateway {
   /** The gateway as an MCP server (`/mcp`, stdio), built on first use. */
   mcp: Lazy<McpGateway>;
   masterKey: string | undefined;
+  /** Ends every run still going: each ends `incomplete` (reason `shutdown`). */
+  stopRuns(): void;
   close(): Promise<void>;
 }
 
@@ -82,7 +90,16 @@ export async function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJ
   const spend = new SpendWriter(store, { log });
   const replica = randomUUID();
   const masterKey = config.general_settings.master_key;
-  const agent = new Agent({ router, pool, store, settings: config.mcp_settings, masterKey, dropParams: config.litellm_settings.drop_params });
+  const stopping = new AbortController();
+  const agent = new Agent({
+    router,
+    pool,
+    store,
+    settings: config.mcp_settings,
+    masterKey,
+    dropParams: config.litellm_settings.drop_params,
+    shutdown: stopping.signal,
+  });
   const calls = new ModelCalls(router);
   // The MCP server edge (and the SDK's server modules under it) loads with its first session, so a
   // gateway no MCP client uses does not hold it in memory.
@@ -113,6 +130,7 @@ export async function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJ
     calls,
     mcp,
     masterKey,
+    stopRuns: () => stopping.abort(),
     close: async () => {
       await off();
       if (mcp.started) await (await mcp.get()).close();
@@ -124,12 +142,17 @@ export async function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJ
   };
 }
 
+/** How long requests that are not runs may outlive the shutdown grace. */
+const FORCE_CLOSE_MS = 5000;
+
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const { config, source } = opts.loaded;
   const log = opts.logger;
   const gw = await buildGateway(opts.loaded, log, opts.env);
   const { store, router, pool, agent, calls, mcp, masterKey, keys, limits, spend } = gw;
+  const drain = new Drain();
   const app = createApp({
+    drain,
     logger: log,
     agent,
     calls,
@@ -181,9 +204,24 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     port,
     server,
     gateway: gw,
-    close: async () => {
+    close: async (graceMs = 0) => {
+      // The listener stays open through the grace: readiness and new requests are answered 503 (with
+      // `connection: close`), not refused, so a balancer learns of the stop from the answers themselves.
+      drain.begin();
+      server.closeIdleConnections();
+      // Past the grace, runs end `incomplete`; a request that is not a run (an upstream call that hangs) gets
+      // a few seconds more before its connection is cut.
+      let force: NodeJS.Timeout | undefined;
+      const cut = new Promise<void>((resolve) => {
+        force = setTimeout(resolve, graceMs + FORCE_CLOSE_MS);
+      });
+      const grace = setTimeout(() => gw.stopRuns(), graceMs);
+      await Promise.race([drain.idle(), cut]);
+      clearTimeout(grace);
+      clearTimeout(force);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closed;
       await gw.close();
     },
   };

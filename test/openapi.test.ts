@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { loadConfig } from '../src/config/load.ts';
 import { buildRoutes } from '../src/http/app.ts';
 import { buildGateway } from '../src/server.ts';
+import { Drain } from '../src/http/drain.ts';
 
 const spec = parse(readFileSync(new URL('../openapi.yaml', import.meta.url), 'utf8'));
 
@@ -16,6 +17,7 @@ test('the routes the server exposes and the paths in openapi.yaml are the same s
   const routers = buildRoutes({
     ...gw,
     limiter: gw.limits.limiter,
+    drain: new Drain(),
     logger,
     bindHost: '127.0.0.1',
     maxRequestBytes: 1024,

@@ -28,4 +28,6 @@ export interface AgentDeps {
   masterKey?: string;
   /** `litellm_settings.drop_params`: false makes what a provider cannot take a 400 (default: dropped). */
   dropParams?: boolean;
+  /** Fires when the gateway's shutdown grace is over: runs still going end `incomplete` (reason `shutdown`). */
+  shutdown?: AbortSignal;
 }

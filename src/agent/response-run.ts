@@ -43,6 +43,7 @@ export class ResponseRun {
   private readonly abort = new AbortController();
   private readonly signal = this.abort.signal;
   private timedOut = false;
+  private shutDown = false;
   private readonly catalog: ToolCatalog;
   private readonly mcpCalls: McpCallRunner;
   private readonly approvals: StoredResponse['approvals'] = {};
@@ -100,13 +101,21 @@ export class ResponseRun {
       this.abort.abort();
     }, this.deps.settings.run_timeout_seconds * 1000);
     const clientGone = () => this.abort.abort();
+    const stopping = () => {
+      this.shutDown = true;
+      this.abort.abort();
+    };
+    const shutdown = this.deps.shutdown;
     this.ctx.signal.addEventListener('abort', clientGone);
+    shutdown?.addEventListener('abort', stopping);
     if (this.ctx.signal.aborted) clientGone();
+    if (shutdown?.aborted) stopping();
     try {
       return await this.runLoop();
     } finally {
       clearTimeout(deadline);
       this.ctx.signal.removeEventListener('abort', clientGone);
+      shutdown?.removeEventListener('abort', stopping);
     }
   }
 
@@ -245,12 +254,15 @@ export class ResponseRun {
   }
 
   private async fail(e: unknown): Promise<ResponseObject> {
-    // Before the first event, the caller answers with an HTTP error.
-    if (!this.emitter.isStarted) throw e;
+    // Before the first event, the caller answers with an HTTP error; a stop answers with the response as it is.
+    if (!this.emitter.isStarted && !this.shutDown) throw e;
     let r: ResponseObject;
     if (this.timedOut && !this.ctx.signal.aborted) {
       this.log.warn({ limit_s: this.deps.settings.run_timeout_seconds }, 'run deadline reached');
       r = this.emitter.finish('incomplete', { reason: 'run_timeout' });
+    } else if (this.shutDown && !this.ctx.signal.aborted) {
+      this.log.warn('the gateway is stopping: the response ends here');
+      r = this.emitter.finish('incomplete', { reason: 'shutdown' });
     } else {
       const failure = describeFailure(this.ctx.signal.aborted ? clientDisconnected() : e);
       if (isInternal(failure)) this.log.error({ err: (e as Error)?.stack ?? String(e) }, 'run failed');

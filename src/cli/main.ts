@@ -113,13 +113,23 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     process.exit(1);
   }
   logger.flush(); // the startup line goes out at once
+  const graceS = loaded.config.general_settings.shutdown_grace_seconds;
+  let stopping = false;
   const stop = async (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    await server.close();
+    if (stopping) {
+      // A second signal: the operator does not want to wait.
+      logger.warn({ signal }, 'stopping now');
+      logger.flush(() => process.exit(1));
+      return;
+    }
+    stopping = true;
+    logger.info({ signal, grace_s: graceS }, 'shutting down: open responses have the grace period to finish');
+    await server.close(graceS * 1000);
+    logger.info('stopped');
     logger.flush(() => process.exit(0));
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
 async function serveStdio(gw: import('../server.ts').Gateway, logger: import('pino').Logger): Promise<void> {

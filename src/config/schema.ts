@@ -110,6 +110,8 @@ export const GeneralSettings = z.strictObject({
   redis_prefix: z.string().min(1).default('toolgate:'),
   /** Seconds between SSE comment keep-alives while the model is silent. */
   sse_keepalive_seconds: seconds.default(15),
+  /** On SIGTERM/SIGINT: seconds open responses and streams get to finish before they end `incomplete` (reason `shutdown`). */
+  shutdown_grace_seconds: z.number().min(0).default(30),
 });
 
 /** LiteLLM's fallback lists: `[{model_a: [model_b, ...]}, ...]`, tried in order once model_a's own deployments failed. */

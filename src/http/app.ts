@@ -14,6 +14,7 @@ import type { KeyCache } from '../access/key-cache.ts';
 import type { SpendSink } from '../access/meter.ts';
 import type { Limiter } from '../limits/index.ts';
 import { requireKey } from './auth.ts';
+import type { Drain } from './drain.ts';
 import { metering } from './metering.ts';
 import { checkParsedBody } from './body-checks.ts';
 import { errorMiddleware, isMcpPath } from './errors.ts';
@@ -42,6 +43,8 @@ export interface AppDeps {
   limiter: Limiter;
   /** Where finished requests' spend logs go. */
   spend: SpendSink;
+  /** Refuses new requests while the gateway stops, and says when those in flight are done. */
+  drain: Drain;
   masterKey: string | undefined;
   bindHost: string;
   maxRequestBytes: number;
@@ -53,7 +56,7 @@ export interface AppDeps {
 export function buildRoutes(deps: AppDeps): Router[] {
   const startedAt = Math.floor(Date.now() / 1000);
   return [
-    healthRoutes({ store: deps.store, pool: deps.pool, models: deps.router.modelNames.length, configSource: deps.configSource }),
+    healthRoutes({ store: deps.store, pool: deps.pool, models: deps.router.modelNames.length, configSource: deps.configSource, drain: deps.drain }),
     modelsRoutes({ router: deps.router, startedAt }),
     responsesRoutes(deps),
     chatRoutes(deps),
@@ -74,6 +77,7 @@ export function createApp(deps: AppDeps): Koa {
   const auth = requireKey(deps.masterKey, deps.keys);
   app.use(requestContext(deps.logger));
   app.use(errorMiddleware);
+  app.use(deps.drain.middleware());
   app.use(browserGuard({ keyRequired: deps.masterKey !== undefined, bindHost: deps.bindHost, isMcpPath }));
   const needsKey = (path: string) => path.startsWith('/v1/') || path === '/v1' || isMcpPath(path);
   app.use(async (ctx, next) => (needsKey(ctx.path) ? auth(ctx, next) : next()));
