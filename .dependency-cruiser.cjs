@@ -7,7 +7,7 @@
 // Type-only imports count everywhere except between edges (rule edges-independent).
 const EDGES = '^src/(http|mcp-server|cli)/';
 const SERVER = '^src/server[.]ts$';
-const BOTTOM = '^src/(protocol|store|config|net)/|^src/(log|version|lazy)[.]ts$';
+const BOTTOM = '^src/(protocol|store|config|net|telemetry)/|^src/(log|version|lazy)[.]ts$';
 const BELOW_AGENT = `^src/(providers|mcp-client|access|limits)/|${BOTTOM}`;
 
 /** @type {import('dependency-cruiser').IConfiguration} */

@@ -10,6 +10,7 @@ import { createApp } from './http/app.ts';
 import { Lazy } from './lazy.ts';
 import { answerClientError } from './http/errors.ts';
 import { Drain } from './http/drain.ts';
+import { Metrics } from './telemetry/metrics.ts';
 import { McpPool } from './mcp-client/pool.ts';
 import type { McpGateway } from './mcp-server/gateway.ts';
 import { buildDeployments } from './providers/deployments.ts';
@@ -51,6 +52,7 @@ export interface Gateway {
   /** Rate limits, budgets and the replicas' bus. */
   limits: Limits;
   spend: SpendWriter;
+  metrics: Metrics;
   router: Router;
   pool: McpPool;
   agent: Agent;
@@ -84,7 +86,8 @@ export async function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJ
     throw e;
   }
   if (interrupted) log.warn({ count: interrupted }, 'responses cut off by the last stop were marked failed');
-  const pool = new McpPool(config.mcp_servers, config.mcp_settings, log);
+  const metrics = new Metrics();
+  const pool = new McpPool(config.mcp_servers, config.mcp_settings, log, {}, metrics);
   pool.warmUp();
   const keys = new KeyCache(store, { announce: (what) => void limits.bus.publish(TOPICS.keys, what) });
   const spend = new SpendWriter(store, { log });
@@ -99,6 +102,7 @@ export async function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJ
     masterKey,
     dropParams: config.litellm_settings.drop_params,
     shutdown: stopping.signal,
+    metrics,
   });
   const calls = new ModelCalls(router);
   // The MCP server edge (and the SDK's server modules under it) loads with its first session, so a
@@ -116,7 +120,12 @@ export async function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJ
       uploadDir: config.mcp_settings.upload_dir,
       version: VERSION,
       onSessionDeleted: (id) => void limits.bus.publish(TOPICS.sessions, id),
+      metrics,
     });
+  });
+  metrics.observe({
+    sessions: () => mcp.value?.sessions.size ?? 0,
+    upstreams: () => Object.fromEntries(Object.entries(pool.status()).map(([name, s]) => [name, s.state === 'ready'])),
   });
   const off = await shareAcrossReplicas({ bus: limits.bus, keys, pool, store, replica, log, mcpSessions: async () => (await mcp.get()).sessions });
   return {
@@ -124,6 +133,7 @@ export async function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJ
     keys,
     limits,
     spend,
+    metrics,
     router,
     pool,
     agent,
@@ -149,7 +159,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const { config, source } = opts.loaded;
   const log = opts.logger;
   const gw = await buildGateway(opts.loaded, log, opts.env);
-  const { store, router, pool, agent, calls, mcp, masterKey, keys, limits, spend } = gw;
+  const { store, router, pool, agent, calls, mcp, masterKey, keys, limits, spend, metrics } = gw;
   const drain = new Drain();
   const app = createApp({
     drain,
@@ -163,6 +173,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     keys,
     limiter: limits.limiter,
     spend,
+    metrics,
+    metricsPublic: config.general_settings.metrics_public,
     masterKey,
     bindHost: opts.host,
     maxRequestBytes: Math.floor(config.general_settings.max_request_size_mb * 1024 * 1024),

@@ -18,6 +18,7 @@ test('the routes the server exposes and the paths in openapi.yaml are the same s
     ...gw,
     limiter: gw.limits.limiter,
     drain: new Drain(),
+    metricsPublic: false,
     logger,
     bindHost: '127.0.0.1',
     maxRequestBytes: 1024,

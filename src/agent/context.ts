@@ -6,6 +6,7 @@ import type { Grant } from '../access/grants.ts';
 import type { UsageMeter } from '../access/meter.ts';
 import type { Router } from '../providers/router.ts';
 import type { Store } from '../store/types.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
 
 export interface RunContext {
   signal: AbortSignal;
@@ -30,4 +31,5 @@ export interface AgentDeps {
   dropParams?: boolean;
   /** Fires when the gateway's shutdown grace is over: runs still going end `incomplete` (reason `shutdown`). */
   shutdown?: AbortSignal;
+  metrics?: Pick<Metrics, 'modelCall' | 'toolCall'>;
 }

@@ -4,8 +4,9 @@
  */
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
-import { toUpstreamError } from '../mcp-client/errors.ts';
+import { failureOutcome, toUpstreamError } from '../mcp-client/errors.ts';
 import { mcpCallNotRun, RpcCode } from '../protocol/errors.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
 import { newId } from '../protocol/ids.ts';
 import type { McpCallItem } from '../protocol/responses.ts';
 import type { ResponseEmitter } from './emitter.ts';
@@ -18,6 +19,7 @@ export interface McpCallOptions {
   maxOutputChars: number;
   signal: AbortSignal;
   log: Logger;
+  metrics?: Pick<Metrics, 'toolCall'> | undefined;
 }
 
 function parseArguments(args: string): Record<string, unknown> | null {
@@ -87,15 +89,15 @@ export class McpCallRunner {
     try {
       this.queue ??= new PQueue({ concurrency: this.o.concurrency });
       const result = await this.queue.add(() => t.server.callTool(t.tool.name, parsed, { signal, headers: t.binding.headers.get(t.server.name) }));
-      log.info(
-        { mcp_server: t.server.name, tool: t.tool.name, ms: Math.round(performance.now() - started), is_error: result.isError === true },
-        'mcp tool call',
-      );
+      const ms = performance.now() - started;
+      log.info({ mcp_server: t.server.name, tool: t.tool.name, ms: Math.round(ms), is_error: result.isError === true }, 'mcp tool call');
+      this.o.metrics?.toolCall(t.server.name, t.tool.name, result.isError ? 'tool_error' : 'ok', ms / 1000);
       return convertToolResult(result, this.o.maxOutputChars);
     } catch (e) {
       if (signal.aborted) throw e;
       const err = toUpstreamError(e, t.server.name);
       log.warn({ mcp_server: t.server.name, tool: t.tool.name, err: err.message }, 'mcp tool call failed');
+      this.o.metrics?.toolCall(t.server.name, t.tool.name, failureOutcome(err), (performance.now() - started) / 1000);
       return convertToolFailure(err);
     }
   }

@@ -22,8 +22,8 @@ import type { PreparedRun, RunRequest } from './prepare.ts';
 import { ToolCatalog } from './tool-catalog.ts';
 import type { ConvertedResult } from './tool-results.ts';
 
-/** What a model call gives back: a stream of event batches, or a whole answer, and who answered. */
-type ModelAnswer = Answered<ModelStream | ModelOutput>;
+/** What a model call gives back: a stream of event batches, or a whole answer, who answered, and when it was asked. */
+type ModelAnswer = Answered<ModelStream | ModelOutput> & { started: number };
 
 /** The request as stored: MCP credentials are not kept. */
 function storableRequest(req: RunRequest): unknown {
@@ -62,6 +62,7 @@ export class ResponseRun {
       maxOutputChars: deps.settings.max_tool_output_chars,
       signal: this.signal,
       log: ctx.log,
+      metrics: deps.metrics,
     });
   }
 
@@ -163,8 +164,15 @@ export class ResponseRun {
           },
         );
         const answered = await answer;
-        await this.readAnswer(answered.answer, turn);
+        const firstEventAt = await this.readAnswer(answered.answer, turn);
         if (turn.usage) this.ctx.meter?.record(answered.model, turn.usage, answered.deployment.prices);
+        this.deps.metrics?.modelCall(
+          answered.deployment.modelName,
+          answered.deployment.provider.owner,
+          (performance.now() - answered.started) / 1000,
+          firstEventAt === undefined ? undefined : (firstEventAt - answered.started) / 1000,
+          turn.usage && { input: turn.usage.input_tokens, output: turn.usage.output_tokens },
+        );
         const results = await Promise.all(running);
         conversation.push(...turn.items);
         for (const r of results) conversation.push(...callWithOutput(r.callId, r.name, r.arguments, r.modelOutput));
@@ -179,15 +187,23 @@ export class ResponseRun {
     }
   }
 
-  /** Feeds a model's answer into the turn: batch by batch, waiting only when the client is full. */
-  private async readAnswer(answer: ModelAnswer['answer'], turn: ModelTurn): Promise<void> {
-    if (!('items' in answer)) {
-      for await (const batch of answer) {
-        for (const ev of batch) turn.event(ev);
-        const full = this.emitter.drain();
-        if (full) await full;
-      }
-    } else turn.output(answer);
+  /**
+   * Feeds a model's answer into the turn: batch by batch, waiting only when the client is full. Resolves
+   * with when a stream's first batch came (undefined for a whole answer).
+   */
+  private async readAnswer(answer: ModelAnswer['answer'], turn: ModelTurn): Promise<number | undefined> {
+    if ('items' in answer) {
+      turn.output(answer);
+      return undefined;
+    }
+    let first: number | undefined;
+    for await (const batch of answer) {
+      first ??= performance.now();
+      for (const ev of batch) turn.event(ev);
+      const full = this.emitter.drain();
+      if (full) await full;
+    }
+    return first;
   }
 
   private toolChoice(): ModelRequest['tool_choice'] {
@@ -212,11 +228,10 @@ export class ResponseRun {
     const req: Omit<ModelRequest, 'model'> = { ...this.p.base, input, tools, tool_choice: tools.length ? toolChoice : undefined };
     if (!tools.length) delete req.parallel_tool_calls;
     const opts = { signal: this.signal, log: this.log };
-    const answered: ModelAnswer = await (this.emitter.streaming
-      ? this.deps.router.stream(this.p.route, req, opts)
-      : this.deps.router.complete(this.p.route, req, opts));
+    const started = performance.now();
+    const answered = await (this.emitter.streaming ? this.deps.router.stream(this.p.route, req, opts) : this.deps.router.complete(this.p.route, req, opts));
     this.emitter.answeredBy(answered.model);
-    return answered;
+    return { ...answered, started };
   }
 
   /**
@@ -231,6 +246,8 @@ export class ResponseRun {
     await this.catalog.build(p.bindings, prior, taken, this.emitter);
     const conversation = toModelInput(prior, (label, tool) => this.catalog.functionNameOf(label, tool));
     // Approvals answered in this request: run the approved calls; denied ones were shown as not run.
+    for (const { request, response } of p.approvals)
+      if (!response.approve) this.deps.metrics?.toolCall(p.history.approvals[request.id]?.server ?? request.server_label, request.name, 'denied');
     const ran = await Promise.all(
       p.approvals
         .filter((a) => a.response.approve)

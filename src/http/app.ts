@@ -15,6 +15,8 @@ import type { SpendSink } from '../access/meter.ts';
 import type { Limiter } from '../limits/index.ts';
 import { requireKey } from './auth.ts';
 import type { Drain } from './drain.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 import { metering } from './metering.ts';
 import { checkParsedBody } from './body-checks.ts';
 import { errorMiddleware, isMcpPath } from './errors.ts';
@@ -45,6 +47,9 @@ export interface AppDeps {
   spend: SpendSink;
   /** Refuses new requests while the gateway stops, and says when those in flight are done. */
   drain: Drain;
+  metrics: Metrics;
+  /** `general_settings.metrics_public`: /metrics without a key. */
+  metricsPublic: boolean;
   masterKey: string | undefined;
   bindHost: string;
   maxRequestBytes: number;
@@ -63,6 +68,7 @@ export function buildRoutes(deps: AppDeps): Router[] {
     mediaRoutes(deps),
     mcpRoutes(deps),
     adminRoutes(deps),
+    metricsRoutes(deps),
   ];
 }
 
@@ -75,13 +81,13 @@ export function createApp(deps: AppDeps): Koa {
   // Errors are rendered by errorMiddleware; Koa's default handler would print stacks.
   app.silent = true;
   const auth = requireKey(deps.masterKey, deps.keys);
-  app.use(requestContext(deps.logger));
+  app.use(requestContext(deps.logger, deps.metrics));
   app.use(errorMiddleware);
   app.use(deps.drain.middleware());
   app.use(browserGuard({ keyRequired: deps.masterKey !== undefined, bindHost: deps.bindHost, isMcpPath }));
-  const needsKey = (path: string) => path.startsWith('/v1/') || path === '/v1' || isMcpPath(path);
+  const needsKey = (path: string) => path.startsWith('/v1/') || path === '/v1' || isMcpPath(path) || (path === '/metrics' && !deps.metricsPublic);
   app.use(async (ctx, next) => (needsKey(ctx.path) ? auth(ctx, next) : next()));
-  const { admit, meter } = metering(deps.limiter, deps.spend);
+  const { admit, meter } = metering(deps.limiter, deps.spend, deps.metrics);
   app.use(admit);
   // koa-body (and formidable and co-body under it) loads with the first encoded body: most gateways never see one.
   const encodedBodyReader = new Lazy(async () => {

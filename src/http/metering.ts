@@ -16,6 +16,7 @@ declare module 'koa' {
   }
 }
 import { isMcpPath } from './errors.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
 
 /** A JSON-RPC message (or batch) that calls a tool. */
 function callsTool(body: unknown): boolean {
@@ -28,7 +29,7 @@ function callsTool(body: unknown): boolean {
  * read, so that Redis answers while the body arrives and is parsed; `meter` awaits it (an MCP request's
  * starts there: whether it calls a tool is in its body), answers a refusal, and meters what passes.
  */
-export function metering(limiter: Limiter, spend: SpendSink) {
+export function metering(limiter: Limiter, spend: SpendSink, metrics?: Pick<Metrics, 'teamRequest' | 'teamCost'>) {
   const admit = (ctx: Context, next: Next) => {
     const caller = ctx.state.caller;
     if (caller?.subjects.length && ctx.method === 'POST' && ctx.path.startsWith('/v1/')) ctx.state.admission = limiter.admit(caller.subjects);
@@ -44,6 +45,8 @@ export function metering(limiter: Limiter, spend: SpendSink) {
       ctx.set(admitted.headers);
       if (!admitted.allowed) throw refusalError(admitted);
     }
+    const team = caller.team ? (caller.team.team_alias ?? caller.team.team_id) : undefined;
+    if (team) metrics?.teamRequest(team);
     const m = new Meter(caller, limiter, spend, ctx.state.requestId);
     ctx.state.meter = m;
     if (admission) {
@@ -63,6 +66,7 @@ export function metering(limiter: Limiter, spend: SpendSink) {
       if (!ctx.res.headersSent) ctx.set('x-litellm-response-cost', String(m.cost));
     } finally {
       m.end();
+      if (team) metrics?.teamCost(team, m.cost);
     }
   };
   return { admit, meter };

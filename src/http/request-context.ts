@@ -8,6 +8,7 @@ import type { Grant } from '../access/grants.ts';
 import type { Meter } from '../access/meter.ts';
 import type { Logger } from 'pino';
 import { newId } from '../protocol/ids.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
 
 const SANE_ID = /^[\x21-\x7e]{1,128}$/;
 
@@ -23,7 +24,12 @@ declare module 'koa' {
   }
 }
 
-export function requestContext(logger: Logger) {
+/** The route a request matched, as its template (`/v1/responses/:id`), or `unmatched`: a bounded label. */
+function routeOf(ctx: Context): string {
+  return (ctx as Context & { _matchedRoute?: string | RegExp })._matchedRoute?.toString() ?? 'unmatched';
+}
+
+export function requestContext(logger: Logger, metrics?: Pick<Metrics, 'httpRequest'>) {
   return async (ctx: Context, next: Next) => {
     const given = ctx.get('x-request-id');
     const requestId = SANE_ID.test(given) ? given : newId('req');
@@ -40,7 +46,9 @@ export function requestContext(logger: Logger) {
     try {
       await next();
     } finally {
-      const ms = Math.round((performance.now() - started) * 10) / 10;
+      const elapsed = performance.now() - started;
+      metrics?.httpRequest(routeOf(ctx), ctx.method, ctx.status, elapsed / 1000);
+      const ms = Math.round(elapsed * 10) / 10;
       log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms, aborted: abort.signal.aborted || undefined }, 'request');
     }
   };

@@ -99,8 +99,15 @@ export class SseWriter {
   }
 }
 
-/** An SSE writer for a Koa request: Koa stands aside once the stream starts; its headers go out with it. */
-export function sseFor(ctx: Context, keepAliveMs: number): SseWriter {
+/**
+ * An SSE writer for a Koa request: Koa stands aside once the stream starts; its headers go out with it.
+ * `streams` counts it open until its response closes.
+ */
+export function sseFor(ctx: Context, keepAliveMs: number, streams?: { streamOpened(): void; streamClosed(): void }): SseWriter {
+  if (streams) {
+    streams.streamOpened();
+    ctx.res.once('close', () => streams.streamClosed());
+  }
   return new SseWriter(ctx.res, keepAliveMs, () => {
     ctx.respond = false;
     ctx.status = 200;

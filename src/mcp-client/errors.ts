@@ -2,6 +2,16 @@
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { McpUpstreamError, RpcCode } from '../protocol/errors.ts';
+import type { ToolCallOutcome } from '../telemetry/metrics.ts';
+
+/** The MCP SDK's `ErrorCode.RequestTimeout`. */
+const REQUEST_TIMEOUT = -32001;
+
+/** How a failed call ended, for `toolgate_mcp_tool_calls_total{outcome}`. */
+export function failureOutcome(err: McpUpstreamError): ToolCallOutcome {
+  if (err.kind === 'http_error') return 'http_error';
+  return err.code === REQUEST_TIMEOUT ? 'timeout' : 'protocol_error';
+}
 
 /** Any error met talking to `server`, named: an HTTP status, the server's JSON-RPC error, or an unreachable server. */
 export function toUpstreamError(e: unknown, server: string): McpUpstreamError {

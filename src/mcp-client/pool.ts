@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { McpServerEntry, McpSettings } from '../config/schema.ts';
 import { Upstream } from './upstream.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
 
 export interface UpstreamStatus {
   state: Upstream['state'];
@@ -34,14 +35,27 @@ export class McpPool extends EventEmitter<{
   /** Remote upstreams by label, URL and headers, least recently used first. */
   private readonly remotes = new Map<string, Upstream>();
 
-  constructor(servers: Record<string, McpServerEntry>, settings: McpSettings, log: Logger, remote: RemotePoolOptions = {}) {
+  constructor(
+    servers: Record<string, McpServerEntry>,
+    settings: McpSettings,
+    log: Logger,
+    remote: RemotePoolOptions = {},
+    metrics?: Pick<Metrics, 'listTools'>,
+  ) {
     super();
     this.log = log;
     this.settings = settings;
     this.remoteOpts = { idleMs: remote.idleMs ?? 60_000, max: remote.max ?? 32 };
     const map = new Map<string, Upstream>();
     for (const [name, config] of Object.entries(servers)) {
-      const u = new Upstream({ name, config, log, toolTimeoutMs: settings.tool_timeout_seconds * 1000, toolsCacheMs: settings.tools_cache_seconds * 1000 });
+      const u = new Upstream({
+        name,
+        config,
+        log,
+        toolTimeoutMs: settings.tool_timeout_seconds * 1000,
+        toolsCacheMs: settings.tools_cache_seconds * 1000,
+        metrics,
+      });
       u.on('tools_changed', (relayed) => this.emit('tools_changed', name, relayed));
       u.on('list_changed', (kind) => this.emit('list_changed', name, kind));
       map.set(name, u);

@@ -34,6 +34,7 @@ import {
 import type { Logger } from 'pino';
 import type { McpServerEntry } from '../config/schema.ts';
 import { VERSION } from '../version.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
 import { McpUpstreamError, RpcCode } from '../protocol/errors.ts';
 import { toUpstreamError } from './errors.ts';
 import { configuredHeaders, fetchWithRequestHeaders, withRequestHeaders } from './headers.ts';
@@ -73,6 +74,8 @@ export interface UpstreamOptions {
   configure?: (client: Client) => void;
   /** Closes the session after this long without a request (it reopens on the next one). Default: never. */
   idleMs?: number;
+  /** Counts tool listings served from the cache and listed. */
+  metrics?: Pick<Metrics, 'listTools'>;
 }
 
 export class Upstream extends EventEmitter<{ tools_changed: [relayed: boolean]; list_changed: [kind: 'prompts' | 'resources'] }> {
@@ -270,6 +273,11 @@ export class Upstream extends EventEmitter<{ tools_changed: [relayed: boolean]; 
 
   /** Every tool, with the server's allowed/disallowed filters and without task-only tools. */
   listTools(): Promise<Tool[]> {
+    const metrics = this.opts.metrics;
+    if (metrics) {
+      const hit = this.lists.get('tools');
+      metrics.listTools(this.name, hit && Date.now() - hit.at < this.opts.toolsCacheMs ? 'hit' : 'miss');
+    }
     return this.cached('tools', async (client) => {
       const all = await allPages<Tool>(client, 'tools/list', 'tools', ListToolsResultSchema, this.opts.toolTimeoutMs);
       const { allowed_tools: allow, disallowed_tools: deny } = this.config;

@@ -25,7 +25,8 @@ import type { Logger } from 'pino';
 import { forwardedHeaders } from '../mcp-client/headers.ts';
 import { functionName } from '../mcp-client/naming.ts';
 import type { McpPool } from '../mcp-client/pool.ts';
-import { toUpstreamError } from '../mcp-client/errors.ts';
+import { failureOutcome, toUpstreamError } from '../mcp-client/errors.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
 import type { Upstream } from '../mcp-client/upstream.ts';
 import { RpcCode } from '../protocol/errors.ts';
 import { relayProgress, toRpcError } from './rpc.ts';
@@ -39,6 +40,7 @@ export interface AggregateDeps extends GatewayToolDeps {
   masterKey: string | undefined;
   log: Logger;
   version: string;
+  metrics?: Pick<Metrics, 'toolCall'> | undefined;
 }
 
 const PAGE_SIZE = 50;
@@ -146,16 +148,22 @@ export function buildAggregateServer(
     const hit = await upstreamTool(name);
     // A tool outside the caller's grant gets the answer a tool that does not exist gets.
     if (!hit || !permitted(caller.grant, hit.u, hit.item)) throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`);
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
     try {
-      return await hit.u.callTool(hit.item.name, req.params.arguments ?? {}, {
+      const result = await hit.u.callTool(hit.item.name, req.params.arguments ?? {}, {
         signal: extra.signal,
         headers: headersFor(hit.u, extra.requestInfo?.headers),
         onprogress: relayProgress(extra._meta?.progressToken, extra.sendNotification),
       });
+      deps.metrics?.toolCall(hit.u.name, hit.item.name, result.isError ? 'tool_error' : 'ok', seconds());
+      return result;
     } catch (e) {
       if (extra.signal.aborted) throw toRpcError(e, hit.u.name);
+      const err = toUpstreamError(e, hit.u.name);
+      deps.metrics?.toolCall(hit.u.name, hit.item.name, failureOutcome(err), seconds());
       // A tool the model or user can see fail, like any tool error.
-      return { content: [{ type: 'text', text: toUpstreamError(e, hit.u.name).message }], isError: true };
+      return { content: [{ type: 'text', text: err.message }], isError: true };
     }
   });
 

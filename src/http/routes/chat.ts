@@ -11,8 +11,9 @@ import { failedResponseError } from '../../protocol/errors.ts';
 import { parseBody } from '../errors.ts';
 import { runContext } from '../request-context.ts';
 import { sseFor } from '../sse.ts';
+import type { Metrics } from '../../telemetry/metrics.ts';
 
-export function chatRoutes(deps: { agent: Agent; keepAliveMs: number }): Router {
+export function chatRoutes(deps: { agent: Agent; keepAliveMs: number; metrics: Metrics }): Router {
   const router = new Router();
   router.post('/v1/chat/completions', async (ctx: Context) => {
     const chat = parseBody(ChatRequest, ctx.request.body);
@@ -21,7 +22,7 @@ export function chatRoutes(deps: { agent: Agent; keepAliveMs: number }): Router 
     const prepared = await deps.agent.prepare(req, run, { approvals: false });
     ctx.set(droppedHeader(prepared.dropped));
     if (chat.stream) {
-      const sse = sseFor(ctx, deps.keepAliveMs);
+      const sse = sseFor(ctx, deps.keepAliveMs, deps.metrics);
       const encoder = new ChatChunkEncoder(chat.stream_options?.include_usage === true);
       const sink: EventSink = {
         write(ev) {

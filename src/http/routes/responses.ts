@@ -11,6 +11,7 @@ import type { Store } from '../../store/types.ts';
 import { parseBody } from '../errors.ts';
 import { runContext } from '../request-context.ts';
 import { sseFor } from '../sse.ts';
+import type { Metrics } from '../../telemetry/metrics.ts';
 
 const InputItemsQuery = z.strictObject({
   after: z.string().min(1).optional(),
@@ -24,7 +25,7 @@ function notFound(id: string): ApiError {
   return new ApiError(404, `Response with id '${id}' not found.`, { param: 'response_id', code: 'not_found' });
 }
 
-export function responsesRoutes(deps: { agent: Agent; store: Store; keepAliveMs: number }): Router {
+export function responsesRoutes(deps: { agent: Agent; store: Store; keepAliveMs: number; metrics: Metrics }): Router {
   const router = new Router();
   router.post('/v1/responses', async (ctx: Context) => {
     const req = parseBody(ResponsesRequest, ctx.request.body);
@@ -32,7 +33,7 @@ export function responsesRoutes(deps: { agent: Agent; store: Store; keepAliveMs:
     const prepared = await deps.agent.prepare(req, run);
     ctx.set(droppedHeader(prepared.dropped));
     if (req.stream) {
-      const sse = sseFor(ctx, deps.keepAliveMs);
+      const sse = sseFor(ctx, deps.keepAliveMs, deps.metrics);
       // The terminal event is held until the run resolves, which is once the store has committed the
       // final response: a client that reads it may continue the response at once, on any replica.
       let terminal: StreamEvent | undefined;
