@@ -21,6 +21,8 @@ export interface BenchResults {
   mcpCall?: PairedResult;
   /** A virtual key against the master key (as "direct"). */
   keys?: PairedResult;
+  /** µs the metrics cost a request. */
+  metrics?: { microsPerRequest: number; runs: number[] };
   toolRound?: ToolRoundResult;
   toolsList?: ToolsListResult;
   streams?: StreamsResult;
@@ -155,6 +157,12 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
       0.2,
     ),
   );
+  const cost = results.metrics?.microsPerRequest;
+  targets.push({
+    target: 'metrics recorded per request <= 20 us',
+    status: cost === undefined ? 'NOT RUN' : judge(Number.isFinite(cost), cost <= 20),
+    measured: cost === undefined ? '' : `${cost.toFixed(2)} us`,
+  });
   targets.push(streamsTarget(results.streams));
   const idle = results.idle;
   targets.push(

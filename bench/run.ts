@@ -10,7 +10,7 @@
  *   BENCH_SECONDS=3 BENCH_REPEATS=3 BENCH_ONLY=http.chat,mcp,streams,idle npm run bench
  *
  * Cell ids for BENCH_ONLY (an entry selects every id it begins): http.{chat,responses}.{nonstream,stream}.c{1,32},
- * wire.{gemini,bedrock}.stream.c1, keys.responses.nonstream.c1, mcp.call, mcp.round, mcp.list, streams, idle. Other knobs: BENCH_WARMUP_SECONDS, BENCH_STREAMS, BENCH_STREAM_FRAME_MS.
+ * wire.{gemini,bedrock}.stream.c1, keys.responses.nonstream.c1, metrics.record, mcp.call, mcp.round, mcp.list, streams, idle. Other knobs: BENCH_WARMUP_SECONDS, BENCH_STREAMS, BENCH_STREAM_FRAME_MS.
  */
 import { availableParallelism } from 'node:os';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -18,6 +18,7 @@ import { wireCells } from './cells-wires.ts';
 import { CONNECTION_LEVELS, GATEWAY_PREFIX, LONG_MODEL, longAnswerCellId, longAnswerCells, longAnswerTarget, type Endpoints } from './cells-http.ts';
 import { connectMcp, measureToolRound, measureToolsList, toolsCallCell } from './cells-mcp.ts';
 import { KEYS_CELL, keysCell, startKeysGateway } from './cells-keys.ts';
+import { measureMetricsCost, METRICS_CELL } from './cells-metrics.ts';
 import { measureConcurrentStreams, measureIdleRss } from './cells-memory.ts';
 import { loadHttp } from './http-load.ts';
 import { mergeErrorReasons, type Sample, type Timing, type Watched } from './measure.ts';
@@ -213,6 +214,13 @@ async function main(): Promise<void> {
   try {
     if (SHARED_GATEWAY_CELLS.some((id) => isSelected(settings, id))) await runSharedGatewayCells(settings, timing, mock, mcp, results);
     await runKeysCell(settings, timing, mock, results);
+    if (isSelected(settings, METRICS_CELL)) {
+      results.metrics = measureMetricsCost(Math.max(settings.repeats, 3));
+      print(
+        '',
+        `metrics recorded per request (1 model call, 2 tool calls): ${results.metrics.microsPerRequest.toFixed(2)} µs (median of ${results.metrics.runs.length})`,
+      );
+    }
     await runFreshGatewayCells(settings, mock, mcp, results);
   } finally {
     await mock.stop();
