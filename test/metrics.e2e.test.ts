@@ -74,6 +74,14 @@ test('after a scripted run, the counts and outcomes are exact', async () => {
   );
   const r = await post('/v1/responses', { model: 'c/two-tools', input: 'go', tools: [tool] });
   assert.equal(r.status, 200);
+  // its access line: route, status, model, tokens and tool calls
+  const id = r.headers.get('x-request-id');
+  const line = t.logs.find((l) => l.msg === 'request' && l.req_id === id)!;
+  const usage = ((await r.json()) as any).usage;
+  assert.deepEqual(
+    [line.route, line.status, line.model, line.tokens, line.tool_calls, line.key],
+    ['/v1/responses', 200, 'c/two-tools', { input: usage.input_tokens, output: usage.output_tokens }, 2, undefined],
+  );
   // a streamed answer: one more model call, with a first token
   const streamed = await post('/v1/responses', { model: 'r/streamed', input: 'hello', stream: true });
   assert.equal(streamed.status, 200);
@@ -124,7 +132,10 @@ test('after a scripted run, the counts and outcomes are exact', async () => {
 
 test('requests and spend by team', async () => {
   const { team_id } = (await (await post('/team/new', { team_alias: 'platform' })).json()) as { team_id: string };
-  const { key } = (await (await post('/key/generate', { team_id })).json()) as { key: string };
-  assert.equal((await post('/v1/responses', { model: 'c/x', input: 'x' }, key)).status, 200);
+  const { key } = (await (await post('/key/generate', { team_id, key_alias: 'ci-agent' })).json()) as { key: string };
+  const r = await post('/v1/responses', { model: 'c/x', input: 'x' }, key);
+  assert.equal(r.status, 200);
+  const line = t.logs.find((l) => l.msg === 'request' && l.req_id === r.headers.get('x-request-id'))!;
+  assert.equal(line.key, 'ci-agent', 'the access line names the key by its alias, never the key');
   assert.equal(value(await scrape(), 'toolgate_team_requests_total', { team: 'platform' }), 1);
 });

@@ -9,10 +9,11 @@ import type { Usage } from '../protocol/responses.ts';
 import type { Caller } from './caller.ts';
 import { costOf, type Prices } from './cost.ts';
 
-/** What the agent and the model calls report to: each finished model call once. */
+/** What the agent and the model calls report to: each finished model call once, and each MCP call it ran. */
 export interface UsageMeter {
   /** `model`: the name that answered; `prices`: its deployment's. */
   record(model: string, usage: MeteredUsage, prices: Prices): void;
+  toolCalled(): void;
 }
 
 /** What a call's cost is computed from (an embedding has no output, nor cached input). */
@@ -28,7 +29,9 @@ export class Meter implements UsageMeter {
   cost = 0;
   promptTokens = 0;
   completionTokens = 0;
-  private model: string | undefined;
+  toolCalls = 0;
+  /** The first model that answered. */
+  model: string | undefined;
   private readonly started = new Date();
   private readonly caller: Caller;
   private readonly limiter: Limiter;
@@ -52,6 +55,10 @@ export class Meter implements UsageMeter {
     if (!subjects.length) return;
     this.limiter.recordTokens(subjects, usage.input_tokens + usage.output_tokens);
     this.limiter.recordSpend(subjects, cost);
+  }
+
+  toolCalled(): void {
+    this.toolCalls++;
   }
 
   /** The request is over: its spend log, for a virtual key that made a model call. */

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { failureOutcome, toUpstreamError } from '../mcp-client/errors.ts';
 import { mcpCallNotRun, RpcCode } from '../protocol/errors.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
+import type { UsageMeter } from '../access/meter.ts';
 import { newId } from '../protocol/ids.ts';
 import type { McpCallItem } from '../protocol/responses.ts';
 import type { ResponseEmitter } from './emitter.ts';
@@ -20,6 +21,8 @@ export interface McpCallOptions {
   signal: AbortSignal;
   log: Logger;
   metrics?: Pick<Metrics, 'toolCall'> | undefined;
+  /** The request's meter: counts the calls made. */
+  meter?: UsageMeter | undefined;
 }
 
 function parseArguments(args: string): Record<string, unknown> | null {
@@ -86,6 +89,7 @@ export class McpCallRunner {
       );
     const started = performance.now();
     const { log, signal } = this.o;
+    this.o.meter?.toolCalled();
     try {
       this.queue ??= new PQueue({ concurrency: this.o.concurrency });
       const result = await this.queue.add(() => t.server.callTool(t.tool.name, parsed, { signal, headers: t.binding.headers.get(t.server.name) }));

@@ -63,6 +63,7 @@ export class ResponseRun {
       signal: this.signal,
       log: ctx.log,
       metrics: deps.metrics,
+      meter: ctx.meter,
     });
   }
 

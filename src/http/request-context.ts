@@ -49,7 +49,22 @@ export function requestContext(logger: Logger, metrics?: Pick<Metrics, 'httpRequ
       const elapsed = performance.now() - started;
       metrics?.httpRequest(routeOf(ctx), ctx.method, ctx.status, elapsed / 1000);
       const ms = Math.round(elapsed * 10) / 10;
-      log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms, aborted: abort.signal.aborted || undefined }, 'request');
+      const { meter, caller } = ctx.state;
+      log.info(
+        {
+          method: ctx.method,
+          path: ctx.path,
+          route: routeOf(ctx),
+          status: ctx.status,
+          ms,
+          aborted: abort.signal.aborted || undefined,
+          model: meter?.model,
+          tokens: meter?.model === undefined ? undefined : { input: meter.promptTokens, output: meter.completionTokens },
+          tool_calls: meter?.toolCalls || undefined,
+          key: caller?.key ? (caller.key.key_alias ?? caller.key.key_name) : undefined,
+        },
+        'request',
+      );
     }
   };
 }

@@ -150,6 +150,7 @@ export function buildAggregateServer(
     if (!hit || !permitted(caller.grant, hit.u, hit.item)) throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`);
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
+    meter?.toolCalled();
     try {
       const result = await hit.u.callTool(hit.item.name, req.params.arguments ?? {}, {
         signal: extra.signal,
