@@ -19,7 +19,8 @@ import { openStore } from './store/open.ts';
 import type { Store } from './store/types.ts';
 import { VERSION } from './version.ts';
 import { randomUUID } from 'node:crypto';
-import { SpendWriter } from './access/spend-writer.ts';
+import { BatchWriter } from './store/batch-writer.ts';
+import type { SpendLog } from './protocol/admin.ts';
 import { createLimits, type Limits, redisUrlFromRouterSettings, TOPICS } from './limits/index.ts';
 import { shareAcrossReplicas } from './replicas.ts';
 
@@ -51,7 +52,7 @@ export interface Gateway {
   keys: KeyCache;
   /** Rate limits, budgets and the replicas' bus. */
   limits: Limits;
-  spend: SpendWriter;
+  spend: BatchWriter<SpendLog>;
   metrics: Metrics;
   router: Router;
   pool: McpPool;
@@ -90,7 +91,7 @@ export async function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJ
   const pool = new McpPool(config.mcp_servers, config.mcp_settings, log, {}, metrics);
   pool.warmUp();
   const keys = new KeyCache(store, { announce: (what) => void limits.bus.publish(TOPICS.keys, what) });
-  const spend = new SpendWriter(store, { log });
+  const spend = new BatchWriter<SpendLog>((logs) => store.recordSpend(logs), { what: 'spend logs', log });
   const replica = randomUUID();
   const masterKey = config.general_settings.master_key;
   const stopping = new AbortController();

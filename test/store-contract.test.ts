@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import postgres from 'postgres';
 import { hashKey, maskKey, newKey } from '../src/access/keys.ts';
-import type { KeyRecord, SpendLog, TeamRecord } from '../src/protocol/admin.ts';
+import type { KeyRecord, SpendLog, TeamRecord, ToolCallAudit } from '../src/protocol/admin.ts';
 import type { ResponseObject } from '../src/protocol/events.ts';
 import { newResponseObject } from '../src/protocol/response-object.ts';
 import { openStore } from '../src/store/open.ts';
@@ -386,12 +386,12 @@ for (const kind of [sqlite, pg]) {
     test('stores opening a new database at once migrate it once, and all work', async () => {
       const db = await h.fresh();
       const stores = await Promise.all([h.open(db.url), h.open(db.url), h.open(db.url)]);
-      assert.deepEqual(await db.versions(), [1, 2]);
+      assert.deepEqual(await db.versions(), [1, 2, 3]);
       const r = stored();
       await stores[0]!.saveResponse(r);
       for (const s of stores) assert.equal(await s.responseStatus(r.response.id), 'in_progress');
       const again = await h.open(db.url);
-      assert.deepEqual(await db.versions(), [1, 2], 'a reopened database is not migrated again');
+      assert.deepEqual(await db.versions(), [1, 2, 3], 'a reopened database is not migrated again');
       assert.equal(await again.responseStatus(r.response.id), 'in_progress');
     });
 
@@ -404,7 +404,7 @@ for (const kind of [sqlite, pg]) {
       Atomics.store(gate, 0, 1);
       Atomics.notify(gate, 0);
       await Promise.all(workers.map((w) => w.done));
-      assert.deepEqual(await db.versions(), [1, 2]);
+      assert.deepEqual(await db.versions(), [1, 2, 3]);
       const s = await h.open(db.url);
       for (const r of rs) assert.deepEqual(await s.getResponse(r.response.id), snapshot(r));
     });
@@ -534,6 +534,54 @@ for (const kind of [sqlite, pg]) {
       assert.equal((await store.listSpend({ api_key: k.token, limit: 1000 })).length, 101);
     });
 
+    test('audit: records read back as written, newest first, filtered, paged by cursor, written once, pruned by time', async () => {
+      const db = await h.fresh();
+      const s = await h.open(db.url);
+      const server = `srv_${hex()}`;
+      const record = (i: number, over: Partial<ToolCallAudit> = {}): ToolCallAudit => ({
+        id: `aud_${hex()}${i}`,
+        time: new Date(Date.UTC(2025, 4, 1, 12, 0, i % 5)).toISOString(),
+        request_id: `req_${i}`,
+        response_id: i % 2 ? `resp_${i}` : null,
+        caller: 'ci-agent',
+        team_id: i % 2 ? 'team_a' : null,
+        server,
+        tool: i % 3 ? 'search' : 'write',
+        arguments_bytes: 10 + i,
+        arguments_sha256: 'ab'.repeat(32),
+        outcome: i % 4 ? 'ok' : 'tool_error',
+        duration_ms: i % 2 ? 12.5 : null,
+        approval_request_id: i === 3 ? 'mcpr_1' : null,
+        ...over,
+      });
+      const all = Array.from({ length: 12 }, (_, i) => record(i));
+      await s.recordAudit(all);
+      await s.recordAudit([all[0]!]); // written once
+      const newest = [...all].sort((a, b) => (a.time === b.time ? (a.id < b.id ? 1 : -1) : a.time < b.time ? 1 : -1));
+      assert.deepEqual(await s.listAudit({ server, limit: 100 }), newest, 'every field back as written');
+      // paged: each page's last id is the next cursor, and the pages add up to the whole
+      const pages: ToolCallAudit[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await s.listAudit({ server, limit: 5, ...(after ? { after } : {}) });
+        pages.push(...page);
+        if (page.length < 5) break;
+        after = page.at(-1)!.id;
+      }
+      assert.deepEqual(pages, newest);
+      assert.deepEqual(await s.listAudit({ server, limit: 5, after: 'aud_unknown' }), []);
+      const ids = (xs: ToolCallAudit[]) => xs.map((x) => x.id).sort();
+      assert.deepEqual(ids(await s.listAudit({ server, tool: 'write', limit: 100 })), ids(all.filter((r) => r.tool === 'write')));
+      assert.deepEqual(ids(await s.listAudit({ server, outcome: 'tool_error', limit: 100 })), ids(all.filter((r) => r.outcome === 'tool_error')));
+      const window = { start: '2025-05-01T12:00:01Z', end: '2025-05-01T12:00:03Z' };
+      assert.deepEqual(
+        ids(await s.listAudit({ server, ...window, limit: 100 })),
+        ids(all.filter((r) => r.time >= '2025-05-01T12:00:01' && r.time < '2025-05-01T12:00:03')),
+      );
+      assert.equal(await s.pruneAudit(new Date('2025-05-01T12:00:02Z')), all.filter((r) => r.time < '2025-05-01T12:00:02').length);
+      assert.ok((await s.listAudit({ server, limit: 100 })).every((r) => r.time >= '2025-05-01T12:00:02'));
+    });
+
     test('listSpend: newest first, by key, by team, from start (inclusive) to end (exclusive), up to a limit', async () => {
       const [k1, k2] = [keyRecord().token, keyRecord().token];
       const team = `team_${hex()}`;
@@ -656,7 +704,7 @@ describe('postgres: replicas, schemas and URLs', () => {
       SELECT table_name FROM information_schema.tables WHERE table_schema = ${schema} ORDER BY table_name`;
     assert.deepEqual(
       tables.map((t) => t.table_name),
-      ['api_keys', 'responses', 'spend_logs', 'teams', 'toolgate_migrations', 'toolgate_replicas'],
+      ['api_keys', 'responses', 'spend_logs', 'teams', 'tool_audit', 'toolgate_migrations', 'toolgate_replicas'],
     );
     const [row] = await admin<{ status: string; replica: string }[]>`SELECT status, replica FROM ${admin(schema)}.responses WHERE id = ${r.response.id}`;
     assert.deepEqual({ ...row }, { status: 'in_progress', replica: (a as PostgresStore).replicaId });

@@ -119,3 +119,47 @@ export interface SpendLog {
   startTime: string;
   endTime: string;
 }
+
+/**
+ * How a tool call ended, as the audit trail and the metrics name it: the call's own end, or an approval
+ * asked for or refused (`approval_requested`, `denied`).
+ */
+export const AUDIT_OUTCOMES = ['ok', 'tool_error', 'protocol_error', 'http_error', 'timeout', 'denied', 'approval_requested', 'not_run'] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
+
+/** One MCP tool call the gateway made, was asked to approve, or was refused: never its arguments or result. */
+export interface ToolCallAudit {
+  /** `aud_...`: the record's own id (the cursor pages by it). */
+  id: string;
+  /** When the call started, or the approval was asked for or answered (ISO time). */
+  time: string;
+  request_id: string;
+  response_id: string | null;
+  /** The virtual key's alias (or masked key), or `master`. */
+  caller: string;
+  team_id: string | null;
+  server: string;
+  tool: string;
+  arguments_bytes: number;
+  /** SHA-256 of the arguments as sent, hex. */
+  arguments_sha256: string;
+  outcome: AuditOutcome;
+  duration_ms: number | null;
+  /** The approval request this call answered (an approved call), if any. */
+  approval_request_id: string | null;
+}
+
+/** Query of `GET /audit/tool_calls`: newest first. */
+export const AuditQuery = z.strictObject({
+  server: z.string().min(1).optional(),
+  tool: z.string().min(1).optional(),
+  outcome: z.enum(AUDIT_OUTCOMES).optional(),
+  /** From this time (inclusive), ISO. */
+  start: z.iso.datetime({ offset: true }).optional(),
+  /** Up to this time (exclusive), ISO. */
+  end: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  /** The `next_cursor` of the page before. */
+  after: z.string().min(1).optional(),
+});
+export type AuditQuery = z.infer<typeof AuditQuery>;

@@ -22,8 +22,20 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import postgres from 'postgres';
-import type { KeyRecord, SpendLog, TeamRecord } from '../protocol/admin.ts';
-import { type ColumnKind, INTERRUPTED, isoTime, KEY_COLUMNS, nextReset, pageOf, patchedColumns, spendTotals, TEAM_COLUMNS, uniqueLogs } from './shared.ts';
+import type { AuditQuery, KeyRecord, SpendLog, TeamRecord, ToolCallAudit } from '../protocol/admin.ts';
+import {
+  AUDIT_FIELDS,
+  type ColumnKind,
+  INTERRUPTED,
+  isoTime,
+  KEY_COLUMNS,
+  nextReset,
+  pageOf,
+  patchedColumns,
+  spendTotals,
+  TEAM_COLUMNS,
+  uniqueLogs,
+} from './shared.ts';
 import type { BudgetResets, ItemPage, ItemPageQuery, KeyListQuery, SpendQuery, Store, StoredResponse } from './types.ts';
 import { WriteBatch } from './write-batch.ts';
 
@@ -96,6 +108,22 @@ const MIGRATIONS: string[] = [
    CREATE INDEX spend_logs_time ON spend_logs (start_time);
    CREATE INDEX spend_logs_key ON spend_logs (api_key, start_time);
    CREATE INDEX spend_logs_team ON spend_logs (team_id, start_time);`,
+  `CREATE TABLE tool_audit (
+     id text PRIMARY KEY,
+     time timestamptz NOT NULL,
+     request_id text NOT NULL,
+     response_id text,
+     caller text NOT NULL,
+     team_id text,
+     server text NOT NULL,
+     tool text NOT NULL,
+     arguments_bytes integer NOT NULL,
+     arguments_sha256 text NOT NULL,
+     outcome text NOT NULL,
+     duration_ms double precision,
+     approval_request_id text
+   );
+   CREATE INDEX tool_audit_time ON tool_audit (time, id);`,
 ];
 
 type Row = Record<string, string | number | null | postgres.Parameter<unknown>>;
@@ -506,6 +534,41 @@ export class PostgresStore implements Store {
       startTime: r.start_time.toISOString(),
       endTime: r.end_time.toISOString(),
     }));
+  }
+
+  async recordAudit(records: ToolCallAudit[]): Promise<void> {
+    await this.settled();
+    if (!records.length) return;
+    const rows = records.map((r) => ({ ...r, time: isoTime(r.time) }));
+    await this.sql`INSERT INTO tool_audit ${this.sql(rows, ...AUDIT_FIELDS)} ON CONFLICT (id) DO NOTHING`;
+  }
+
+  async listAudit(q: Omit<AuditQuery, 'limit'> & { limit: number }): Promise<ToolCallAudit[]> {
+    await this.settled();
+    const sql = this.sql;
+    let cursor: { time: Date; id: string } | undefined;
+    if (q.after) {
+      [cursor] = await sql<{ time: Date; id: string }[]>`SELECT time, id FROM tool_audit WHERE id = ${q.after}`;
+      if (!cursor) return [];
+    }
+    const conditions = [
+      q.server === undefined ? null : sql`server = ${q.server}`,
+      q.tool === undefined ? null : sql`tool = ${q.tool}`,
+      q.outcome === undefined ? null : sql`outcome = ${q.outcome}`,
+      q.start === undefined ? null : sql`time >= ${isoTime(q.start)}::timestamptz`,
+      q.end === undefined ? null : sql`time < ${isoTime(q.end)}::timestamptz`,
+      cursor ? sql`(time, id) < (${cursor.time.toISOString()}::timestamptz, ${cursor.id})` : null,
+    ].filter((c) => c !== null);
+    const where = conditions.length ? conditions.reduce((a, c) => sql`${a} AND ${c}`) : sql`true`;
+    const rows = await sql<(Omit<ToolCallAudit, 'time'> & { time: Date })[]>`
+      SELECT * FROM tool_audit WHERE ${where} ORDER BY time DESC, id DESC LIMIT ${q.limit}::int`;
+    return rows.map((r) => ({ ...r, time: r.time.toISOString() }));
+  }
+
+  async pruneAudit(before: Date): Promise<number> {
+    await this.settled();
+    const result = await this.sql`DELETE FROM tool_audit WHERE time < ${before.toISOString()}::timestamptz`;
+    return result.count;
   }
 
   async resetBudgets(now: Date): Promise<BudgetResets> {

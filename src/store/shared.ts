@@ -2,7 +2,7 @@
  * What both stores share: input item paging, how an interrupted response ends, the columns of keys and
  * teams, spend totals and budget reset times.
  */
-import { durationMs, type Governed, type KeyRecord, type SpendLog, type TeamRecord } from '../protocol/admin.ts';
+import { durationMs, type Governed, type KeyRecord, type SpendLog, type TeamRecord, type ToolCallAudit } from '../protocol/admin.ts';
 import type { InputItem } from '../protocol/responses.ts';
 import type { ItemPage, ItemPageQuery } from './types.ts';
 
@@ -95,3 +95,20 @@ export function nextReset(resetAt: string, duration: string, now: Date): string 
   const periods = Math.floor((now.getTime() - from) / step) + 1;
   return new Date(from + Math.max(1, periods) * step).toISOString();
 }
+
+/** An audit record's fields, in the column order both stores use. */
+export const AUDIT_FIELDS = [
+  'id',
+  'time',
+  'request_id',
+  'response_id',
+  'caller',
+  'team_id',
+  'server',
+  'tool',
+  'arguments_bytes',
+  'arguments_sha256',
+  'outcome',
+  'duration_ms',
+  'approval_request_id',
+] as const satisfies readonly (keyof ToolCallAudit)[];

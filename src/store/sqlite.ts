@@ -6,8 +6,20 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
-import type { KeyRecord, SpendLog, TeamRecord } from '../protocol/admin.ts';
-import { type ColumnKind, INTERRUPTED, isoTime, KEY_COLUMNS, nextReset, pageOf, patchedColumns, spendTotals, TEAM_COLUMNS, uniqueLogs } from './shared.ts';
+import type { AuditQuery, KeyRecord, SpendLog, TeamRecord, ToolCallAudit } from '../protocol/admin.ts';
+import {
+  AUDIT_FIELDS,
+  type ColumnKind,
+  INTERRUPTED,
+  isoTime,
+  KEY_COLUMNS,
+  nextReset,
+  pageOf,
+  patchedColumns,
+  spendTotals,
+  TEAM_COLUMNS,
+  uniqueLogs,
+} from './shared.ts';
 import type { BudgetResets, ItemPage, ItemPageQuery, KeyListQuery, SpendQuery, Store, StoredResponse } from './types.ts';
 import { WriteBatch } from './write-batch.ts';
 
@@ -71,6 +83,22 @@ const MIGRATIONS: string[] = [
    CREATE INDEX spend_logs_time ON spend_logs(start_time);
    CREATE INDEX spend_logs_key ON spend_logs(api_key, start_time);
    CREATE INDEX spend_logs_team ON spend_logs(team_id, start_time);`,
+  `CREATE TABLE tool_audit (
+     id TEXT PRIMARY KEY,
+     time TEXT NOT NULL,
+     request_id TEXT NOT NULL,
+     response_id TEXT,
+     caller TEXT NOT NULL,
+     team_id TEXT,
+     server TEXT NOT NULL,
+     tool TEXT NOT NULL,
+     arguments_bytes INTEGER NOT NULL,
+     arguments_sha256 TEXT NOT NULL,
+     outcome TEXT NOT NULL,
+     duration_ms REAL,
+     approval_request_id TEXT
+   );
+   CREATE INDEX tool_audit_time ON tool_audit(time, id);`,
 ];
 
 type Row = Record<string, SQLInputValue>;
@@ -411,6 +439,45 @@ export class SqliteStore implements Store {
       .prepare(`SELECT * FROM spend_logs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY start_time DESC, request_id DESC LIMIT :limit`)
       .all(params);
     return rows.map(spendLog);
+  }
+
+  async recordAudit(records: ToolCallAudit[]): Promise<void> {
+    if (!records.length) return;
+    this.transaction((db) => {
+      const insert = db.prepare(
+        `INSERT INTO tool_audit (${AUDIT_FIELDS.join(', ')}) VALUES (${AUDIT_FIELDS.map(() => '?').join(', ')}) ON CONFLICT(id) DO NOTHING`,
+      );
+      for (const r of records) insert.run(...AUDIT_FIELDS.map((f) => (f === 'time' ? isoTime(r.time) : (r[f] as SQLInputValue))));
+    });
+  }
+
+  async listAudit(q: Omit<AuditQuery, 'limit'> & { limit: number }): Promise<ToolCallAudit[]> {
+    const db = this.open();
+    let cursor: { time: string; id: string } | undefined;
+    if (q.after) {
+      cursor = db.prepare('SELECT time, id FROM tool_audit WHERE id = ?').get(q.after) as { time: string; id: string } | undefined;
+      if (!cursor) return [];
+    }
+    const filters: [string, string, SQLInputValue | undefined][] = [
+      ['server = :server', 'server', q.server],
+      ['tool = :tool', 'tool', q.tool],
+      ['outcome = :outcome', 'outcome', q.outcome],
+      ['time >= :start', 'start', q.start === undefined ? undefined : isoTime(q.start)],
+      ['time < :end', 'end', q.end === undefined ? undefined : isoTime(q.end)],
+      ['(time < :ct OR (time = :ct AND id < :cid))', 'ct', cursor?.time],
+    ];
+    const used = filters.filter(([, , v]) => v !== undefined);
+    const params: Row = Object.fromEntries([['limit', q.limit], ...used.map(([, name, v]) => [name, v])]);
+    if (cursor) params.cid = cursor.id;
+    const where = used.map(([clause]) => clause);
+    const rows = db
+      .prepare(`SELECT * FROM tool_audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time DESC, id DESC LIMIT :limit`)
+      .all(params);
+    return rows.map((row) => ({ ...(row as unknown as ToolCallAudit), time: isoTime(String(row.time)) }));
+  }
+
+  async pruneAudit(before: Date): Promise<number> {
+    return this.transaction((db) => Number(db.prepare('DELETE FROM tool_audit WHERE time < ?').run(before.toISOString()).changes));
   }
 
   async resetBudgets(now: Date): Promise<BudgetResets> {

@@ -2,7 +2,7 @@
  * Persistence behind one interface: the embedded SQLite store (the default, one process per file) or
  * PostgreSQL (shared by replicas). Every method is asynchronous; each call is one await for its caller.
  */
-import type { KeyRecord, SpendLog, TeamRecord } from '../protocol/admin.ts';
+import type { AuditQuery, KeyRecord, SpendLog, TeamRecord, ToolCallAudit } from '../protocol/admin.ts';
 import type { ResponseObject } from '../protocol/events.ts';
 import type { InputItem } from '../protocol/responses.ts';
 
@@ -113,6 +113,15 @@ export interface Store {
    * `now`. Each reset is conditional on the reset time read, so replicas sweeping at once reset once.
    */
   resetBudgets(now: Date): Promise<BudgetResets>;
+  /** Adds audit records; one whose id is already there is skipped. */
+  recordAudit(records: ToolCallAudit[]): Promise<void>;
+  /**
+   * Up to `limit` audit records, newest first (by time, then id), filtered; `after` is the last record id
+   * of the page before (an unknown one: an empty page).
+   */
+  listAudit(q: Omit<AuditQuery, 'limit'> & { limit: number }): Promise<ToolCallAudit[]>;
+  /** Deletes audit records from before `before`; returns how many. */
+  pruneAudit(before: Date): Promise<number>;
   /** Commits what is queued, then closes. Saves after it are refused. */
   close(): Promise<void>;
 }
