@@ -6,6 +6,7 @@
  * - An upstream's tools changed (its `list_changed` reached one replica's session): every replica drops
  *   its tool cache for that server and tells its own `/mcp` sessions.
  * - A client deleted an aggregated `/mcp` session: no replica serves (or rebuilds) it again.
+ * - Audit records past `audit_retention_days` are deleted once an hour.
  * - Budget periods that ended are reset every 10 s (the store's conditional update resets each once,
  *   whichever replica gets there first).
  */
@@ -25,6 +26,8 @@ export interface ReplicaDeps {
   log: Logger;
   /** This replica's aggregated `/mcp` sessions (the MCP edge is started if it was not). */
   mcpSessions: () => Promise<{ endedElsewhere(id: string): Promise<void> }>;
+  /** How long the tool-call audit trail keeps a record. */
+  auditRetentionMs: number;
   budgetSweepMs?: number;
 }
 
@@ -53,8 +56,21 @@ export async function shareAcrossReplicas(d: ReplicaDeps): Promise<() => Promise
     }
   }, d.budgetSweepMs ?? 10_000);
   sweep.unref();
+  // Audit records past their retention go once an hour (and at start); any replica may do it.
+  const prune = async () => {
+    try {
+      const pruned = await d.store.pruneAudit(new Date(Date.now() - d.auditRetentionMs));
+      if (pruned) d.log.info({ records: pruned }, 'audit records past their retention deleted');
+    } catch (e) {
+      d.log.warn({ err: (e as Error).message }, 'audit pruning failed; trying again later');
+    }
+  };
+  void prune();
+  const pruner = setInterval(prune, 3_600_000);
+  pruner.unref();
   return async () => {
     clearInterval(sweep);
+    clearInterval(pruner);
     d.pool.off('tools_changed', onTools);
     await offKeys();
     await offTools();

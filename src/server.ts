@@ -20,7 +20,7 @@ import type { Store } from './store/types.ts';
 import { VERSION } from './version.ts';
 import { randomUUID } from 'node:crypto';
 import { BatchWriter } from './store/batch-writer.ts';
-import type { SpendLog } from './protocol/admin.ts';
+import type { SpendLog, ToolCallAudit } from './protocol/admin.ts';
 import { createLimits, type Limits, redisUrlFromRouterSettings, TOPICS } from './limits/index.ts';
 import { shareAcrossReplicas } from './replicas.ts';
 
@@ -53,6 +53,7 @@ export interface Gateway {
   /** Rate limits, budgets and the replicas' bus. */
   limits: Limits;
   spend: BatchWriter<SpendLog>;
+  audits: BatchWriter<ToolCallAudit>;
   metrics: Metrics;
   router: Router;
   pool: McpPool;
@@ -92,6 +93,7 @@ export async function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJ
   pool.warmUp();
   const keys = new KeyCache(store, { announce: (what) => void limits.bus.publish(TOPICS.keys, what) });
   const spend = new BatchWriter<SpendLog>((logs) => store.recordSpend(logs), { what: 'spend logs', log });
+  const audits = new BatchWriter<ToolCallAudit>((records) => store.recordAudit(records), { what: 'audit records', log });
   const replica = randomUUID();
   const masterKey = config.general_settings.master_key;
   const stopping = new AbortController();
@@ -128,12 +130,22 @@ export async function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJ
     sessions: () => mcp.value?.sessions.size ?? 0,
     upstreams: () => Object.fromEntries(Object.entries(pool.status()).map(([name, s]) => [name, s.state === 'ready'])),
   });
-  const off = await shareAcrossReplicas({ bus: limits.bus, keys, pool, store, replica, log, mcpSessions: async () => (await mcp.get()).sessions });
+  const off = await shareAcrossReplicas({
+    bus: limits.bus,
+    keys,
+    pool,
+    store,
+    replica,
+    log,
+    mcpSessions: async () => (await mcp.get()).sessions,
+    auditRetentionMs: config.general_settings.audit_retention_days * 86_400_000,
+  });
   return {
     store,
     keys,
     limits,
     spend,
+    audits,
     metrics,
     router,
     pool,
@@ -147,6 +159,7 @@ export async function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJ
       if (mcp.started) await (await mcp.get()).close();
       await pool.close();
       await spend.flush();
+      await audits.flush();
       await limits.close();
       await store.close();
     },
@@ -160,7 +173,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const { config, source } = opts.loaded;
   const log = opts.logger;
   const gw = await buildGateway(opts.loaded, log, opts.env);
-  const { store, router, pool, agent, calls, mcp, masterKey, keys, limits, spend, metrics } = gw;
+  const { store, router, pool, agent, calls, mcp, masterKey, keys, limits, spend, metrics, audits } = gw;
   const drain = new Drain();
   const app = createApp({
     drain,
@@ -174,6 +187,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     keys,
     limiter: limits.limiter,
     spend,
+    audits,
     metrics,
     metricsPublic: config.general_settings.metrics_public,
     masterKey,

@@ -4,6 +4,7 @@ import type { McpSettings } from '../config/schema.ts';
 import type { McpPool } from '../mcp-client/pool.ts';
 import type { Grant } from '../access/grants.ts';
 import type { UsageMeter } from '../access/meter.ts';
+import type { ToolAudit } from '../access/audit.ts';
 import type { Router } from '../providers/router.ts';
 import type { Store } from '../store/types.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
@@ -19,6 +20,8 @@ export interface RunContext {
   grant?: Grant;
   /** Counts each model call's tokens and cost against the caller's limits and budget. */
   meter?: UsageMeter;
+  /** Records each MCP tool call, approval asked for and refusal (the audit trail). */
+  audit?: ToolAudit;
 }
 
 export interface AgentDeps {

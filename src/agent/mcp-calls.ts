@@ -8,6 +8,8 @@ import { failureOutcome, toUpstreamError } from '../mcp-client/errors.ts';
 import { mcpCallNotRun, RpcCode } from '../protocol/errors.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { UsageMeter } from '../access/meter.ts';
+import type { ToolAudit } from '../access/audit.ts';
+import type { AuditOutcome } from '../protocol/admin.ts';
 import { newId } from '../protocol/ids.ts';
 import type { McpCallItem } from '../protocol/responses.ts';
 import type { ResponseEmitter } from './emitter.ts';
@@ -23,7 +25,12 @@ export interface McpCallOptions {
   metrics?: Pick<Metrics, 'toolCall'> | undefined;
   /** The request's meter: counts the calls made. */
   meter?: UsageMeter | undefined;
+  /** Where each call is recorded (the audit trail). */
+  audit?: ToolAudit | undefined;
 }
+
+/** What a call came to: its result for the model and the response, and how it ended. */
+type Executed = ConvertedResult & { outcome: AuditOutcome; ms?: number };
 
 function parseArguments(args: string): Record<string, unknown> | null {
   try {
@@ -72,21 +79,36 @@ export class McpCallRunner {
     if (args) emitter.item({ type: 'response.mcp_call_arguments.delta', sequence_number: 0, output_index: index, item_id: id, delta: args });
     emitter.item({ type: 'response.mcp_call_arguments.done', sequence_number: 0, output_index: index, item_id: id, arguments: args });
     const result = await this.execute(t, args, skip || ++this.count > this.o.maxToolCalls);
+    this.o.audit?.record({
+      server: t.server.name,
+      tool: t.tool.name,
+      arguments: args,
+      outcome: result.outcome,
+      durationMs: result.ms,
+      responseId: emitter.response.id,
+      approvalRequestId,
+    });
     const item: McpCallItem = { ...base, arguments: args, output: result.output, error: result.error, status: result.error ? 'failed' : 'completed' };
     emitter.item({ type: result.error ? 'response.mcp_call.failed' : 'response.mcp_call.completed', sequence_number: 0, output_index: index, item_id: id });
     emitter.item({ type: 'response.output_item.done', sequence_number: 0, output_index: index, item });
     return result;
   }
 
-  private async execute(t: OfferedTool, args: string, skip: boolean): Promise<ConvertedResult> {
+  private async execute(t: OfferedTool, args: string, skip: boolean): Promise<Executed> {
     if (skip)
-      return convertToolFailure(mcpCallNotRun(`Not run: this response reached its tool-call limit (${this.o.maxToolCalls}).`, RpcCode.ConnectionClosed));
+      return {
+        ...convertToolFailure(mcpCallNotRun(`Not run: this response reached its tool-call limit (${this.o.maxToolCalls}).`, RpcCode.ConnectionClosed)),
+        outcome: 'not_run',
+      };
     const parsed = parseArguments(args);
     // Arguments that are not a JSON object go back to the model as an error, never silently as {}.
     if (!parsed)
-      return convertToolFailure(
-        mcpCallNotRun(`Invalid arguments for '${t.tool.name}': expected a JSON object, got ${JSON.stringify(args.slice(0, 200))}`, RpcCode.InvalidParams),
-      );
+      return {
+        ...convertToolFailure(
+          mcpCallNotRun(`Invalid arguments for '${t.tool.name}': expected a JSON object, got ${JSON.stringify(args.slice(0, 200))}`, RpcCode.InvalidParams),
+        ),
+        outcome: 'not_run',
+      };
     const started = performance.now();
     const { log, signal } = this.o;
     this.o.meter?.toolCalled();
@@ -95,14 +117,17 @@ export class McpCallRunner {
       const result = await this.queue.add(() => t.server.callTool(t.tool.name, parsed, { signal, headers: t.binding.headers.get(t.server.name) }));
       const ms = performance.now() - started;
       log.info({ mcp_server: t.server.name, tool: t.tool.name, ms: Math.round(ms), is_error: result.isError === true }, 'mcp tool call');
-      this.o.metrics?.toolCall(t.server.name, t.tool.name, result.isError ? 'tool_error' : 'ok', ms / 1000);
-      return convertToolResult(result, this.o.maxOutputChars);
+      const outcome = result.isError ? 'tool_error' : 'ok';
+      this.o.metrics?.toolCall(t.server.name, t.tool.name, outcome, ms / 1000);
+      return { ...convertToolResult(result, this.o.maxOutputChars), outcome, ms };
     } catch (e) {
       if (signal.aborted) throw e;
       const err = toUpstreamError(e, t.server.name);
       log.warn({ mcp_server: t.server.name, tool: t.tool.name, err: err.message }, 'mcp tool call failed');
-      this.o.metrics?.toolCall(t.server.name, t.tool.name, failureOutcome(err), (performance.now() - started) / 1000);
-      return convertToolFailure(err);
+      const ms = performance.now() - started;
+      const outcome = failureOutcome(err);
+      this.o.metrics?.toolCall(t.server.name, t.tool.name, outcome, ms / 1000);
+      return { ...convertToolFailure(err), outcome, ms };
     }
   }
 }

@@ -64,6 +64,7 @@ export class ResponseRun {
       log: ctx.log,
       metrics: deps.metrics,
       meter: ctx.meter,
+      audit: ctx.audit,
     });
   }
 
@@ -157,6 +158,14 @@ export class ResponseRun {
               approvalsAsked++;
               const id = newId('mcpr');
               this.approvals[id] = { server: o.server.name, tool: o.tool.name };
+              this.ctx.audit?.record({
+                server: o.server.name,
+                tool: o.tool.name,
+                arguments: call.arguments,
+                outcome: 'approval_requested',
+                responseId: emitter.response.id,
+                approvalRequestId: id,
+              });
               emitter.completeItem({ id, type: 'mcp_approval_request', server_label: o.binding.label, name: o.tool.name, arguments: call.arguments });
               return;
             }
@@ -247,8 +256,19 @@ export class ResponseRun {
     await this.catalog.build(p.bindings, prior, taken, this.emitter);
     const conversation = toModelInput(prior, (label, tool) => this.catalog.functionNameOf(label, tool));
     // Approvals answered in this request: run the approved calls; denied ones were shown as not run.
-    for (const { request, response } of p.approvals)
-      if (!response.approve) this.deps.metrics?.toolCall(p.history.approvals[request.id]?.server ?? request.server_label, request.name, 'denied');
+    for (const { request, response } of p.approvals) {
+      if (response.approve) continue;
+      const server = p.history.approvals[request.id]?.server ?? request.server_label;
+      this.deps.metrics?.toolCall(server, request.name, 'denied');
+      this.ctx.audit?.record({
+        server,
+        tool: request.name,
+        arguments: request.arguments,
+        outcome: 'denied',
+        responseId: this.emitter.response.id,
+        approvalRequestId: request.id,
+      });
+    }
     const ran = await Promise.all(
       p.approvals
         .filter((a) => a.response.approve)

@@ -110,6 +110,8 @@ export const GeneralSettings = z.strictObject({
   redis_prefix: z.string().min(1).default('toolgate:'),
   /** Seconds between SSE comment keep-alives while the model is silent. */
   sse_keepalive_seconds: seconds.default(15),
+  /** Days the tool-call audit trail keeps a record. */
+  audit_retention_days: z.number().positive().default(30),
   /** /metrics without a key (with a master key, it otherwise takes the master key). */
   metrics_public: z.boolean().default(false),
   /** On SIGTERM/SIGINT: seconds open responses and streams get to finish before they end `incomplete` (reason `shutdown`). */

@@ -15,6 +15,7 @@ import type { SpendSink } from '../access/meter.ts';
 import type { Limiter } from '../limits/index.ts';
 import { requireKey } from './auth.ts';
 import type { Drain } from './drain.ts';
+import type { ToolCallAudit } from '../protocol/admin.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { metering } from './metering.ts';
@@ -48,6 +49,8 @@ export interface AppDeps {
   /** Refuses new requests while the gateway stops, and says when those in flight are done. */
   drain: Drain;
   metrics: Metrics;
+  /** Where tool-call audit records go (written in batches). */
+  audits: { add(record: ToolCallAudit): void };
   /** `general_settings.metrics_public`: /metrics without a key. */
   metricsPublic: boolean;
   masterKey: string | undefined;
@@ -87,7 +90,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(browserGuard({ keyRequired: deps.masterKey !== undefined, bindHost: deps.bindHost, isMcpPath }));
   const needsKey = (path: string) => path.startsWith('/v1/') || path === '/v1' || isMcpPath(path) || (path === '/metrics' && !deps.metricsPublic);
   app.use(async (ctx, next) => (needsKey(ctx.path) ? auth(ctx, next) : next()));
-  const { admit, meter } = metering(deps.limiter, deps.spend, deps.metrics);
+  const { admit, meter } = metering(deps.limiter, deps.spend, deps.metrics, deps.audits);
   app.use(admit);
   // koa-body (and formidable and co-body under it) loads with the first encoded body: most gateways never see one.
   const encodedBodyReader = new Lazy(async () => {

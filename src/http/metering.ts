@@ -7,12 +7,17 @@
  */
 import type { Context, Next } from 'koa';
 import { Meter, type SpendSink } from '../access/meter.ts';
+import { RequestAudit } from '../access/audit.ts';
+import type { ToolCallAudit } from '../protocol/admin.ts';
 import { type Admission, type Limiter, refusalError } from '../limits/index.ts';
+import type { ToolAudit } from '../access/audit.ts';
 
 declare module 'koa' {
   interface DefaultState {
     /** A model request's admission, started before its body is read. */
     admission?: Promise<Admission>;
+    /** Where the request's MCP tool calls are recorded. */
+    audit?: ToolAudit;
   }
 }
 import { isMcpPath } from './errors.ts';
@@ -29,7 +34,12 @@ function callsTool(body: unknown): boolean {
  * read, so that Redis answers while the body arrives and is parsed; `meter` awaits it (an MCP request's
  * starts there: whether it calls a tool is in its body), answers a refusal, and meters what passes.
  */
-export function metering(limiter: Limiter, spend: SpendSink, metrics?: Pick<Metrics, 'teamRequest' | 'teamCost'>) {
+export function metering(
+  limiter: Limiter,
+  spend: SpendSink,
+  metrics?: Pick<Metrics, 'teamRequest' | 'teamCost'>,
+  audits?: { add(record: ToolCallAudit): void },
+) {
   const admit = (ctx: Context, next: Next) => {
     const caller = ctx.state.caller;
     if (caller?.subjects.length && ctx.method === 'POST' && ctx.path.startsWith('/v1/')) ctx.state.admission = limiter.admit(caller.subjects);
@@ -49,6 +59,7 @@ export function metering(limiter: Limiter, spend: SpendSink, metrics?: Pick<Metr
     if (team) metrics?.teamRequest(team);
     const m = new Meter(caller, limiter, spend, ctx.state.requestId);
     ctx.state.meter = m;
+    if (audits) ctx.state.audit = new RequestAudit(audits, ctx.state.requestId, caller);
     if (admission) {
       // What the run used goes to the limiter's store once the answer is out: off its path, yet before the
       // client can send another request to any replica.

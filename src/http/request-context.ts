@@ -6,6 +6,7 @@ import type { Context, Next } from 'koa';
 import type { Caller } from '../access/caller.ts';
 import type { Grant } from '../access/grants.ts';
 import type { Meter } from '../access/meter.ts';
+import type { ToolAudit } from '../access/audit.ts';
 import type { Logger } from 'pino';
 import { newId } from '../protocol/ids.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
@@ -69,8 +70,15 @@ export function requestContext(logger: Logger, metrics?: Pick<Metrics, 'httpRequ
   };
 }
 
-/** What a route hands the agent: the request's cancellation, logger and headers, a virtual key's grant, and its meter. */
-export function runContext(ctx: Context): { signal: AbortSignal; log: Logger; requestHeaders: Context['headers']; grant?: Grant; meter?: Meter } {
-  const { signal, log, caller, meter } = ctx.state;
-  return { signal, log, requestHeaders: ctx.headers, grant: caller?.grant, meter };
+/** What a route hands the agent: the request's cancellation, logger and headers, a virtual key's grant, its meter and audit. */
+export function runContext(ctx: Context): {
+  signal: AbortSignal;
+  log: Logger;
+  requestHeaders: Context['headers'];
+  grant?: Grant;
+  meter?: Meter;
+  audit?: ToolAudit;
+} {
+  const { signal, log, caller, meter, audit } = ctx.state;
+  return { signal, log, requestHeaders: ctx.headers, grant: caller?.grant, meter, audit };
 }

@@ -139,7 +139,7 @@ export function buildAggregateServer(
 
   setToolCallHandler(server, async (req, extra) => {
     const name = req.params.name;
-    const { caller, meter } = scopeOf(extra);
+    const { caller, meter, audit } = scopeOf(extra);
     if (isGatewayTool(name)) {
       const ctx = { signal: extra.signal, log: deps.log, headers: { ...scope.headers, ...extra.requestInfo?.headers }, grant: caller.grant, meter };
       const own = await callGatewayTool(deps, name, req.params.arguments, ctx);
@@ -150,6 +150,7 @@ export function buildAggregateServer(
     if (!hit || !permitted(caller.grant, hit.u, hit.item)) throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`);
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
+    const args = JSON.stringify(req.params.arguments ?? {});
     meter?.toolCalled();
     try {
       const result = await hit.u.callTool(hit.item.name, req.params.arguments ?? {}, {
@@ -157,12 +158,16 @@ export function buildAggregateServer(
         headers: headersFor(hit.u, extra.requestInfo?.headers),
         onprogress: relayProgress(extra._meta?.progressToken, extra.sendNotification),
       });
-      deps.metrics?.toolCall(hit.u.name, hit.item.name, result.isError ? 'tool_error' : 'ok', seconds());
+      const outcome = result.isError ? 'tool_error' : 'ok';
+      deps.metrics?.toolCall(hit.u.name, hit.item.name, outcome, seconds());
+      audit?.record({ server: hit.u.name, tool: hit.item.name, arguments: args, outcome, durationMs: seconds() * 1000 });
       return result;
     } catch (e) {
       if (extra.signal.aborted) throw toRpcError(e, hit.u.name);
       const err = toUpstreamError(e, hit.u.name);
-      deps.metrics?.toolCall(hit.u.name, hit.item.name, failureOutcome(err), seconds());
+      const outcome = failureOutcome(err);
+      deps.metrics?.toolCall(hit.u.name, hit.item.name, outcome, seconds());
+      audit?.record({ server: hit.u.name, tool: hit.item.name, arguments: args, outcome, durationMs: seconds() * 1000 });
       // A tool the model or user can see fail, like any tool error.
       return { content: [{ type: 'text', text: err.message }], isError: true };
     }

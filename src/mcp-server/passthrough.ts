@@ -50,6 +50,8 @@ import { Upstream } from '../mcp-client/upstream.ts';
 import { relayProgress, toRpcError } from './rpc.ts';
 import { setToolCallHandler, type ToolCallHandler } from './tool-call-handler.ts';
 import { scopeOf } from './request-scope.ts';
+import { failureOutcome, toUpstreamError } from '../mcp-client/errors.ts';
+import type { AuditOutcome } from '../protocol/admin.ts';
 import { allowsTool } from '../access/grants.ts';
 
 type RequestSchema = typeof ListToolsRequestSchema;
@@ -149,12 +151,25 @@ export async function openPassthrough(
   for (const f of FORWARDED) {
     if (!offered[f.capability]) continue;
     const forward = async (req: { params?: object }, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
-      const { grant } = scopeOf(extra).caller;
+      const scope = scopeOf(extra);
+      const { grant } = scope.caller;
       // A tool outside the caller's grant is not listed, and calling it gets the answer an unknown tool gets.
       if (grant && f.method === 'tools/call' && !allowsTool(grant, name, (req.params as { name: string }).name))
         throw new McpError(ErrorCode.InvalidParams, `Tool ${(req.params as { name: string }).name} not found`);
       const entry = { id: extra.requestId, notify: (n: Notification) => extra.sendNotification(n as never) };
       inflight.push(entry);
+      // A tool call is audited like any the gateway makes (its arguments by size and hash only).
+      const call = f.method === 'tools/call' ? (req.params as { name: string; arguments?: unknown }) : undefined;
+      const started = performance.now();
+      const audit = (outcome: AuditOutcome) =>
+        call &&
+        scope.audit?.record({
+          server: name,
+          tool: call.name,
+          arguments: JSON.stringify(call.arguments ?? {}),
+          outcome,
+          durationMs: performance.now() - started,
+        });
       try {
         const { _meta, ...params } = (req.params ?? {}) as { _meta?: { progressToken?: string | number } & Record<string, unknown> };
         const { progressToken, ...meta } = _meta ?? {};
@@ -166,8 +181,10 @@ export async function openPassthrough(
           const listed = result as { tools: { name: string }[] };
           return { ...listed, tools: listed.tools.filter((t) => allowsTool(grant, name, t.name)) } as never;
         }
+        audit((result as { isError?: boolean }).isError ? 'tool_error' : 'ok');
         return result as never;
       } catch (e) {
+        if (call && !extra.signal.aborted) audit(failureOutcome(toUpstreamError(e, name)));
         throw toRpcError(e, name);
       } finally {
         inflight.splice(inflight.indexOf(entry), 1);

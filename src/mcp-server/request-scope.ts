@@ -6,10 +6,12 @@
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { type Caller, MASTER } from '../access/caller.ts';
 import type { UsageMeter } from '../access/meter.ts';
+import type { ToolAudit } from '../access/audit.ts';
 
 export interface McpRequestScope {
   caller: Caller;
   meter?: UsageMeter | undefined;
+  audit?: ToolAudit | undefined;
 }
 
 const OWN = { caller: MASTER } satisfies McpRequestScope;

@@ -8,6 +8,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { hashKey, maskKey, newKey } from '../../access/keys.ts';
 import {
+  AuditQuery,
   durationMs,
   type Governed,
   KeyDeleteRequest,
@@ -199,6 +200,15 @@ export function adminRoutes(deps: AdminDeps): Router {
       ...(str(q.end_date) ? { end: str(q.end_date)! } : {}),
       limit: Math.min(Number(q.limit) || 100, 1000),
     });
+  });
+
+  // The tool-call audit trail, newest first: `server`, `tool`, `outcome`, `start`/`end` (ISO), `limit`, `after`.
+  router.get('/audit/tool_calls', master, async (ctx: Context) => {
+    const q = parseBody(AuditQuery, ctx.query);
+    const rows = await store.listAudit({ ...q, limit: q.limit + 1 });
+    const data = rows.slice(0, q.limit);
+    const more = rows.length > q.limit;
+    ctx.body = { object: 'list', data, has_more: more, next_cursor: more ? data.at(-1)!.id : null };
   });
 
   return router;

@@ -11,7 +11,7 @@ import { MASTER } from '../../access/caller.ts';
 
 /** The request's caller (its grant binds what it sees) and meter, for the MCP handlers. */
 function scopeOf(ctx: Context): McpRequestScope {
-  return { caller: ctx.state.caller ?? MASTER, meter: ctx.state.meter };
+  return { caller: ctx.state.caller ?? MASTER, meter: ctx.state.meter, audit: ctx.state.audit };
 }
 
 export function mcpRoutes(deps: { mcp: Lazy<McpGateway> }): Router {
