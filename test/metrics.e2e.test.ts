@@ -103,12 +103,20 @@ test('after a scripted run, the counts and outcomes are exact', async () => {
   await c.connect(new StreamableHTTPClientTransport(new URL(`${t.gw.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${MASTER}` } } }));
   try {
     await c.callTool({ name: 'fixture-echo', arguments: { text: 'through /mcp' } });
+    const single = new Client({ name: 'metrics-test', version: '1' });
+    const transport = new StreamableHTTPClientTransport(new URL(`${t.gw.url}/mcp/fixture`), {
+      requestInit: { headers: { authorization: `Bearer ${MASTER}` } },
+    });
+    await single.connect(transport);
+    await single.callTool({ name: 'echo', arguments: { text: 'through /mcp/fixture' } });
+    await transport.terminateSession(); // the session ends: the gauge counts the /mcp one only
+    await single.close();
     const m = await scrape();
     assert.equal(value(m, 'toolgate_mcp_sessions'), 1);
     assert.equal(value(m, 'toolgate_mcp_tool_calls_total', { server: 'fixture', tool: 'add', outcome: 'ok' }), 1);
     assert.equal(value(m, 'toolgate_mcp_tool_calls_total', { server: 'fixture', tool: 'fail', outcome: 'tool_error' }), 1);
     assert.equal(value(m, 'toolgate_mcp_tool_calls_total', { server: 'fixture', tool: 'echo', outcome: 'denied' }), 1);
-    assert.equal(value(m, 'toolgate_mcp_tool_calls_total', { server: 'fixture', tool: 'echo', outcome: 'ok' }), 1, 'the /mcp call');
+    assert.equal(value(m, 'toolgate_mcp_tool_calls_total', { server: 'fixture', tool: 'echo', outcome: 'ok' }), 2, 'the /mcp and /mcp/fixture calls');
     assert.equal(m.get('toolgate_mcp_tool_calls_total')!.metrics.length, 4, 'no other outcome');
     assert.equal(observations(m, 'toolgate_mcp_tool_call_duration_seconds', { server: 'fixture', tool: 'add' }), 1);
     // two model calls for the tool run, one streamed, one asking for approval, one after the denial

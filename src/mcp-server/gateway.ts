@@ -67,6 +67,7 @@ export class McpGateway {
       return await openPassthrough(name, upstream.config, init, forwardedHeaders(name, upstream.config.extra_headers, headers, this.deps.masterKey), {
         settings: this.deps.settings,
         log,
+        metrics: this.deps.metrics,
       });
     } catch (e) {
       throw mcpRefusal(502, RpcCode.InternalError, `The MCP server '${name}' is unavailable: ${(e as Error).message}`);

@@ -51,7 +51,7 @@ import { relayProgress, toRpcError } from './rpc.ts';
 import { setToolCallHandler, type ToolCallHandler } from './tool-call-handler.ts';
 import { scopeOf } from './request-scope.ts';
 import { failureOutcome, toUpstreamError } from '../mcp-client/errors.ts';
-import type { AuditOutcome } from '../protocol/admin.ts';
+import type { Metrics, ToolCallOutcome } from '../telemetry/metrics.ts';
 import { allowsTool } from '../access/grants.ts';
 
 type RequestSchema = typeof ListToolsRequestSchema;
@@ -86,6 +86,7 @@ const RELAYED = [
 export interface PassthroughDeps {
   settings: McpSettings;
   log: Logger;
+  metrics?: Pick<Metrics, 'toolCall'> | undefined;
 }
 
 export interface PassthroughSession {
@@ -161,15 +162,12 @@ export async function openPassthrough(
       // A tool call is audited like any the gateway makes (its arguments by size and hash only).
       const call = f.method === 'tools/call' ? (req.params as { name: string; arguments?: unknown }) : undefined;
       const started = performance.now();
-      const audit = (outcome: AuditOutcome) =>
-        call &&
-        scope.audit?.record({
-          server: name,
-          tool: call.name,
-          arguments: JSON.stringify(call.arguments ?? {}),
-          outcome,
-          durationMs: performance.now() - started,
-        });
+      const audit = (outcome: ToolCallOutcome) => {
+        if (!call) return;
+        const durationMs = performance.now() - started;
+        deps.metrics?.toolCall(name, call.name, outcome, durationMs / 1000);
+        scope.audit?.record({ server: name, tool: call.name, arguments: JSON.stringify(call.arguments ?? {}), outcome, durationMs });
+      };
       try {
         const { _meta, ...params } = (req.params ?? {}) as { _meta?: { progressToken?: string | number } & Record<string, unknown> };
         const { progressToken, ...meta } = _meta ?? {};
