@@ -11,6 +11,7 @@ import { Lazy } from './lazy.ts';
 import { answerClientError } from './http/errors.ts';
 import { Drain } from './http/drain.ts';
 import { Metrics } from './telemetry/metrics.ts';
+import { startTracing } from './telemetry/tracing.ts';
 import { McpPool } from './mcp-client/pool.ts';
 import type { McpGateway } from './mcp-server/gateway.ts';
 import { buildDeployments } from './providers/deployments.ts';
@@ -73,6 +74,9 @@ export async function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJ
   for (const w of warnings) log.warn(`config: ${w}`);
   // Before the store opens: a fallback or alias naming no model is a config error, and nothing is left open.
   const router = new Router(buildDeployments(config, env), routerOptions(config));
+  // Traces, when the standard OTEL_* variables ask for them (the exporter reads its own from the process).
+  const tracing = await startTracing(env);
+  if (tracing) log.info('OpenTelemetry traces on: spans go out over OTLP/HTTP');
   const store = await openStore(config.general_settings.database_url);
   let interrupted: number;
   let limits: Limits;
@@ -162,6 +166,7 @@ export async function buildGateway(loaded: LoadedConfig, log: Logger, env: NodeJ
       await audits.flush();
       await limits.close();
       await store.close();
+      await tracing?.shutdown();
     },
   };
 }

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { failureOutcome, toUpstreamError } from '../mcp-client/errors.ts';
 import { mcpCallNotRun, RpcCode } from '../protocol/errors.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
+import { endSpan, startSpan, withSpan } from '../telemetry/spans.ts';
 import type { UsageMeter } from '../access/meter.ts';
 import type { ToolAudit } from '../access/audit.ts';
 import type { AuditOutcome } from '../protocol/admin.ts';
@@ -112,15 +113,29 @@ export class McpCallRunner {
     const started = performance.now();
     const { log, signal } = this.o;
     this.o.meter?.toolCalled();
+    // One span per call (MCP semantic conventions), active while the call is sent: the server gets its context.
+    const session = t.server.session;
+    const span = startSpan(`tools/call ${t.tool.name}`, 'client', {
+      'mcp.method.name': 'tools/call',
+      'gen_ai.operation.name': 'execute_tool',
+      'gen_ai.tool.name': t.tool.name,
+      'server.address': t.server.name,
+      ...(session?.id ? { 'mcp.session.id': session.id } : {}),
+      ...(session?.protocolVersion ? { 'mcp.protocol.version': session.protocolVersion } : {}),
+    });
     try {
       this.queue ??= new PQueue({ concurrency: this.o.concurrency });
-      const result = await this.queue.add(() => t.server.callTool(t.tool.name, parsed, { signal, headers: t.binding.headers.get(t.server.name) }));
+      const result = await this.queue.add(() =>
+        withSpan(span, () => t.server.callTool(t.tool.name, parsed, { signal, headers: t.binding.headers.get(t.server.name) })),
+      );
+      endSpan(span, undefined, result.isError ? 'tool_error' : undefined);
       const ms = performance.now() - started;
       log.info({ mcp_server: t.server.name, tool: t.tool.name, ms: Math.round(ms), is_error: result.isError === true }, 'mcp tool call');
       const outcome = result.isError ? 'tool_error' : 'ok';
       this.o.metrics?.toolCall(t.server.name, t.tool.name, outcome, ms / 1000);
       return { ...convertToolResult(result, this.o.maxOutputChars), outcome, ms };
     } catch (e) {
+      endSpan(span, undefined, signal.aborted ? 'cancelled' : failureOutcome(toUpstreamError(e, t.server.name)));
       if (signal.aborted) throw e;
       const err = toUpstreamError(e, t.server.name);
       log.warn({ mcp_server: t.server.name, tool: t.tool.name, err: err.message }, 'mcp tool call failed');

@@ -10,6 +10,8 @@ import type { ModelInputItem, ModelRequest, ModelTool } from '../protocol/model-
 import type { FunctionTool } from '../protocol/responses.ts';
 import type { ModelStream } from '../providers/types.ts';
 import type { Answered } from '../providers/router.ts';
+import type { Span } from '@opentelemetry/api';
+import { endSpan, startSpan, withSpan } from '../telemetry/spans.ts';
 import type { StoredResponse } from '../store/types.ts';
 import type { AgentDeps, RunContext } from './context.ts';
 import { callWithOutput, deniedOutput, toModelInput } from './conversation.ts';
@@ -23,7 +25,7 @@ import { ToolCatalog } from './tool-catalog.ts';
 import type { ConvertedResult } from './tool-results.ts';
 
 /** What a model call gives back: a stream of event batches, or a whole answer, who answered, and when it was asked. */
-type ModelAnswer = Answered<ModelStream | ModelOutput> & { started: number };
+type ModelAnswer = Answered<ModelStream | ModelOutput> & { started: number; span: Span | undefined };
 
 /** The request as stored: MCP credentials are not kept. */
 function storableRequest(req: RunRequest): unknown {
@@ -174,7 +176,17 @@ export class ResponseRun {
           },
         );
         const answered = await answer;
-        const firstEventAt = await this.readAnswer(answered.answer, turn);
+        let firstEventAt: number | undefined;
+        try {
+          firstEventAt = await this.readAnswer(answered.answer, turn);
+        } catch (e) {
+          endSpan(answered.span, undefined, e);
+          throw e;
+        }
+        endSpan(answered.span, {
+          'gen_ai.response.model': answered.model,
+          ...(turn.usage ? { 'gen_ai.usage.input_tokens': turn.usage.input_tokens, 'gen_ai.usage.output_tokens': turn.usage.output_tokens } : {}),
+        });
         if (turn.usage) this.ctx.meter?.record(answered.model, turn.usage, answered.deployment.prices);
         this.deps.metrics?.modelCall(
           answered.deployment.modelName,
@@ -239,9 +251,21 @@ export class ResponseRun {
     if (!tools.length) delete req.parallel_tool_calls;
     const opts = { signal: this.signal, log: this.log };
     const started = performance.now();
-    const answered = await (this.emitter.streaming ? this.deps.router.stream(this.p.route, req, opts) : this.deps.router.complete(this.p.route, req, opts));
+    // One span per model call (GenAI semantic conventions), active while the provider is called so the
+    // request carries its trace context; it ends once the answer has been read.
+    const span = startSpan(`chat ${this.p.request.model}`, 'client', { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': this.p.request.model });
+    let answered: Answered<ModelStream | ModelOutput>;
+    try {
+      answered = await withSpan(span, () =>
+        this.emitter.streaming ? this.deps.router.stream(this.p.route, req, opts) : this.deps.router.complete(this.p.route, req, opts),
+      );
+    } catch (e) {
+      endSpan(span, undefined, e);
+      throw e;
+    }
+    span?.setAttribute('gen_ai.provider.name', answered.deployment.provider.owner);
     this.emitter.answeredBy(answered.model);
-    return { ...answered, started };
+    return { ...answered, started, span };
   }
 
   /**

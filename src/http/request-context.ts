@@ -10,6 +10,7 @@ import type { ToolAudit } from '../access/audit.ts';
 import type { Logger } from 'pino';
 import { newId } from '../protocol/ids.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
+import { endSpan, incomingContext, startSpan, tracingOn, withSpan } from '../telemetry/spans.ts';
 
 const SANE_ID = /^[\x21-\x7e]{1,128}$/;
 
@@ -34,7 +35,11 @@ export function requestContext(logger: Logger, metrics?: Pick<Metrics, 'httpRequ
   return async (ctx: Context, next: Next) => {
     const given = ctx.get('x-request-id');
     const requestId = SANE_ID.test(given) ? given : newId('req');
-    const log = logger.child({ req_id: requestId });
+    // One span per request, continuing the client's `traceparent`; its trace id goes on every line the request logs.
+    const span = tracingOn()
+      ? startSpan(ctx.method, 'server', { 'http.request.method': ctx.method, 'url.path': ctx.path }, incomingContext(ctx.headers))
+      : undefined;
+    const log = logger.child(span ? { req_id: requestId, trace_id: span.spanContext().traceId } : { req_id: requestId });
     const abort = new AbortController();
     ctx.res.once('close', () => {
       if (!ctx.res.writableFinished) abort.abort();
@@ -45,10 +50,14 @@ export function requestContext(logger: Logger, metrics?: Pick<Metrics, 'httpRequ
     ctx.set('x-request-id', requestId);
     const started = performance.now();
     try {
-      await next();
+      await withSpan(span, next);
     } finally {
       const elapsed = performance.now() - started;
       metrics?.httpRequest(routeOf(ctx), ctx.method, ctx.status, elapsed / 1000);
+      if (span) {
+        span.updateName(`${ctx.method} ${routeOf(ctx)}`);
+        endSpan(span, { 'http.route': routeOf(ctx), 'http.response.status_code': ctx.status }, ctx.status >= 500 ? String(ctx.status) : undefined);
+      }
       const ms = Math.round(elapsed * 10) / 10;
       const { meter, caller } = ctx.state;
       log.info(

@@ -35,6 +35,7 @@ import type { Logger } from 'pino';
 import type { McpServerEntry } from '../config/schema.ts';
 import { VERSION } from '../version.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
+import { injectTraceContext, traceMeta } from '../telemetry/spans.ts';
 import { McpUpstreamError, RpcCode } from '../protocol/errors.ts';
 import { toUpstreamError } from './errors.ts';
 import { configuredHeaders, fetchWithRequestHeaders, withRequestHeaders } from './headers.ts';
@@ -256,6 +257,12 @@ export class Upstream extends EventEmitter<{ tools_changed: [relayed: boolean]; 
     this.emit('tools_changed', true);
   }
 
+  /** The MCP session with the server, while there is one: its id (Streamable HTTP) and protocol version. */
+  get session(): { id: string | undefined; protocolVersion: string | undefined } | undefined {
+    const t = this.client?.transport as { sessionId?: string; protocolVersion?: string } | undefined;
+    return t ? { id: t.sessionId, protocolVersion: t.protocolVersion } : undefined;
+  }
+
   /** A listing from the cache, or listed (every page) and cached until its list_changed or the TTL. */
   private cached<T>(kind: Listing, load: (client: Client) => Promise<T[]>): Promise<T[]> {
     const hit = this.lists.get(kind);
@@ -330,7 +337,15 @@ export class Upstream extends EventEmitter<{ tools_changed: [relayed: boolean]; 
     const limits = opts.onprogress
       ? { onprogress: opts.onprogress, resetTimeoutOnProgress: true, maxTotalTimeout: timeout * 10 }
       : { maxTotalTimeout: timeout };
-    return withRequestHeaders(opts.headers, () => this.withSession((client) => client.request(req, schema, { signal: opts.signal, timeout, ...limits })));
+    // The trace context goes with the request: as HTTP headers, and in `_meta` (which stdio servers see too).
+    const meta = traceMeta();
+    let headers = opts.headers;
+    if (meta) {
+      req = { ...req, params: { ...req.params, _meta: { ...(req.params?._meta as object | undefined), ...meta } } };
+      headers = { ...headers };
+      injectTraceContext(headers);
+    }
+    return withRequestHeaders(headers, () => this.withSession((client) => client.request(req, schema, { signal: opts.signal, timeout, ...limits })));
   }
 
   async close(): Promise<void> {

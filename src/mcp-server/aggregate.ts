@@ -31,7 +31,8 @@ import type { Upstream } from '../mcp-client/upstream.ts';
 import { RpcCode } from '../protocol/errors.ts';
 import { relayProgress, toRpcError } from './rpc.ts';
 import { callGatewayTool, GATEWAY_TOOLS, isGatewayTool, type GatewayToolDeps } from './gateway-tools.ts';
-import { setToolCallHandler } from './tool-call-handler.ts';
+import { setToolCallHandler, type ToolCallHandler } from './tool-call-handler.ts';
+import { endSpan, incomingContext, startSpan, withSpan } from '../telemetry/spans.ts';
 import { scopeOf } from './request-scope.ts';
 import { allowsServer, allowsTool, type Grant } from '../access/grants.ts';
 
@@ -137,7 +138,35 @@ export function buildAggregateServer(
     return { tools: page, ...(nextCursor ? { nextCursor } : {}) };
   });
 
-  setToolCallHandler(server, async (req, extra) => {
+  setToolCallHandler(server, (req, extra) => {
+    // A server span per call, continuing the client's `_meta.traceparent` (else the HTTP request's).
+    const span = startSpan(
+      `tools/call ${req.params.name}`,
+      'server',
+      {
+        'mcp.method.name': 'tools/call',
+        'gen_ai.tool.name': req.params.name,
+        'jsonrpc.request.id': String(extra.requestId),
+        ...(extra.sessionId ? { 'mcp.session.id': extra.sessionId } : {}),
+        ...(typeof extra.requestInfo?.headers?.['mcp-protocol-version'] === 'string'
+          ? { 'mcp.protocol.version': extra.requestInfo.headers['mcp-protocol-version'] }
+          : {}),
+      },
+      incomingContext(req.params._meta as Record<string, unknown> | undefined),
+    );
+    return withSpan(span, () => callTool(req, extra)).then(
+      (result) => {
+        endSpan(span, undefined, (result as { isError?: boolean }).isError ? 'tool_error' : undefined);
+        return result;
+      },
+      (e: unknown) => {
+        endSpan(span, undefined, e);
+        throw e;
+      },
+    );
+  });
+
+  const callTool: ToolCallHandler = async (req, extra) => {
     const name = req.params.name;
     const { caller, meter, audit } = scopeOf(extra);
     if (isGatewayTool(name)) {
@@ -171,7 +200,7 @@ export function buildAggregateServer(
       // A tool the model or user can see fail, like any tool error.
       return { content: [{ type: 'text', text: err.message }], isError: true };
     }
-  });
+  };
 
   server.setRequestHandler(ListPromptsRequestSchema, async (req, extra) => {
     const prompts = (await upstreamPrompts(scopeOf(extra).caller.grant)).map(({ u, item }) => ({

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
 import { dispatcher } from '../net/http-client.ts';
 import { ProviderError } from '../protocol/errors.ts';
+import { injectTraceContext, tracingOn } from '../telemetry/spans.ts';
 
 export interface SendOptions {
   method: 'GET' | 'POST';
@@ -19,13 +20,20 @@ export interface SendOptions {
   bodyTimeoutMs: number;
 }
 
+/** The headers with the active trace context written in (a copy: the endpoint's headers are shared). */
+function withTraceContext(headers: Record<string, string>): Record<string, string> {
+  const out = { ...headers };
+  injectTraceContext(out);
+  return out;
+}
+
 /** Sends a request; resolves once the upstream answered 2xx with its headers, the body still to read. */
 export async function send(url: string, o: SendOptions): Promise<Dispatcher.ResponseData> {
   let res: Dispatcher.ResponseData;
   try {
     res = await request(url, {
       method: o.method,
-      headers: o.headers,
+      headers: tracingOn() ? withTraceContext(o.headers) : o.headers,
       body: o.body,
       signal: o.signal,
       dispatcher,
