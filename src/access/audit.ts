@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { AuditOutcome, ToolCallAudit } from '../protocol/admin.ts';
 import { newId } from '../protocol/ids.ts';
 import type { Caller } from './caller.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
 
 export interface AuditedCall {
   server: string;
@@ -24,6 +25,16 @@ export interface ToolAudit {
   record(call: AuditedCall): void;
 }
 
+/**
+ * A tool call ended (or an approval was asked for, or refused): the audit trail records every one, the
+ * metrics count the calls made and refused. The one place the agent and both MCP edges report to.
+ */
+export function toolCallEnded(sinks: { metrics?: Pick<Metrics, 'toolCall'> | undefined; audit?: ToolAudit | undefined }, call: AuditedCall): void {
+  if (call.outcome !== 'approval_requested' && call.outcome !== 'not_run')
+    sinks.metrics?.toolCall(call.server, call.tool, call.outcome, call.durationMs === undefined ? undefined : call.durationMs / 1000);
+  sinks.audit?.record(call);
+}
+
 export class RequestAudit implements ToolAudit {
   private readonly sink: { add(record: ToolCallAudit): void };
   private readonly requestId: string;
@@ -33,7 +44,7 @@ export class RequestAudit implements ToolAudit {
   constructor(sink: { add(record: ToolCallAudit): void }, requestId: string, caller: Caller) {
     this.sink = sink;
     this.requestId = requestId;
-    this.caller = caller.key ? (caller.key.key_alias ?? caller.key.key_name) : 'master';
+    this.caller = caller.name;
     this.teamId = caller.team?.team_id ?? null;
   }
 

@@ -9,7 +9,7 @@ import { mcpCallNotRun, RpcCode } from '../protocol/errors.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { endSpan, startSpan, withSpan } from '../telemetry/spans.ts';
 import type { UsageMeter } from '../access/meter.ts';
-import type { ToolAudit } from '../access/audit.ts';
+import { type ToolAudit, toolCallEnded } from '../access/audit.ts';
 import type { AuditOutcome } from '../protocol/admin.ts';
 import { newId } from '../protocol/ids.ts';
 import type { McpCallItem } from '../protocol/responses.ts';
@@ -80,7 +80,7 @@ export class McpCallRunner {
     if (args) emitter.item({ type: 'response.mcp_call_arguments.delta', sequence_number: 0, output_index: index, item_id: id, delta: args });
     emitter.item({ type: 'response.mcp_call_arguments.done', sequence_number: 0, output_index: index, item_id: id, arguments: args });
     const result = await this.execute(t, args, skip || ++this.count > this.o.maxToolCalls);
-    this.o.audit?.record({
+    toolCallEnded(this.o, {
       server: t.server.name,
       tool: t.tool.name,
       arguments: args,
@@ -131,18 +131,17 @@ export class McpCallRunner {
       endSpan(span, undefined, result.isError ? 'tool_error' : undefined);
       const ms = performance.now() - started;
       log.info({ mcp_server: t.server.name, tool: t.tool.name, ms: Math.round(ms), is_error: result.isError === true }, 'mcp tool call');
-      const outcome = result.isError ? 'tool_error' : 'ok';
-      this.o.metrics?.toolCall(t.server.name, t.tool.name, outcome, ms / 1000);
-      return { ...convertToolResult(result, this.o.maxOutputChars), outcome, ms };
+      return { ...convertToolResult(result, this.o.maxOutputChars), outcome: result.isError ? 'tool_error' : 'ok', ms };
     } catch (e) {
-      endSpan(span, undefined, signal.aborted ? 'cancelled' : failureOutcome(toUpstreamError(e, t.server.name)));
-      if (signal.aborted) throw e;
+      if (signal.aborted) {
+        endSpan(span, undefined, 'cancelled');
+        throw e;
+      }
       const err = toUpstreamError(e, t.server.name);
-      log.warn({ mcp_server: t.server.name, tool: t.tool.name, err: err.message }, 'mcp tool call failed');
-      const ms = performance.now() - started;
       const outcome = failureOutcome(err);
-      this.o.metrics?.toolCall(t.server.name, t.tool.name, outcome, ms / 1000);
-      return { ...convertToolFailure(err), outcome, ms };
+      endSpan(span, undefined, outcome);
+      log.warn({ mcp_server: t.server.name, tool: t.tool.name, err: err.message }, 'mcp tool call failed');
+      return { ...convertToolFailure(err), outcome, ms: performance.now() - started };
     }
   }
 }

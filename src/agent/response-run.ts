@@ -12,6 +12,7 @@ import type { ModelStream } from '../providers/types.ts';
 import type { Answered } from '../providers/router.ts';
 import type { Span } from '@opentelemetry/api';
 import { endSpan, startSpan, withSpan } from '../telemetry/spans.ts';
+import { toolCallEnded } from '../access/audit.ts';
 import type { StoredResponse } from '../store/types.ts';
 import type { AgentDeps, RunContext } from './context.ts';
 import { callWithOutput, deniedOutput, toModelInput } from './conversation.ts';
@@ -283,15 +284,17 @@ export class ResponseRun {
     for (const { request, response } of p.approvals) {
       if (response.approve) continue;
       const server = p.history.approvals[request.id]?.server ?? request.server_label;
-      this.deps.metrics?.toolCall(server, request.name, 'denied');
-      this.ctx.audit?.record({
-        server,
-        tool: request.name,
-        arguments: request.arguments,
-        outcome: 'denied',
-        responseId: this.emitter.response.id,
-        approvalRequestId: request.id,
-      });
+      toolCallEnded(
+        { metrics: this.deps.metrics, audit: this.ctx.audit },
+        {
+          server,
+          tool: request.name,
+          arguments: request.arguments,
+          outcome: 'denied',
+          responseId: this.emitter.response.id,
+          approvalRequestId: request.id,
+        },
+      );
     }
     const ran = await Promise.all(
       p.approvals

@@ -26,7 +26,8 @@ import { forwardedHeaders } from '../mcp-client/headers.ts';
 import { functionName } from '../mcp-client/naming.ts';
 import type { McpPool } from '../mcp-client/pool.ts';
 import { failureOutcome, toUpstreamError } from '../mcp-client/errors.ts';
-import type { Metrics } from '../telemetry/metrics.ts';
+import type { Metrics, ToolCallOutcome } from '../telemetry/metrics.ts';
+import { toolCallEnded } from '../access/audit.ts';
 import type { Upstream } from '../mcp-client/upstream.ts';
 import { RpcCode } from '../protocol/errors.ts';
 import { relayProgress, toRpcError } from './rpc.ts';
@@ -178,8 +179,11 @@ export function buildAggregateServer(
     // A tool outside the caller's grant gets the answer a tool that does not exist gets.
     if (!hit || !permitted(caller.grant, hit.u, hit.item)) throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`);
     const started = performance.now();
-    const seconds = () => (performance.now() - started) / 1000;
-    const args = JSON.stringify(req.params.arguments ?? {});
+    const ended = (outcome: ToolCallOutcome) =>
+      toolCallEnded(
+        { metrics: deps.metrics, audit },
+        { server: hit.u.name, tool: hit.item.name, arguments: JSON.stringify(req.params.arguments ?? {}), outcome, durationMs: performance.now() - started },
+      );
     meter?.toolCalled();
     try {
       const result = await hit.u.callTool(hit.item.name, req.params.arguments ?? {}, {
@@ -187,16 +191,12 @@ export function buildAggregateServer(
         headers: headersFor(hit.u, extra.requestInfo?.headers),
         onprogress: relayProgress(extra._meta?.progressToken, extra.sendNotification),
       });
-      const outcome = result.isError ? 'tool_error' : 'ok';
-      deps.metrics?.toolCall(hit.u.name, hit.item.name, outcome, seconds());
-      audit?.record({ server: hit.u.name, tool: hit.item.name, arguments: args, outcome, durationMs: seconds() * 1000 });
+      ended(result.isError ? 'tool_error' : 'ok');
       return result;
     } catch (e) {
       if (extra.signal.aborted) throw toRpcError(e, hit.u.name);
       const err = toUpstreamError(e, hit.u.name);
-      const outcome = failureOutcome(err);
-      deps.metrics?.toolCall(hit.u.name, hit.item.name, outcome, seconds());
-      audit?.record({ server: hit.u.name, tool: hit.item.name, arguments: args, outcome, durationMs: seconds() * 1000 });
+      ended(failureOutcome(err));
       // A tool the model or user can see fail, like any tool error.
       return { content: [{ type: 'text', text: err.message }], isError: true };
     }

@@ -52,6 +52,7 @@ import { setToolCallHandler, type ToolCallHandler } from './tool-call-handler.ts
 import { scopeOf } from './request-scope.ts';
 import { failureOutcome, toUpstreamError } from '../mcp-client/errors.ts';
 import type { Metrics, ToolCallOutcome } from '../telemetry/metrics.ts';
+import { toolCallEnded } from '../access/audit.ts';
 import { allowsTool } from '../access/grants.ts';
 
 type RequestSchema = typeof ListToolsRequestSchema;
@@ -162,12 +163,12 @@ export async function openPassthrough(
       // A tool call is audited like any the gateway makes (its arguments by size and hash only).
       const call = f.method === 'tools/call' ? (req.params as { name: string; arguments?: unknown }) : undefined;
       const started = performance.now();
-      const audit = (outcome: ToolCallOutcome) => {
-        if (!call) return;
-        const durationMs = performance.now() - started;
-        deps.metrics?.toolCall(name, call.name, outcome, durationMs / 1000);
-        scope.audit?.record({ server: name, tool: call.name, arguments: JSON.stringify(call.arguments ?? {}), outcome, durationMs });
-      };
+      const audit = (outcome: ToolCallOutcome) =>
+        call &&
+        toolCallEnded(
+          { metrics: deps.metrics, audit: scope.audit },
+          { server: name, tool: call.name, arguments: JSON.stringify(call.arguments ?? {}), outcome, durationMs: performance.now() - started },
+        );
       try {
         const { _meta, ...params } = (req.params ?? {}) as { _meta?: { progressToken?: string | number } & Record<string, unknown> };
         const { progressToken, ...meta } = _meta ?? {};

@@ -8,9 +8,10 @@
  * costs a few map lookups and increments.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AuditOutcome } from '../protocol/admin.ts';
 
-/** How an MCP tool call ended, as `toolgate_mcp_tool_calls_total{outcome}` counts it. */
-export type ToolCallOutcome = 'ok' | 'tool_error' | 'protocol_error' | 'http_error' | 'timeout' | 'denied';
+/** How an MCP tool call ended, as `toolgate_mcp_tool_calls_total{outcome}` counts it: the audit's outcomes of calls made or refused. */
+export type ToolCallOutcome = Exclude<AuditOutcome, 'approval_requested' | 'not_run'>;
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
