@@ -9,6 +9,10 @@ import { effectiveGrant, type Grant } from './grants.ts';
 export interface Caller {
   /** Binds an MCP session to whoever opened it: `master` (the master key, or anyone on a gateway without one) or a key's token. */
   id: string;
+  /** How logs, the audit trail and refusals name it: the key's alias (else the masked key), or `master`. Never the key. */
+  name: string;
+  /** How metrics and refusals name its team: the team's alias, else its id. */
+  teamName?: string;
   /** Absent: every model, server and tool. */
   grant?: Grant;
   key?: KeyRecord;
@@ -18,13 +22,15 @@ export interface Caller {
 }
 
 /** The master key's (and an open gateway's) caller: unrestricted, unlimited. */
-export const MASTER: Caller = Object.freeze({ id: 'master', subjects: Object.freeze([]) as unknown as LimitSubject[] });
+export const MASTER: Caller = Object.freeze({ id: 'master', name: 'master', subjects: Object.freeze([]) as unknown as LimitSubject[] });
 
 /** A virtual key's caller, computed once each time the key is read from the store. */
 export function keyCaller(key: KeyRecord, team: TeamRecord | null): Caller {
-  const subjects: LimitSubject[] = [subjectOf(`key:${key.token}`, `key ${key.key_alias ?? key.key_name}`, key)];
-  if (team) subjects.push(subjectOf(`team:${team.team_id}`, `team ${team.team_alias ?? team.team_id}`, team));
-  return { id: key.token, grant: effectiveGrant(key, team), key, team, subjects };
+  const name = key.key_alias ?? key.key_name;
+  const teamName = team ? (team.team_alias ?? team.team_id) : undefined;
+  const subjects: LimitSubject[] = [subjectOf(`key:${key.token}`, `key ${name}`, key)];
+  if (team) subjects.push(subjectOf(`team:${team.team_id}`, `team ${teamName}`, team));
+  return { id: key.token, name, ...(teamName ? { teamName } : {}), grant: effectiveGrant(key, team), key, team, subjects };
 }
 
 function subjectOf(id: string, label: string, g: KeyRecord | TeamRecord): LimitSubject {

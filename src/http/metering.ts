@@ -55,7 +55,7 @@ export function metering(
       ctx.set(admitted.headers);
       if (!admitted.allowed) throw refusalError(admitted);
     }
-    const team = caller.team ? (caller.team.team_alias ?? caller.team.team_id) : undefined;
+    const team = caller.teamName;
     if (team) metrics?.teamRequest(team);
     const m = new Meter(caller, limiter, spend, ctx.state.requestId);
     ctx.state.meter = m;

@@ -53,10 +53,11 @@ export function requestContext(logger: Logger, metrics?: Pick<Metrics, 'httpRequ
       await withSpan(span, next);
     } finally {
       const elapsed = performance.now() - started;
-      metrics?.httpRequest(routeOf(ctx), ctx.method, ctx.status, elapsed / 1000);
+      const route = routeOf(ctx);
+      metrics?.httpRequest(route, ctx.method, ctx.status, elapsed / 1000);
       if (span) {
-        span.updateName(`${ctx.method} ${routeOf(ctx)}`);
-        endSpan(span, { 'http.route': routeOf(ctx), 'http.response.status_code': ctx.status }, ctx.status >= 500 ? String(ctx.status) : undefined);
+        span.updateName(`${ctx.method} ${route}`);
+        endSpan(span, { 'http.route': route, 'http.response.status_code': ctx.status }, ctx.status >= 500 ? String(ctx.status) : undefined);
       }
       const ms = Math.round(elapsed * 10) / 10;
       const { meter, caller } = ctx.state;
@@ -64,14 +65,14 @@ export function requestContext(logger: Logger, metrics?: Pick<Metrics, 'httpRequ
         {
           method: ctx.method,
           path: ctx.path,
-          route: routeOf(ctx),
+          route,
           status: ctx.status,
           ms,
           aborted: abort.signal.aborted || undefined,
           model: meter?.model,
           tokens: meter?.model === undefined ? undefined : { input: meter.promptTokens, output: meter.completionTokens },
           tool_calls: meter?.toolCalls || undefined,
-          key: caller?.key ? (caller.key.key_alias ?? caller.key.key_name) : undefined,
+          key: caller?.key ? caller.name : undefined,
         },
         'request',
       );
