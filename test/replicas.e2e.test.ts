@@ -5,12 +5,8 @@
  * and tool-list changes hold across replicas.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -18,10 +14,9 @@ import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { fixtureState, startFixtureHttpServer } from '../fixtures/mcp-server.ts';
 import { startMockProvider, type MockProvider } from '../fixtures/mock-provider.ts';
-import { mockRoutes, writeConfig } from './support/gateway.ts';
+import { mockRoutes, serveProcess, writeConfig } from './support/gateway.ts';
 import { callThenAnswer } from './support/scripts.ts';
 
-const BIN = fileURLToPath(new URL('../bin/toolgate.js', import.meta.url));
 const PG_BASE = 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const MASTER = 'sk-master-replicas';
@@ -32,27 +27,9 @@ const PREFIX = `toolgate-test-${hex}:`;
 
 let mock: MockProvider;
 let fixture: Awaited<ReturnType<typeof startFixtureHttpServer>>;
-const replicas: { url: string; child: ChildProcess }[] = [];
+const replicas: Awaited<ReturnType<typeof serveProcess>>[] = [];
 let A: string;
 let B: string;
-
-/** Starts `toolgate serve` on the config; resolves with its URL once it listens. */
-async function serve(config: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--config', config], {
-    env: { PATH: process.env.PATH },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const j = JSON.parse(line);
-      if (j.url && /listening/.test(j.msg)) resolve(j.url);
-    });
-    child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
-  });
-  return { url, child };
-}
 
 before(async () => {
   mock = await startMockProvider();
@@ -66,16 +43,15 @@ before(async () => {
     mcp_servers: { fixture: { url: fixture.url } },
   });
   // One at a time: the first runs the migrations, the second finds them done.
-  for (let i = 0; i < 2; i++) replicas.push(await serve(config));
+  for (let i = 0; i < 2; i++) replicas.push(await serveProcess(config));
   [A, B] = replicas.map((r) => r.url) as [string, string];
 });
 
 after(async () => {
   await Promise.all(
     replicas.map(async (r) => {
-      const exited = once(r.child, 'exit');
       r.child.kill('SIGTERM');
-      await exited;
+      await r.exited;
     }),
   );
   await mock.close();

@@ -4,19 +4,14 @@
  * `incomplete`, reason `shutdown`, stored so, when the grace is shorter), and the process exits 0.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { startMockProvider, type MockProvider } from '../fixtures/mock-provider.ts';
 import { openStore } from '../src/store/open.ts';
-import { mockRoutes, writeConfig } from './support/gateway.ts';
+import { mockRoutes, serveProcess, writeConfig } from './support/gateway.ts';
 
-const BIN = fileURLToPath(new URL('../bin/toolgate.js', import.meta.url));
 let mock: MockProvider;
 
 before(async () => {
@@ -25,25 +20,13 @@ before(async () => {
 after(() => mock.close());
 
 /** A gateway process on its own SQLite file; resolves once it listens. */
-async function serve(graceSeconds: number): Promise<{ url: string; child: ChildProcess; db: string; exited: Promise<[number | null, string | null]> }> {
+async function serve(graceSeconds: number) {
   const db = join(mkdtempSync(join(tmpdir(), 'toolgate-shutdown-')), 'toolgate.db');
   const config = writeConfig({
     general_settings: { database_url: `sqlite:${db}`, shutdown_grace_seconds: graceSeconds },
     model_list: mockRoutes(mock),
   });
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--config', config], {
-    env: { PATH: process.env.PATH },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const j = JSON.parse(line);
-      if (j.url && /listening/.test(j.msg)) resolve(j.url);
-    });
-    child.once('exit', (code) => reject(new Error(`exited ${code}`)));
-  });
-  return { url, child, db, exited };
+  return { ...(await serveProcess(config)), db };
 }
 
 /** Opens a slow stream; resolves with its frames as they come, and once its first event is in. */

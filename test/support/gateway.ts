@@ -1,8 +1,12 @@
 /** Starts a mock provider and an in-process gateway routed to it; one of each per test file. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import OpenAI6 from 'openai6';
 import { pino } from 'pino';
@@ -127,4 +131,28 @@ export function writeConfig(raw: Record<string, unknown>, dir = mkdtempSync(join
   const path = join(dir, 'toolgate.yaml');
   writeFileSync(path, stringify(raw));
   return path;
+}
+
+const BIN = fileURLToPath(new URL('../../bin/toolgate.js', import.meta.url));
+
+/**
+ * `toolgate serve --config <file>` as a process of its own, as a user runs it; resolves with its URL once its
+ * startup line says it listens. `exited` settles with the exit code and signal.
+ */
+export async function serveProcess(config: string): Promise<{ url: string; child: ChildProcess; exited: Promise<[number | null, string | null]> }> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--config', config], {
+    env: { PATH: process.env.PATH },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const j = JSON.parse(line);
+      if (j.url && /listening/.test(j.msg)) resolve(j.url);
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+  });
+  return { url, child, exited };
 }
