@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import type { ModelRequest } from '../src/protocol/model-request.ts';
 import type { ContentPart } from '../src/protocol/responses.ts';
 import { modelRequestToAnthropic } from '../src/providers/anthropic/request.ts';
+import { marks } from './support/cache-marks.ts';
 
 const tool = (name: string): ModelRequest['tools'][number] => ({ type: 'function', name, parameters: { type: 'object' }, strict: null });
 
@@ -26,22 +27,6 @@ function round2(over: Partial<ModelRequest> = {}): ModelRequest {
     tools: [tool('add'), tool('echo')],
     ...over,
   };
-}
-
-/** Where the body carries breakpoints, and with what. */
-function marks(body: object): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const walk = (v: unknown, path: string) => {
-    if (Array.isArray(v)) {
-      for (const [i, x] of v.entries()) walk(x, `${path}[${i}]`);
-    } else if (v && typeof v === 'object')
-      for (const [k, x] of Object.entries(v)) {
-        if (k === 'cache_control') out[path] = x;
-        else walk(x, path ? `${path}.${k}` : k);
-      }
-  };
-  walk(body, '');
-  return out;
 }
 
 const ephemeral = { type: 'ephemeral' };

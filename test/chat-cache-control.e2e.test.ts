@@ -11,6 +11,7 @@ import type OpenAI from 'openai';
 import { ChatRequest } from '../src/protocol/chat.ts';
 import { chatMessagesToItems } from '../src/protocol/chat-messages.ts';
 import { openaiClients, startTestGateway, type TestGateway } from './support/gateway.ts';
+import { marks } from './support/cache-marks.ts';
 
 type Messages = OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming['messages'];
 
@@ -202,22 +203,6 @@ after(() => t.close());
 let n = 0;
 /** The mock keys turns by the upstream name: `a/<name>` reaches it as `<name>`. */
 const uniq = (label: string) => `cache-control-${label}-${++n}`;
-
-/** Where a request body carries cache breakpoints (`cache_control`), and with what. */
-function marks(body: object): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const walk = (v: unknown, path: string) => {
-    if (Array.isArray(v)) {
-      for (const [i, x] of v.entries()) walk(x, `${path}[${i}]`);
-    } else if (v && typeof v === 'object')
-      for (const [k, x] of Object.entries(v)) {
-        if (k === 'cache_control') out[path] = x;
-        else walk(x, path ? `${path}.${k}` : k);
-      }
-  };
-  walk(body, '');
-  return out;
-}
 
 const tools = ['add', 'echo'].map((name) => ({
   type: 'function' as const,

@@ -10,6 +10,7 @@ import type OpenAI from 'openai';
 import { startFixtureHttpServer } from '../fixtures/mcp-server.ts';
 import type { MockTurn } from '../fixtures/mock-provider.ts';
 import { openaiClients, startTestGateway, streamResponse, type TestGateway } from './support/gateway.ts';
+import { marks } from './support/cache-marks.ts';
 
 let fixture: Awaited<ReturnType<typeof startFixtureHttpServer>>;
 let t: TestGateway;
@@ -37,22 +38,6 @@ const LOOP: MockTurn[] = [
   { toolCalls: [{ name: 'fixture-add', arguments: { a: 5, b: 8 }, id: 'toolu_r2' }], usage: { input: 1300, output: 20, cached: 1200 } },
   { text: 'The total is 13.', usage: { input: 1400, output: 6, cached: 1300 } },
 ];
-
-/** Where a request body carries cache breakpoints (`cache_control`), and with what. */
-function marks(body: object): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const walk = (v: unknown, path: string) => {
-    if (Array.isArray(v)) {
-      for (const [i, x] of v.entries()) walk(x, `${path}[${i}]`);
-    } else if (v && typeof v === 'object')
-      for (const [k, x] of Object.entries(v)) {
-        if (k === 'cache_control') out[path] = x;
-        else walk(x, path ? `${path}.${k}` : k);
-      }
-  };
-  walk(body, '');
-  return out;
-}
 
 const ephemeral = { type: 'ephemeral' };
 
