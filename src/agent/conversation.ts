@@ -6,6 +6,7 @@
 import { ApiError } from '../protocol/errors.ts';
 import type { ModelInputItem } from '../protocol/model-request.ts';
 import type { FunctionCallItem, FunctionCallOutputItem, InputItem, McpApprovalRequestItem, McpApprovalResponseItem } from '../protocol/responses.ts';
+import { searchOutputText } from './tool-search.ts';
 
 export interface PendingApproval {
   request: McpApprovalRequestItem;
@@ -59,13 +60,17 @@ export function deniedOutput(reason: string | null | undefined): string {
   return `The user did not approve this tool call${reason ? `: ${reason}` : '.'} It was not run.`;
 }
 
+/** The name of the function the model searches tools with, when a request does not offer one. */
+export const SEARCH_FUNCTION = 'tool_search';
+
 /**
  * What a model sees of a conversation. MCP listings are not shown; each MCP call becomes the model's
  * function call with its output; an approval request answered "no", or never answered, becomes a call
  * that was not run. An approval answered "yes" shows through the `mcp_call` that ran it (the caller
- * adds that for approvals answered in the current request). `item_reference`s must be resolved first.
+ * adds that for approvals answered in the current request). A tool search becomes a call of the search
+ * function (`searchFn`) whose output names the tools it loaded. `item_reference`s must be resolved first.
  */
-export function toModelInput(items: InputItem[], name: FunctionNamer): ModelInputItem[] {
+export function toModelInput(items: InputItem[], name: FunctionNamer, searchFn = SEARCH_FUNCTION): ModelInputItem[] {
   const out: ModelInputItem[] = [];
   const decided = new Set<string>();
   for (const it of items) {
@@ -75,8 +80,22 @@ export function toModelInput(items: InputItem[], name: FunctionNamer): ModelInpu
   const requests = new Map(items.filter((i): i is McpApprovalRequestItem => i.type === 'mcp_approval_request').map((r) => [r.id, r]));
   const call = (callId: string, label: string, tool: string, args: string, output: string) =>
     out.push(...callWithOutput(callId, name(label, tool), args, output));
+  // A search's output names its call; an item replayed without one belongs to the search before it.
+  let searchCallId = '';
   for (const it of items) {
     switch (it.type) {
+      case 'tool_search_call':
+        searchCallId = it.call_id ?? it.id ?? searchCallId;
+        out.push({
+          type: 'function_call',
+          call_id: searchCallId,
+          name: searchFn,
+          arguments: typeof it.arguments === 'string' ? it.arguments : JSON.stringify(it.arguments ?? {}),
+        });
+        break;
+      case 'tool_search_output':
+        out.push({ type: 'function_call_output', call_id: it.call_id ?? searchCallId, output: searchOutputText(it, name) });
+        break;
       case 'mcp_call': {
         const error = it.error ? (typeof it.error === 'string' ? it.error : 'message' in it.error ? it.error.message : JSON.stringify(it.error)) : null;
         const output = error ? `Error: ${it.output ?? error}` : (it.output ?? '');

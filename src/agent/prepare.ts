@@ -8,12 +8,13 @@ import { ApiError, modelNotFound } from '../protocol/errors.ts';
 import { newId } from '../protocol/ids.ts';
 import { droppedForApis, droppedLabel, unsupportedParamError } from '../protocol/dropped-params.ts';
 import { modelParams, type ModelRequest, type ModelTool } from '../protocol/model-request.ts';
-import type { InputItem, ResponsesRequest } from '../protocol/responses.ts';
+import type { InputItem, McpTool, ResponsesRequest, ToolSearchTool } from '../protocol/responses.ts';
 import { allowsModel } from '../access/grants.ts';
 import type { Route } from '../providers/router.ts';
 import { matchApprovals, type PendingApproval } from './conversation.ts';
 import type { Histories, History } from './history.ts';
 import { resolveBindings, type McpBinding } from './mcp-bindings.ts';
+import { type DeferredClientTool, splitDeferred } from './tool-search.ts';
 
 export type RunRequest = ResponsesRequest & { extras?: ModelRequest['extras'] };
 
@@ -22,7 +23,12 @@ export interface PreparedRun {
   route: Route;
   request: RunRequest;
   base: Omit<ModelRequest, 'model' | 'input' | 'tools'>;
+  /** The client's tools offered from the first model call (deferred ones left out). */
   clientTools: ModelTool[];
+  /** The client's tools that wait for a tool search. */
+  deferredTools: DeferredClientTool[];
+  /** The request's `tool_search` tool. */
+  searchTool: ToolSearchTool | undefined;
   bindings: McpBinding[];
   history: History;
   /** This request's input, each item with an id. */
@@ -33,7 +39,15 @@ export interface PreparedRun {
   dropped: string[];
 }
 
-const ITEM_PREFIX = { message: 'msg', function_call: 'fc', function_call_output: 'fco', reasoning: 'rs', mcp_approval_response: 'mcpa' } as const;
+const ITEM_PREFIX = {
+  message: 'msg',
+  function_call: 'fc',
+  function_call_output: 'fco',
+  reasoning: 'rs',
+  mcp_approval_response: 'mcpa',
+  tool_search_call: 'tsc',
+  tool_search_output: 'tso',
+} as const;
 
 function withId(item: InputItem): InputItem & { id: string } {
   if ('id' in item && item.id) return item as InputItem & { id: string };
@@ -99,7 +113,18 @@ export async function prepareRun(
   if (!input.length && !history.items.length)
     throw new ApiError(400, "Missing required parameter: 'input'.", { param: 'input', code: 'missing_required_parameter' });
   const base = { instructions: req.instructions ?? null, ...modelParams(req), extras: req.extras, passthrough: req.passthrough };
-  const clientTools = tools.filter((t) => t.type !== 'mcp') as ModelTool[];
+  const searches = tools.flatMap((t, i) => (t.type === 'tool_search' ? [i] : []));
+  if (searches.length > 1) throw new ApiError(400, 'Only one tool_search tool may be given.', { param: `tools[${searches[1]}]`, code: 'invalid_value' });
+  const searchTool = searches.length ? (tools[searches[0]!] as ToolSearchTool) : undefined;
+  const { offered: clientTools, deferred: deferredTools } = splitDeferred(tools.filter((t) => t.type !== 'mcp' && t.type !== 'tool_search') as ModelTool[]);
+  if (!searchTool) {
+    const i = tools.findIndex((t) => (t.type === 'mcp' && (t as McpTool).defer_loading) || deferredTools.some((d) => d.tool === t || d.namespace === t));
+    if (i >= 0)
+      throw new ApiError(400, 'Deferred tools (defer_loading: true) need a tool_search tool in tools: add {"type": "tool_search"}.', {
+        param: `tools[${i}].defer_loading`,
+        code: 'invalid_value',
+      });
+  }
   const dropped = droppedForApis(
     { ...base, tools: clientTools },
     route.candidates.map((c) => c.deployment.provider.api),
@@ -113,6 +138,8 @@ export async function prepareRun(
     request: req,
     base,
     clientTools,
+    deferredTools,
+    searchTool,
     bindings,
     history,
     input,

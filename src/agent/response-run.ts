@@ -7,7 +7,7 @@ import { clientDisconnected, describeFailure, isInternal, responseErrorOf } from
 import type { ModelOutput, ResponseObject } from '../protocol/events.ts';
 import { newId } from '../protocol/ids.ts';
 import type { ModelInputItem, ModelRequest, ModelTool } from '../protocol/model-request.ts';
-import type { FunctionTool } from '../protocol/responses.ts';
+import type { FunctionTool, InputItem, ToolSearchCallItem, ToolSearchOutputItem } from '../protocol/responses.ts';
 import type { ModelStream } from '../providers/types.ts';
 import type { Answered } from '../providers/router.ts';
 import type { Span } from '@opentelemetry/api';
@@ -15,14 +15,15 @@ import { endSpan, startSpan, withSpan } from '../telemetry/spans.ts';
 import { toolCallEnded } from '../access/audit.ts';
 import type { StoredResponse } from '../store/types.ts';
 import type { AgentDeps, RunContext } from './context.ts';
-import { callWithOutput, deniedOutput, toModelInput } from './conversation.ts';
+import { callWithOutput, deniedOutput, SEARCH_FUNCTION, toModelInput } from './conversation.ts';
 import type { ResponseEmitter } from './emitter.ts';
 import type { Histories } from './history.ts';
 import { McpCallRunner } from './mcp-calls.ts';
 import { needsApproval } from './mcp-bindings.ts';
-import { ModelTurn } from './model-turn.ts';
+import { type ModelCall, ModelTurn } from './model-turn.ts';
 import type { PreparedRun, RunRequest } from './prepare.ts';
 import { ToolCatalog } from './tool-catalog.ts';
+import { ToolSearch } from './tool-search.ts';
 import type { ConvertedResult } from './tool-results.ts';
 
 /** What a model call gives back: a stream of event batches, or a whole answer, who answered, and when it was asked. */
@@ -50,6 +51,10 @@ export class ResponseRun {
   private readonly catalog: ToolCatalog;
   private readonly mcpCalls: McpCallRunner;
   private readonly approvals: StoredResponse['approvals'] = {};
+  /** The response's tool search, when it has one (the request's `tool_search` tool, or deferral by the settings). */
+  private search: ToolSearch | undefined;
+  /** The search as the model is offered it (made once: its text lists the servers to search). */
+  private searchDef: FunctionTool | undefined;
 
   constructor(deps: AgentDeps, histories: Histories, p: PreparedRun, emitter: ResponseEmitter, ctx: RunContext) {
     this.deps = deps;
@@ -58,7 +63,7 @@ export class ResponseRun {
     this.emitter = emitter;
     this.ctx = ctx;
     this.log = ctx.log;
-    this.catalog = new ToolCatalog(ctx.log);
+    this.catalog = new ToolCatalog(ctx.log, deps.settings.defer_loading_over);
     this.mcpCalls = new McpCallRunner(emitter, {
       concurrency: deps.settings.tool_concurrency,
       maxToolCalls: Math.min(p.request.max_tool_calls ?? Infinity, deps.settings.max_tool_calls),
@@ -132,8 +137,8 @@ export class ResponseRun {
     if (!p.bindings.length && !p.approvals.length) {
       // With no MCP work to show first, the model is called before anything is sent, so that a
       // provider that is down is an HTTP error rather than a failed stream.
-      conversation = toModelInput([...p.history.items, ...p.input], (label, tool) => this.catalog.functionNameOf(label, tool));
-      first = this.callModel(p.clientTools, p.base.tool_choice, conversation);
+      conversation = this.modelInput(this.setUpSearch([...p.history.items, ...p.input]));
+      first = this.callModel(this.modelTools(), this.toolChoice(), conversation);
       await first;
     }
     try {
@@ -143,19 +148,25 @@ export class ResponseRun {
       if (emitter.streaming) await this.persist();
       emitter.start();
       conversation ??= await this.startConversation();
-      const functionTools = [...p.clientTools, ...this.catalog.functionDefs()];
       for (let rounds = 0; ; rounds++) {
         const limited = rounds >= this.deps.settings.max_iterations || this.mcpCalls.exhausted;
         // A forced tool choice applies to the first call only, or the loop would never end.
         const toolChoice = limited ? 'none' : rounds === 0 ? this.toolChoice() : p.base.tool_choice === 'none' ? 'none' : 'auto';
-        const answer = first ?? this.callModel(functionTools, toolChoice, conversation);
+        // Each round offers what searches have loaded so far.
+        const answer = first ?? this.callModel(this.modelTools(), toolChoice, conversation);
         first = null;
         const running: Promise<ConvertedResult & { callId: string; name: string; arguments: string }>[] = [];
+        const searched: (ToolSearchCallItem | ToolSearchOutputItem)[] = [];
         let approvalsAsked = 0;
+        let clientSearches = 0;
         const turn = new ModelTurn(
           emitter,
-          (fn) => this.catalog.has(fn),
+          (fn) => this.catalog.has(fn) || fn === this.search?.fn,
           (call) => {
+            if (call.name === this.search?.fn) {
+              if (this.searchCall(call, searched)) clientSearches++;
+              return;
+            }
             const o = this.catalog.get(call.name)!;
             if (!limited && needsApproval(o.binding.entry, o.tool)) {
               approvalsAsked++;
@@ -199,8 +210,9 @@ export class ResponseRun {
         const results = await Promise.all(running);
         conversation.push(...turn.items);
         for (const r of results) conversation.push(...callWithOutput(r.callId, r.name, r.arguments, r.modelOutput));
+        if (searched.length) conversation.push(...this.modelInput(searched));
         if (turn.status === 'incomplete') return await this.finish('incomplete', { reason: turn.reason });
-        if (approvalsAsked || turn.clientCalls || !results.length || limited) return await this.finish('completed');
+        if (approvalsAsked || turn.clientCalls || clientSearches || (!results.length && !searched.length) || limited) return await this.finish('completed');
       }
     } catch (e) {
       return await this.fail(e);
@@ -229,8 +241,87 @@ export class ResponseRun {
     return first;
   }
 
+  /**
+   * The response's tool search, set up once the catalog is known: the request's `tool_search` tool, or
+   * one the gateway adds when its settings deferred tools. What the conversation's searches loaded is
+   * loaded again. Returns `prior`.
+   */
+  private setUpSearch(prior: InputItem[]): InputItem[] {
+    const { p } = this;
+    if (!p.searchTool && !this.catalog.deferredBySettings) return prior;
+    const taken = this.clientFunctionNames();
+    let fn = SEARCH_FUNCTION;
+    for (let n = 2; taken.has(fn); n++) fn = `${SEARCH_FUNCTION}_${n}`;
+    this.search = new ToolSearch(fn, p.searchTool, this.catalog, p.clientTools, p.deferredTools);
+    for (const it of prior) if (it.type === 'tool_search_output') this.search.load(it);
+    this.searchDef = this.search.definition();
+    return prior;
+  }
+
+  /** The names of the client's own functions, offered or deferred: no gateway function may take them. */
+  private clientFunctionNames(): Set<string> {
+    const { p } = this;
+    return new Set([...p.clientTools, ...p.deferredTools.map((d) => d.tool)].flatMap((t) => (t.type === 'function' ? [(t as FunctionTool).name] : [])));
+  }
+
+  /** Items as the model reads them (MCP tools by their function names, searches as calls of the search function). */
+  private modelInput(items: InputItem[]): ModelInputItem[] {
+    return toModelInput(items, (label, tool) => this.catalog.functionNameOf(label, tool), this.search?.fn);
+  }
+
+  /** The tools of the next model call: the client's, the search, and the MCP tools offered or loaded. */
+  private modelTools(): ModelTool[] {
+    const search = this.search;
+    if (!search) return this.catalog.size ? [...this.p.clientTools, ...this.catalog.functionDefs()] : this.p.clientTools;
+    return [...search.clientTools(), this.searchDef!, ...this.catalog.functionDefs()];
+  }
+
+  /**
+   * A call of the search function. Run by the gateway: its call and output items are added to the
+   * response (and to `searched`, for the model's next call). Run by the client: its call is added and
+   * the response ends there (returns true).
+   */
+  private searchCall(call: ModelCall, searched: (ToolSearchCallItem | ToolSearchOutputItem)[]): boolean {
+    const search = this.search!;
+    if (search.execution === 'client') {
+      let args: unknown;
+      try {
+        args = JSON.parse(call.arguments || '{}');
+      } catch {
+        args = call.arguments;
+      }
+      const item: ToolSearchCallItem = {
+        id: newId('tsc'),
+        type: 'tool_search_call',
+        call_id: call.callId,
+        arguments: args,
+        execution: 'client',
+        status: 'completed',
+      };
+      this.addItem(item);
+      return true;
+    }
+    const items = search.run(call.callId, call.arguments);
+    for (const item of items) this.addItem(item);
+    searched.push(...items);
+    return false;
+  }
+
+  /** A finished item with a status: added in progress, done as it is. */
+  private addItem(item: ToolSearchCallItem | ToolSearchOutputItem): void {
+    const { emitter } = this;
+    if (!emitter.streaming) {
+      emitter.completeItem(item);
+      return;
+    }
+    const output_index = emitter.nextIndex;
+    emitter.item({ type: 'response.output_item.added', sequence_number: 0, output_index, item: { ...item, status: 'in_progress' } });
+    emitter.item({ type: 'response.output_item.done', sequence_number: 0, output_index, item });
+  }
+
   private toolChoice(): ModelRequest['tool_choice'] {
     const tc = this.p.base.tool_choice;
+    if (tc && typeof tc === 'object' && tc.type === 'tool_search' && this.search) return { type: 'function', name: this.search.fn };
     if (tc && typeof tc === 'object' && tc.type === 'mcp') {
       const label = (tc as { server_label: string }).server_label;
       const name = (tc as { name?: string | null }).name;
@@ -277,9 +368,9 @@ export class ResponseRun {
   private async startConversation(): Promise<ModelInputItem[]> {
     const { p } = this;
     const prior = [...p.history.items, ...p.input];
-    const taken = new Set(p.clientTools.filter((t) => t.type === 'function').map((t) => (t as FunctionTool).name));
+    const taken = this.clientFunctionNames();
     await this.catalog.build(p.bindings, prior, taken, this.emitter);
-    const conversation = toModelInput(prior, (label, tool) => this.catalog.functionNameOf(label, tool));
+    const conversation = this.modelInput(this.setUpSearch(prior));
     // Approvals answered in this request: run the approved calls; denied ones were shown as not run.
     for (const { request, response } of p.approvals) {
       if (response.approve) continue;

@@ -182,6 +182,8 @@ export const McpServerEntry = z
     description: z.string().optional(),
     /** Seconds a tool call may take (default: mcp_settings.tool_timeout_seconds). */
     timeout: seconds.optional(),
+    /** The server's tools wait for a tool search before a model is offered them (a request's `defer_loading` wins). */
+    defer_loading: z.boolean().optional(),
   })
   .superRefine((s, ctx) => {
     const transport = s.transport ?? (s.command ? 'stdio' : 'http');
@@ -223,6 +225,11 @@ export const McpSettings = z.strictObject({
   /** /mcp sessions: idle seconds before one is closed, and how many may be open at once. */
   session_idle_seconds: seconds.default(1800),
   max_sessions: z.int().min(1).default(1000),
+  /**
+   * A response whose MCP tools number more than this has those its request did not set `defer_loading`
+   * on deferred, and gets a tool search (default: never).
+   */
+  defer_loading_over: z.int().min(0).optional(),
 });
 export type McpSettings = z.infer<typeof McpSettings>;
 

@@ -16,7 +16,7 @@ function randomHex(bytes: number): string {
 }
 
 /** Gateway-owned ids, shaped like OpenAI's: a type prefix and 48 hex characters. */
-export function newId(prefix: 'resp' | 'msg' | 'fc' | 'fco' | 'rs' | 'mcpl' | 'mcp' | 'mcpr' | 'mcpa' | 'item' | 'req' | 'aud'): string {
+export function newId(prefix: 'resp' | 'msg' | 'fc' | 'fco' | 'rs' | 'mcpl' | 'mcp' | 'mcpr' | 'mcpa' | 'tsc' | 'tso' | 'item' | 'req' | 'aud'): string {
   return `${prefix}_${randomHex(24)}`;
 }
 

@@ -16,13 +16,19 @@ import type {
   MessageItem,
   ResponsesRequest,
   Tool,
+  ToolSearchCallItem,
+  ToolSearchOutputItem,
+  ToolSearchTool,
 } from './responses.ts';
 
-/** History as a model reads it: MCP items are already turned into function calls, references resolved. */
-export type ModelInputItem = Exclude<InputItem, McpListToolsItem | McpCallItem | McpApprovalRequestItem | McpApprovalResponseItem | ItemReference>;
+/** History as a model reads it: MCP and tool search items are already turned into function calls, references resolved. */
+export type ModelInputItem = Exclude<
+  InputItem,
+  McpListToolsItem | McpCallItem | McpApprovalRequestItem | McpApprovalResponseItem | ItemReference | ToolSearchCallItem | ToolSearchOutputItem
+>;
 
 /** A tool the model sees: a function, a tool the client runs, or a tool OpenAI hosts. */
-export type ModelTool = Exclude<Tool, McpTool>;
+export type ModelTool = Exclude<Tool, McpTool | ToolSearchTool>;
 
 /** The request fields that reach a provider as they are (each converter maps or drops them). */
 export const MODEL_PARAMS = [

@@ -278,67 +278,6 @@ export type McpApprovalResponseItem = z.infer<typeof McpApprovalResponseItem>;
 export const ItemReference = z.object({ type: z.literal('item_reference'), id: z.string().min(1) });
 export type ItemReference = z.infer<typeof ItemReference>;
 
-/**
- * Items of tools OpenAI runs (web search, file search, code interpreter, ...) and any item type newer
- * than this list: carried as they are to OpenAI Responses upstreams, skipped for the others. The type
- * names openai-node's current ones so that narrowing on `type` keeps working; any other type parses too.
- */
-export type HostedItemType =
-  | 'file_search_call'
-  | 'web_search_call'
-  | 'image_generation_call'
-  | 'code_interpreter_call'
-  | 'tool_search_call'
-  | 'tool_search_output'
-  | 'additional_tools'
-  | 'configuration_update'
-  | 'compaction'
-  | 'compaction_trigger'
-  | 'program'
-  | 'program_output';
-export const HostedItem = z.looseObject({ type: z.string() as z.ZodType<HostedItemType>, id: nullish(z.string()) });
-export type HostedItem = z.infer<typeof HostedItem>;
-
-const KnownInputItem = z.discriminatedUnion('type', [
-  MessageItem,
-  FunctionCallItem,
-  FunctionCallOutputItem,
-  ReasoningItem,
-  CustomToolCallItem,
-  CustomToolCallOutputItem,
-  LocalShellCallItem,
-  LocalShellCallOutputItem,
-  ShellCallItem,
-  ShellCallOutputItem,
-  ApplyPatchCallItem,
-  ApplyPatchCallOutputItem,
-  ComputerCallItem,
-  ComputerCallOutputItem,
-  McpListToolsItem,
-  McpCallItem,
-  McpApprovalRequestItem,
-  McpApprovalResponseItem,
-  ItemReference,
-]);
-
-/** An input item; a bare `{role, content}` is a message and a bare `{id}` an item reference, as the API allows. */
-export const InputItem = z.preprocess(
-  (v) => {
-    if (!v || typeof v !== 'object' || (v as { type?: unknown }).type != null) return v;
-    if ('role' in v) return { ...v, type: 'message' };
-    if ('id' in v) return { ...v, type: 'item_reference' };
-    return v;
-  },
-  openUnion(KnownInputItem, HostedItem),
-);
-export type InputItem = z.infer<typeof InputItem>;
-
-/** Calls of tools the client runs: they end the response, and the client answers with their outputs. */
-export type ClientCallItem = FunctionCallItem | CustomToolCallItem | LocalShellCallItem | ShellCallItem | ApplyPatchCallItem | ComputerCallItem;
-
-/** Items that appear in `response.output`. */
-export type OutputItem = MessageItem | ReasoningItem | ClientCallItem | McpListToolsItem | McpCallItem | McpApprovalRequestItem | HostedItem;
-
 // ---- tools ---------------------------------------------------------------
 
 export const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -349,6 +288,8 @@ export const FunctionTool = z.looseObject({
   description: nullish(z.string()),
   parameters: nullish(z.record(z.string(), z.unknown())),
   strict: nullish(z.boolean()),
+  /** Not offered to the model until a tool search loads it. */
+  defer_loading: nullish(z.boolean()),
 });
 export type FunctionTool = z.infer<typeof FunctionTool>;
 
@@ -363,6 +304,7 @@ export const CustomTool = z.looseObject({
       z.looseObject({ type: z.literal('grammar'), syntax: z.string(), definition: z.string() }),
     ]),
   ),
+  defer_loading: nullish(z.boolean()),
 });
 export type CustomTool = z.infer<typeof CustomTool>;
 
@@ -379,6 +321,7 @@ export const NamespaceTool = z.looseObject({
         description: nullish(z.string()),
         parameters: nullish(z.record(z.string(), z.unknown())),
         strict: nullish(z.boolean()),
+        defer_loading: nullish(z.boolean()),
       }),
       CustomTool,
     ]),
@@ -425,6 +368,8 @@ export const McpTool = z.object({
   server_description: nullish(z.string()),
   allowed_tools: nullish(z.union([z.array(z.string()), McpToolFilter])),
   require_approval: nullish(z.union([z.enum(['always', 'never']), z.strictObject({ always: McpToolFilter.optional(), never: McpToolFilter.optional() })])),
+  /** The server's tools are not offered to the model until a tool search loads them (absent: the server's default). */
+  defer_loading: z.boolean().optional(),
 });
 export type McpTool = z.infer<typeof McpTool>;
 
@@ -441,12 +386,24 @@ export type HostedToolType =
   | 'web_search_preview_2025_03_11'
   | 'code_interpreter'
   | 'image_generation'
-  | 'programmatic_tool_calling'
-  | 'tool_search';
+  | 'programmatic_tool_calling';
 export const HostedTool = z.looseObject({ type: z.string() as z.ZodType<HostedToolType> });
 export type HostedTool = z.infer<typeof HostedTool>;
 
+/**
+ * A search over the request's deferred tools. `server` (the default): the gateway runs it, whatever the
+ * model; `client`: the model's call goes back to the client, which answers with a `tool_search_output`.
+ */
+export const ToolSearchTool = z.looseObject({
+  type: z.literal('tool_search'),
+  execution: nullish(z.enum(['server', 'client'])),
+  description: nullish(z.string()),
+  parameters: nullish(z.record(z.string(), z.unknown())),
+});
+export type ToolSearchTool = z.infer<typeof ToolSearchTool>;
+
 const KnownTool = z.discriminatedUnion('type', [
+  ToolSearchTool,
   FunctionTool,
   McpTool,
   CustomTool,
@@ -459,6 +416,100 @@ const KnownTool = z.discriminatedUnion('type', [
 ]);
 export const Tool = openUnion(KnownTool, HostedTool);
 export type Tool = z.infer<typeof Tool>;
+
+/** A model's search for deferred tools (openai-node's `ResponseToolSearchCall`). */
+export const ToolSearchCallItem = z.looseObject({
+  type: z.literal('tool_search_call'),
+  id: nullish(z.string()),
+  call_id: nullish(z.string()),
+  arguments: z.unknown(),
+  execution: nullish(z.enum(['server', 'client'])),
+  status: nullish(ItemStatus),
+  created_by: z.string().optional(),
+});
+export type ToolSearchCallItem = z.infer<typeof ToolSearchCallItem>;
+
+/** The tools a search loaded (openai-node's `ResponseToolSearchOutputItem`): from then on they are offered to the model. */
+export const ToolSearchOutputItem = z.looseObject({
+  type: z.literal('tool_search_output'),
+  id: nullish(z.string()),
+  call_id: nullish(z.string()),
+  execution: nullish(z.enum(['server', 'client'])),
+  status: nullish(ItemStatus),
+  tools: z.array(Tool),
+  created_by: z.string().optional(),
+});
+export type ToolSearchOutputItem = z.infer<typeof ToolSearchOutputItem>;
+
+/**
+ * Items of tools OpenAI runs (web search, file search, code interpreter, ...) and any item type newer
+ * than this list: carried as they are to OpenAI Responses upstreams, skipped for the others. The type
+ * names openai-node's current ones so that narrowing on `type` keeps working; any other type parses too.
+ */
+export type HostedItemType =
+  | 'file_search_call'
+  | 'web_search_call'
+  | 'image_generation_call'
+  | 'code_interpreter_call'
+  | 'additional_tools'
+  | 'configuration_update'
+  | 'compaction'
+  | 'compaction_trigger'
+  | 'program'
+  | 'program_output';
+export const HostedItem = z.looseObject({ type: z.string() as z.ZodType<HostedItemType>, id: nullish(z.string()) });
+export type HostedItem = z.infer<typeof HostedItem>;
+
+const KnownInputItem = z.discriminatedUnion('type', [
+  MessageItem,
+  FunctionCallItem,
+  FunctionCallOutputItem,
+  ReasoningItem,
+  CustomToolCallItem,
+  CustomToolCallOutputItem,
+  LocalShellCallItem,
+  LocalShellCallOutputItem,
+  ShellCallItem,
+  ShellCallOutputItem,
+  ApplyPatchCallItem,
+  ApplyPatchCallOutputItem,
+  ComputerCallItem,
+  ComputerCallOutputItem,
+  McpListToolsItem,
+  McpCallItem,
+  McpApprovalRequestItem,
+  McpApprovalResponseItem,
+  ItemReference,
+  ToolSearchCallItem,
+  ToolSearchOutputItem,
+]);
+
+/** An input item; a bare `{role, content}` is a message and a bare `{id}` an item reference, as the API allows. */
+export const InputItem = z.preprocess(
+  (v) => {
+    if (!v || typeof v !== 'object' || (v as { type?: unknown }).type != null) return v;
+    if ('role' in v) return { ...v, type: 'message' };
+    if ('id' in v) return { ...v, type: 'item_reference' };
+    return v;
+  },
+  openUnion(KnownInputItem, HostedItem),
+);
+export type InputItem = z.infer<typeof InputItem>;
+
+/** Calls of tools the client runs: they end the response, and the client answers with their outputs. */
+export type ClientCallItem = FunctionCallItem | CustomToolCallItem | LocalShellCallItem | ShellCallItem | ApplyPatchCallItem | ComputerCallItem;
+
+/** Items that appear in `response.output`. */
+export type OutputItem =
+  | MessageItem
+  | ReasoningItem
+  | ClientCallItem
+  | McpListToolsItem
+  | McpCallItem
+  | McpApprovalRequestItem
+  | ToolSearchCallItem
+  | ToolSearchOutputItem
+  | HostedItem;
 
 export const ToolChoice = z.union([
   z.enum(['none', 'auto', 'required']),

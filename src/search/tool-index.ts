@@ -1,0 +1,135 @@
+/**
+ * A ranked full-text index over tools (MiniSearch's BM25+): their name, title, description, parameter
+ * names and descriptions, and the server they come from. Names are split as people write them
+ * (`create_issue`, `getJiraIssue`, `search-docs` all read as words) and every word is stemmed (Porter),
+ * so "opening tickets" finds `create_ticket`-like tools described with "open" and "ticket".
+ *
+ *   const index = new ToolIndex([{ server: 'github', tool }, ...]);
+ *   index.search('open a github issue', 5, (entry) => allowed(entry));   // best first
+ *
+ * `listingIndex` keeps one index per set of server listings, rebuilt only when a listing changes.
+ */
+import MiniSearch from 'minisearch';
+import { stemmer } from 'stemmer';
+
+/** A tool as MCP lists it (only the fields the index reads). */
+export interface SearchableTool {
+  name: string;
+  title?: string | undefined;
+  description?: string | undefined;
+  inputSchema?: unknown;
+  annotations?: { title?: string | undefined } | undefined;
+}
+
+/** One indexed tool: where it comes from (a server's name, or a group such as a namespace), and the tool. */
+export interface IndexEntry<T extends SearchableTool = SearchableTool> {
+  server: string;
+  tool: T;
+}
+
+export interface SearchHit<T extends SearchableTool = SearchableTool> extends IndexEntry<T> {
+  score: number;
+}
+
+/** Words that say nothing about which tool is meant. */
+const STOP = new Set(
+  (
+    'a an and any are as at be by can could do does for from how i in into is it its me my of on or our please ' +
+    'should so some that the their them then there these this those to us we what when where which who will with would you your'
+  ).split(' '),
+);
+
+/** Splits identifiers and prose into words: `getJiraIssue` → get Jira Issue, `list_pull-requests` → list pull requests. */
+function tokenize(text: string): string[] {
+  return text
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .split(/[^\p{L}\p{N}]+/u);
+}
+
+function processTerm(term: string): string | null {
+  const t = term.toLowerCase();
+  if (!t || STOP.has(t)) return null;
+  return t.length > 3 ? stemmer(t) : t;
+}
+
+/** Parameter names and descriptions, one level of nesting deep. */
+function parameterText(schema: unknown, depth = 0): string {
+  const props = (schema as { properties?: unknown } | null)?.properties;
+  if (!props || typeof props !== 'object' || depth > 1) return '';
+  const parts: string[] = [];
+  for (const [name, p] of Object.entries(props as Record<string, unknown>)) {
+    parts.push(name);
+    const d = (p as { description?: unknown } | null)?.description;
+    if (typeof d === 'string') parts.push(d);
+    parts.push(parameterText(p, depth + 1));
+  }
+  return parts.join(' ');
+}
+
+/** Field weights: a word in a tool's name says most about it, one in a parameter's description least. */
+const BOOST = { name: 3, title: 2, server: 1.5, description: 1, parameters: 0.5 };
+
+export class ToolIndex<T extends SearchableTool = SearchableTool> {
+  private readonly entries: readonly IndexEntry<T>[];
+  private readonly mini: MiniSearch;
+
+  constructor(entries: readonly IndexEntry<T>[]) {
+    this.entries = entries;
+    this.mini = new MiniSearch({
+      fields: ['name', 'title', 'server', 'description', 'parameters'],
+      tokenize,
+      processTerm,
+      searchOptions: { boost: BOOST, prefix: (term) => term.length > 3, combineWith: 'OR' },
+    });
+    this.mini.addAll(
+      entries.map((e, id) => ({
+        id,
+        name: e.tool.name,
+        title: e.tool.title ?? e.tool.annotations?.title ?? '',
+        server: e.server,
+        description: e.tool.description ?? '',
+        parameters: parameterText(e.tool.inputSchema),
+      })),
+    );
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** The best `limit` entries for `query` that `accept` allows, best first. */
+  search(query: string, limit: number, accept?: (entry: IndexEntry<T>) => boolean): SearchHit<T>[] {
+    const out: SearchHit<T>[] = [];
+    const filter = accept && ((r: { id: number }) => accept(this.entries[r.id]!));
+    for (const r of this.mini.search(query, filter ? { filter } : undefined)) {
+      const e = this.entries[r.id as number]!;
+      out.push({ server: e.server, tool: e.tool, score: r.score });
+      if (out.length === limit) break;
+    }
+    return out;
+  }
+}
+
+/** Indexes of server listings, by the servers they cover; one is rebuilt when any of its listings is a new one. */
+const byServers = new Map<string, { listings: readonly (readonly SearchableTool[])[]; index: ToolIndex }>();
+const MAX_CACHED = 64;
+
+/**
+ * The index over these servers' listings. An upstream's listing is one array until its tools change
+ * (list_changed, or the cache's TTL), so the index is built once per listing.
+ */
+export function listingIndex<T extends SearchableTool>(listings: readonly { server: string; tools: readonly T[] }[]): ToolIndex<T> {
+  const key = listings.map((l) => l.server).join('\u0000');
+  const hit = byServers.get(key);
+  if (hit && hit.listings.length === listings.length && hit.listings.every((l, i) => l === listings[i]!.tools)) {
+    byServers.delete(key);
+    byServers.set(key, hit); // most recently used last
+    return hit.index as unknown as ToolIndex<T>;
+  }
+  const index = new ToolIndex(listings.flatMap((l) => l.tools.map((tool) => ({ server: l.server, tool }))));
+  byServers.delete(key);
+  byServers.set(key, { listings: listings.map((l) => l.tools), index: index as unknown as ToolIndex });
+  if (byServers.size > MAX_CACHED) byServers.delete(byServers.keys().next().value!);
+  return index;
+}
