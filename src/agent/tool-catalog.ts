@@ -26,6 +26,11 @@ export interface OfferedTool {
 
 const keyOf = (server: string, tool: string) => `${server}\u0000${tool}`;
 
+/** Whether a label's tool goes by `name`: its MCP name, or `<server>-<name>` (a label may span servers). */
+function named(o: OfferedTool, name: string): boolean {
+  return o.tool.name === name || (name.length === o.server.name.length + 1 + o.tool.name.length && name === `${o.server.name}-${o.tool.name}`);
+}
+
 type Listed = { server: Upstream; tool: Tool };
 
 /** A tool as an `mcp_list_tools` item shows it (OpenAI projects annotations to `read_only`). */
@@ -78,10 +83,18 @@ export class ToolCatalog {
     return [...this.offered.values()];
   }
 
-  /** The tool a label and MCP name stand for (on `server`, when known: one label may span servers). */
+  /** The tool a label and name stand for (on `server`, when known: one label may span servers). */
   find(label: string, tool: string, server?: string): OfferedTool | undefined {
-    for (const o of this.offered.values()) if (o.binding.label === label && o.tool.name === tool && (!server || o.server.name === server)) return o;
+    for (const o of this.offered.values()) if (o.binding.label === label && named(o, tool) && (!server || o.server.name === server)) return o;
     return undefined;
+  }
+
+  /**
+   * The name a `tool_search_output` gives a loaded tool in its label's `allowed_tools`: its MCP name, or,
+   * when the label spans servers (where two servers may have a tool of one name), `<server>-<name>`.
+   */
+  loadName(o: OfferedTool): string {
+    return o.binding.servers.length > 1 ? `${o.server.name}-${o.tool.name}` : o.tool.name;
   }
 
   functionNameOf(label: string, tool: string): string {
@@ -101,7 +114,7 @@ export class ToolCatalog {
   load(label: string, names: readonly string[] | null): OfferedTool[] {
     const out: OfferedTool[] = [];
     for (const o of this.offered.values()) {
-      if (o.binding.label !== label || (names && !names.includes(o.tool.name))) continue;
+      if (o.binding.label !== label || (names && !names.some((n) => named(o, n)))) continue;
       if (o.deferred) this.loaded.add(o.fn);
       out.push(o);
     }

@@ -9,7 +9,7 @@
 import { newId } from '../protocol/ids.ts';
 import type { ModelTool } from '../protocol/model-request.ts';
 import type { CustomTool, FunctionTool, NamespaceTool, Tool, ToolSearchCallItem, ToolSearchOutputItem, ToolSearchTool } from '../protocol/responses.ts';
-import { type SearchableTool, ToolIndex } from '../search/tool-index.ts';
+import { DEFAULT_LIMIT, MAX_LIMIT, type SearchableTool, ToolIndex } from '../search/tool-index.ts';
 import type { ToolCatalog } from './tool-catalog.ts';
 
 type NamespaceMember = NamespaceTool['tools'][number];
@@ -37,9 +37,6 @@ export function splitDeferred(tools: readonly ModelTool[]): { offered: ModelTool
   }
   return { offered, deferred };
 }
-
-export const DEFAULT_LIMIT = 5;
-export const MAX_LIMIT = 20;
 
 const DESCRIPTION =
   'Finds tools for a task. Most tools are not loaded until you search for them. Describe what you need in a few ' +
@@ -145,7 +142,7 @@ export class ToolSearch {
 
   /** The best tools for the query, as a `tool_search_output` holds them: an `mcp` entry per label, client tools whole. */
   private find(query: string, limit: number): Tool[] {
-    const hits: { score: number; mcp?: { label: string; tool: string; entry: () => Tool }; client?: DeferredClientTool }[] = [];
+    const hits: { score: number; mcp?: { label: string; name: string; entry: () => Tool }; client?: DeferredClientTool }[] = [];
     for (const h of this.catalog.search(query, limit)) {
       const b = h.offered.binding;
       const entry = (): Tool => {
@@ -154,7 +151,7 @@ export class ToolSearch {
         if (b.entry.require_approval != null) t.require_approval = b.entry.require_approval;
         return t as Tool;
       };
-      hits.push({ score: h.score, mcp: { label: b.label, tool: h.offered.tool.name, entry } });
+      hits.push({ score: h.score, mcp: { label: b.label, name: this.catalog.loadName(h.offered), entry } });
     }
     if (this.deferredClient.length) {
       this.clientIndex ??= new ToolIndex(
@@ -183,7 +180,7 @@ export class ToolSearch {
           byLabel.set(h.mcp.label, names);
           tools.push(entry);
         }
-        names.push(h.mcp.tool);
+        names.push(h.mcp.name);
       } else if (h.client?.namespace) {
         const ns = h.client.namespace;
         let members = byNamespace.get(ns.name);

@@ -36,6 +36,8 @@ import { setToolCallHandler, type ToolCallHandler } from './tool-call-handler.ts
 import { endSpan, incomingContext, startSpan, withSpan } from '../telemetry/spans.ts';
 import { scopeOf } from './request-scope.ts';
 import { allowsServer, allowsTool, type Grant } from '../access/grants.ts';
+import { listingIndex } from '../search/tool-index.ts';
+import { CALL_TOOL, callArguments, SEARCH_TOOL, SEARCH_TOOLS, searchArguments, searchResult } from './tool-search.ts';
 
 export interface AggregateDeps extends GatewayToolDeps {
   pool: McpPool;
@@ -46,6 +48,8 @@ export interface AggregateDeps extends GatewayToolDeps {
 }
 
 const PAGE_SIZE = 50;
+/** The listing of an upstream that could not be listed (one array, so the search index over the others is kept). */
+const UNLISTED: Tool[] = [];
 
 type UpstreamTool = { u: Upstream; item: Tool };
 
@@ -64,7 +68,12 @@ function templateMatcher(uriTemplate: string): RegExp {
 
 export function buildAggregateServer(
   deps: AggregateDeps,
-  scope: { servers?: string[]; headers: Record<string, string | string[] | undefined> },
+  scope: {
+    servers?: string[];
+    headers: Record<string, string | string[] | undefined>;
+    /** `tools/list` offers `mcp_tool_search` and `mcp_tool_call` instead of the upstream tools. */
+    toolSearch?: boolean;
+  },
 ): { server: Server; close(): void } {
   const upstreams: Upstream[] = (scope.servers ?? deps.pool.names).map((n) => deps.pool.get(n)).filter((u): u is Upstream => u !== undefined);
   const server = new Server(
@@ -127,7 +136,24 @@ export function buildAggregateServer(
   const upstreamResources = (grant?: Grant) => gather<Resource>('resources', (u) => u.listResources(), grant);
   const upstreamTemplates = (grant?: Grant) => gather<ResourceTemplate>('resources', (u) => u.listResourceTemplates(), grant);
 
+  /** The upstream tools the caller may use that best match `query`. */
+  const searchUpstream = async (query: string, limit: number, grant: Grant | undefined) => {
+    const visible = upstreams.filter((u) => !grant || allowsServer(grant, u.name));
+    const listings = await Promise.all(
+      visible.map(async (u) => ({
+        server: u.name,
+        tools: await u.listTools().catch((e: unknown): Tool[] => {
+          deps.log.warn({ mcp_server: u.name, err: toUpstreamError(e, u.name).message }, `/mcp: listing tools failed`);
+          return UNLISTED;
+        }),
+      })),
+    );
+    const byName = new Map(visible.map((u) => [u.name, u]));
+    return listingIndex(listings).search(query, limit, (e) => permitted(grant, byName.get(e.server)!, e.tool));
+  };
+
   server.setRequestHandler(ListToolsRequestSchema, async (req, extra) => {
+    if (scope.toolSearch) return { tools: [...GATEWAY_TOOLS, ...SEARCH_TOOLS] };
     const { grant } = scopeOf(extra).caller;
     const namespaced: Tool[] = (await upstreamTools())
       .filter(({ u, item }) => permitted(grant, u, item))
@@ -170,6 +196,18 @@ export function buildAggregateServer(
   const callTool: ToolCallHandler = async (req, extra) => {
     const name = req.params.name;
     const { caller, meter, audit } = scopeOf(extra);
+    if (scope.toolSearch && name === SEARCH_TOOL) {
+      const args = searchArguments(req.params.arguments);
+      if ('content' in args) return args;
+      return searchResult(await searchUpstream(args.query, args.limit, caller.grant), functionName);
+    }
+    if (scope.toolSearch && name === CALL_TOOL) {
+      const args = callArguments(req.params.arguments);
+      if ('content' in args) return args;
+      if (args.name === SEARCH_TOOL || args.name === CALL_TOOL)
+        return { content: [{ type: 'text', text: `${CALL_TOOL} cannot call ${args.name}.` }], isError: true };
+      return callTool({ ...req, params: { ...req.params, name: args.name, arguments: args.arguments } }, extra);
+    }
     if (isGatewayTool(name)) {
       const ctx = { signal: extra.signal, log: deps.log, headers: { ...scope.headers, ...extra.requestInfo?.headers }, grant: caller.grant, meter };
       const own = await callGatewayTool(deps, name, req.params.arguments, ctx);

@@ -43,7 +43,7 @@ export class McpGateway {
   }
 
   /** `/mcp`: the gateway's tools and every upstream's the caller may use (or those `x-mcp-servers` names). */
-  aggregate(headers: Headers, log: Logger, grant?: Grant): SessionServer {
+  aggregate(headers: Headers, log: Logger, grant?: Grant, toolSearch = false): SessionServer {
     const visible = this.visible(grant);
     const narrowed =
       typeof headers['x-mcp-servers'] === 'string'
@@ -55,7 +55,7 @@ export class McpGateway {
     const unknown = narrowed?.filter((n) => !visible.includes(n));
     if (unknown?.length)
       throw mcpRefusal(400, RpcCode.InvalidParams, `x-mcp-servers names unknown servers: ${unknown.join(', ')}; registered: ${visible.join(', ') || 'none'}`);
-    return buildAggregateServer({ ...this.deps, log }, { servers: narrowed ?? visible, headers });
+    return buildAggregateServer({ ...this.deps, log }, { servers: narrowed ?? visible, headers, toolSearch });
   }
 
   /** `/mcp/<server>`: that upstream exactly as it is, through a session of its own. */

@@ -23,6 +23,8 @@ const Names = z.array(z.string().min(1));
 export const ObjectPermission = z.looseObject({
   mcp_servers: Names.nullish(),
   mcp_tool_permissions: z.record(z.string(), Names).nullish(),
+  /** `/mcp` offers `mcp_tool_search` and `mcp_tool_call` instead of every upstream tool. */
+  mcp_tool_search_enabled: z.boolean().nullish(),
 });
 
 /** What keys and teams share: their grant and their limits. */

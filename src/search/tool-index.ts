@@ -31,6 +31,10 @@ export interface SearchHit<T extends SearchableTool = SearchableTool> extends In
   score: number;
 }
 
+/** How many tools a search returns unless asked for another number, and at most. */
+export const DEFAULT_LIMIT = 5;
+export const MAX_LIMIT = 20;
+
 /** Words that say nothing about which tool is meant. */
 const STOP = new Set(
   (

@@ -8,6 +8,7 @@ import type { Lazy } from '../../lazy.ts';
 import type { McpGateway } from '../../mcp-server/gateway.ts';
 import type { McpRequestScope } from '../../mcp-server/request-scope.ts';
 import { MASTER } from '../../access/caller.ts';
+import { wantsToolSearch } from '../../mcp-server/tool-search.ts';
 
 /** The request's caller (its grant binds what it sees) and meter, for the MCP handlers. */
 function scopeOf(ctx: Context): McpRequestScope {
@@ -25,7 +26,7 @@ export function mcpRoutes(deps: { mcp: Lazy<McpGateway> }): Router {
       ctx.req,
       ctx.res,
       ctx.request.body,
-      async () => mcp.aggregate(ctx.headers, ctx.state.log, scope.caller.grant),
+      async () => mcp.aggregate(ctx.headers, ctx.state.log, scope.caller.grant, wantsToolSearch(ctx.headers, ctx.query, scope.caller)),
       scope,
       mcp.seal,
     );
@@ -56,7 +57,12 @@ export function mcpRoutes(deps: { mcp: Lazy<McpGateway> }): Router {
     const mcp = deps.mcp.value ?? (await deps.mcp.get());
     ctx.respond = false;
     const scope = scopeOf(ctx);
-    await mcp.sessions.openLegacyStream(ctx.res, '/messages', async () => mcp.aggregate(ctx.headers, ctx.state.log, scope.caller.grant), scope.caller.id);
+    await mcp.sessions.openLegacyStream(
+      ctx.res,
+      '/messages',
+      async () => mcp.aggregate(ctx.headers, ctx.state.log, scope.caller.grant, wantsToolSearch(ctx.headers, ctx.query, scope.caller)),
+      scope.caller.id,
+    );
   });
   router.post('/messages', async (ctx: Context) => {
     const mcp = deps.mcp.value ?? (await deps.mcp.get());
