@@ -121,6 +121,21 @@ describe('clients on every transport', () => {
     } finally {
       await c.close();
     }
+    // --tool-search: the two virtual tools instead of the upstream tools.
+    const searching = await connect(
+      new StdioClientTransport({ command: process.execPath, args: [`${root}bin/toolgate.js`, 'mcp', '--tool-search', '--config', config], stderr: 'pipe' }),
+    );
+    try {
+      const names = (await searching.listTools()).tools.map((x) => x.name);
+      assert.ok(names.includes('mcp_tool_search') && !names.includes('fixture-add'), names.join());
+      const found = await searching.callTool({ name: 'mcp_tool_search', arguments: { query: 'add two numbers', limit: 1 } });
+      assert.deepEqual(
+        (found.structuredContent as { tools: { name: string }[] }).tools.map((x) => x.name),
+        ['fixture-add'],
+      );
+    } finally {
+      await searching.close();
+    }
   });
 });
 

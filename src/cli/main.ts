@@ -17,6 +17,7 @@ Options:
   --config <file>     config file (default: ./toolgate.yaml if present; env TOOLGATE_CONFIG)
   --port <n>          port to listen on (default: 4000; env PORT)
   --host <addr>       address to bind (default: 127.0.0.1)
+  --tool-search       mcp: offer mcp_tool_search and mcp_tool_call instead of every upstream tool
   -h, --help          show this help
   -v, --version       show the version
 
@@ -31,6 +32,8 @@ export interface CliArgs {
   config?: string;
   port: number;
   host: string;
+  /** `mcp`: tool search instead of the upstream tools. */
+  toolSearch?: boolean;
 }
 
 /** The arguments as node:util's parseArgs reads them; its errors are usage errors. */
@@ -44,6 +47,7 @@ function readArgv(argv: string[]) {
         config: { type: 'string', short: 'c' },
         port: { type: 'string', short: 'p' },
         host: { type: 'string' },
+        'tool-search': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -60,12 +64,13 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliArgs {
   const [command = 'serve', ...rest] = positionals;
   if (command !== 'serve' && command !== 'mcp') throw new UsageError(`unknown command '${command}' (try --help)`);
   if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
+  if (values['tool-search'] && command !== 'mcp') throw new UsageError('--tool-search applies to the mcp command only');
   const portText = values.port ?? env.PORT ?? '4000';
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`--port must be a number from 0 to 65535, got '${portText}'`);
   let config = values.config ?? env.TOOLGATE_CONFIG;
   if (config === undefined && existsSync('toolgate.yaml')) config = 'toolgate.yaml';
-  return { command, config, port, host: values.host ?? '127.0.0.1' };
+  return { command, config, port, host: values.host ?? '127.0.0.1', ...(values['tool-search'] ? { toolSearch: true } : {}) };
 }
 
 export async function main(argv = process.argv.slice(2), env = process.env): Promise<void> {
@@ -101,7 +106,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
       process.stderr.write(`toolgate: cannot start: ${(e as Error).message}\n`);
       process.exit(1);
     }
-    return serveStdio(gw, logger);
+    return serveStdio(gw, logger, args.toolSearch);
   }
   let server: import('../server.ts').RunningServer;
   try {
@@ -132,9 +137,9 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
-async function serveStdio(gw: import('../server.ts').Gateway, logger: import('pino').Logger): Promise<void> {
+async function serveStdio(gw: import('../server.ts').Gateway, logger: import('pino').Logger, toolSearch = false): Promise<void> {
   const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
-  const { server, close } = (await gw.mcp.get()).aggregate({}, logger);
+  const { server, close } = (await gw.mcp.get()).aggregate({}, logger, undefined, toolSearch);
   const transport = new StdioServerTransport();
   let stopping = false;
   const stop = async () => {
