@@ -204,8 +204,8 @@ describe('the requests Codex CLI sends', () => {
       const m = uniq(`codex-${name}`);
       const expected: Record<string, string | null> = {
         r: null,
-        c: `${name === 'known_model' ? 'tools:tool_search,' : ''}tools:web_search,include:reasoning.encrypted_content,${name === 'known_model' ? '' : 'reasoning.summary,'}client_metadata`,
-        a: `${name === 'known_model' ? 'tools:tool_search,' : ''}include:reasoning.encrypted_content,prompt_cache_key,${name === 'known_model' ? 'reasoning.effort,text.verbosity' : 'reasoning.summary'},client_metadata`,
+        c: `tools:web_search,include:reasoning.encrypted_content,${name === 'known_model' ? '' : 'reasoning.summary,'}client_metadata`,
+        a: `include:reasoning.encrypted_content,prompt_cache_key,${name === 'known_model' ? 'reasoning.effort,text.verbosity' : 'reasoning.summary'},client_metadata`,
       };
       for (const prefix of ['r', 'c', 'a'] as const) {
         const s = await stream({ ...body, model: `${prefix}/${m}` });
@@ -215,7 +215,20 @@ describe('the requests Codex CLI sends', () => {
       const [viaResponses, viaChat, viaAnthropic] = t.mock.requestsFor(m);
       // OpenAI Responses: the client's request, but for the gateway's own state handling
       assert.deepEqual(viaResponses!.body.client_metadata, body.client_metadata);
-      assert.deepEqual(viaResponses!.body.tools, body.tools);
+      // Codex's client-run tool_search is offered to every model as a function with its own description
+      // and parameters (the gateway runs tool search the same way for every provider).
+      const tools = body.tools as Record<string, unknown>[];
+      const search = tools.find((x) => x.type === 'tool_search');
+      assert.deepEqual(
+        viaResponses!.body.tools,
+        search
+          ? [
+              ...tools.filter((x) => x !== search),
+              { type: 'function', name: 'tool_search', description: search.description, parameters: search.parameters, strict: false },
+            ]
+          : tools,
+      );
+      if (search) for (const seen of [viaChat!, viaAnthropic!]) assert.ok(seen.functions.includes('tool_search'), seen.functions.join());
       assert.equal(viaResponses!.body.input.length, (body.input as unknown[]).length);
       // the namespace's functions are offered to the others under provider-safe names
       if (name !== 'known_model') {

@@ -139,7 +139,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
 
 async function serveStdio(gw: import('../server.ts').Gateway, logger: import('pino').Logger, toolSearch = false): Promise<void> {
   const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
-  const { server, close } = (await gw.mcp.get()).aggregate({}, logger, undefined, toolSearch);
+  const { server, close } = (await gw.mcp.get()).aggregate({}, logger, { toolSearch });
   const transport = new StdioServerTransport();
   let stopping = false;
   const stop = async () => {

@@ -10,6 +10,8 @@ import { mcpRefusal, RpcCode } from '../protocol/errors.ts';
 import { McpSessions, type SessionServer } from './sessions.ts';
 import { SessionSeal } from './session-seal.ts';
 import { allowsServer, type Grant } from '../access/grants.ts';
+import { type Caller, MASTER } from '../access/caller.ts';
+import { wantsToolSearch } from './tool-search.ts';
 
 export interface McpGatewayDeps extends Omit<AggregateDeps, 'log'> {
   pool: McpPool;
@@ -43,7 +45,14 @@ export class McpGateway {
   }
 
   /** `/mcp`: the gateway's tools and every upstream's the caller may use (or those `x-mcp-servers` names). */
-  aggregate(headers: Headers, log: Logger, grant?: Grant, toolSearch = false): SessionServer {
+  /**
+   * `/mcp`, for one session: every upstream the caller may use (or those `x-mcp-servers` names), with tool
+   * search when the request asks for it (or `toolSearch` says so).
+   */
+  aggregate(headers: Headers, log: Logger, opts: { caller?: Caller; query?: Record<string, unknown>; toolSearch?: boolean } = {}): SessionServer {
+    const caller = opts.caller ?? MASTER;
+    const grant = caller.grant;
+    const toolSearch = opts.toolSearch ?? wantsToolSearch(headers, opts.query ?? {}, caller);
     const visible = this.visible(grant);
     const narrowed =
       typeof headers['x-mcp-servers'] === 'string'

@@ -8,7 +8,6 @@ import type { Lazy } from '../../lazy.ts';
 import type { McpGateway } from '../../mcp-server/gateway.ts';
 import type { McpRequestScope } from '../../mcp-server/request-scope.ts';
 import { MASTER } from '../../access/caller.ts';
-import { wantsToolSearch } from '../../mcp-server/tool-search.ts';
 
 /** The request's caller (its grant binds what it sees) and meter, for the MCP handlers. */
 function scopeOf(ctx: Context): McpRequestScope {
@@ -26,7 +25,7 @@ export function mcpRoutes(deps: { mcp: Lazy<McpGateway> }): Router {
       ctx.req,
       ctx.res,
       ctx.request.body,
-      async () => mcp.aggregate(ctx.headers, ctx.state.log, scope.caller.grant, wantsToolSearch(ctx.headers, ctx.query, scope.caller)),
+      async () => mcp.aggregate(ctx.headers, ctx.state.log, { caller: scope.caller, query: ctx.query }),
       scope,
       mcp.seal,
     );
@@ -60,7 +59,7 @@ export function mcpRoutes(deps: { mcp: Lazy<McpGateway> }): Router {
     await mcp.sessions.openLegacyStream(
       ctx.res,
       '/messages',
-      async () => mcp.aggregate(ctx.headers, ctx.state.log, scope.caller.grant, wantsToolSearch(ctx.headers, ctx.query, scope.caller)),
+      async () => mcp.aggregate(ctx.headers, ctx.state.log, { caller: scope.caller, query: ctx.query }),
       scope.caller.id,
     );
   });
