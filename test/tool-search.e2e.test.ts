@@ -24,6 +24,8 @@ before(async () => {
       // The same server again, deferred by the gateway's settings: a request gets a search without asking.
       lazyfix: { url: fixture.url, transport: 'http', defer_loading: true },
     },
+    // One server's tools are fewer than this; both servers' are more.
+    mcp_settings: { defer_loading_over: 15 },
   });
   ({ client, client6 } = openaiClients(t.gw.url));
 });
@@ -253,6 +255,19 @@ describe('settings and errors', () => {
     await client.responses.create({ model: `r/${m2}`, input: 'hi', tools: [{ ...tool, defer_loading: false }] } as never);
     const offered = t.mock.requestsFor(m2)[0]!.functions;
     assert.ok(offered.includes('lazyfix-echo') && !offered.includes('tool_search'), offered.join());
+  });
+
+  test('mcp_settings.defer_loading_over defers the tools of a response offered more than that', async () => {
+    const m = uniq('over');
+    t.mock.always(m, () => ({ text: 'ok' }));
+    const all = { type: 'mcp', server_label: 'all', server_url: 'litellm_proxy', require_approval: 'never' };
+    const r = await client.responses.create({ model: `c/${m}`, input: 'hi', tools: [all] } as never);
+    const listed = (r.output[0] as any).tools.length;
+    assert.ok(listed > 15, `${listed} tools listed`);
+    assert.deepEqual(t.mock.requestsFor(m)[0]!.functions, ['tool_search']);
+    await client.responses.create({ model: `c/${m}`, input: 'hi', tools: [{ ...all, server_url: 'litellm_proxy/mcp/fixture' }] } as never);
+    const few = t.mock.requestsFor(m)[1]!.functions;
+    assert.ok(few.includes('fixture-add') && !few.includes('tool_search'), few.join());
   });
 
   test('Chat Completions: deferred tools are searched and called the same way', async () => {
