@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IdleResult, StreamsResult } from './cells-memory.ts';
 import type { ToolRoundResult, ToolsListResult } from './cells-mcp.ts';
+import type { SearchInputResult, SearchQueryResult } from './cells-tool-search.ts';
 import { highest, type Sample } from './measure.ts';
 import type { PairedResult } from './pairs.ts';
 import type { Settings } from './settings.ts';
@@ -23,6 +24,8 @@ export interface BenchResults {
   keys?: PairedResult;
   /** µs the metrics cost a request. */
   metrics?: { microsPerRequest: number; runs: number[] };
+  searchInput?: SearchInputResult;
+  searchQuery?: SearchQueryResult;
   toolRound?: ToolRoundResult;
   toolsList?: ToolsListResult;
   streams?: StreamsResult;
@@ -162,6 +165,12 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
     target: 'metrics recorded per request <= 20 us',
     status: cost === undefined ? 'NOT RUN' : judge(Number.isFinite(cost), cost <= 20),
     measured: cost === undefined ? '' : `${cost.toFixed(2)} us`,
+  });
+  const query = results.searchQuery?.p50Micros;
+  targets.push({
+    target: 'tool search over 1,000 tools: p50 <= 1 ms',
+    status: query === undefined ? 'NOT RUN' : judge(Number.isFinite(query), query <= 1000),
+    measured: query === undefined ? '' : `${(query / 1000).toFixed(3)} ms`,
   });
   targets.push(streamsTarget(results.streams));
   const idle = results.idle;

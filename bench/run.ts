@@ -10,7 +10,7 @@
  *   BENCH_SECONDS=3 BENCH_REPEATS=3 BENCH_ONLY=http.chat,mcp,streams,idle npm run bench
  *
  * Cell ids for BENCH_ONLY (an entry selects every id it begins): http.{chat,responses}.{nonstream,stream}.c{1,32},
- * wire.{gemini,bedrock}.stream.c1, keys.responses.nonstream.c1, metrics.record, mcp.call, mcp.round, mcp.list, streams, idle. Other knobs: BENCH_WARMUP_SECONDS, BENCH_STREAMS, BENCH_STREAM_FRAME_MS.
+ * wire.{gemini,bedrock}.stream.c1, keys.responses.nonstream.c1, metrics.record, toolsearch.{input,query}, mcp.call, mcp.round, mcp.list, streams, idle. Other knobs: BENCH_WARMUP_SECONDS, BENCH_STREAMS, BENCH_STREAM_FRAME_MS.
  */
 import { availableParallelism } from 'node:os';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -19,6 +19,7 @@ import { CONNECTION_LEVELS, GATEWAY_PREFIX, LONG_MODEL, longAnswerCellId, longAn
 import { connectMcp, measureToolRound, measureToolsList, toolsCallCell } from './cells-mcp.ts';
 import { KEYS_CELL, keysCell, startKeysGateway } from './cells-keys.ts';
 import { measureMetricsCost, METRICS_CELL } from './cells-metrics.ts';
+import { measureSearchInput, measureSearchQuery, SEARCH_INPUT_CELL, SEARCH_QUERY_CELL } from './cells-tool-search.ts';
 import { measureConcurrentStreams, measureIdleRss } from './cells-memory.ts';
 import { loadHttp } from './http-load.ts';
 import { mergeErrorReasons, type Sample, type Timing, type Watched } from './measure.ts';
@@ -169,6 +170,27 @@ async function runKeysCell(settings: Settings, timing: Timing, mock: Service, re
   }
 }
 
+/** Tool search over the fixture catalog: the first model call's input with and without deferral, and the query latency. */
+async function runToolSearchCells(settings: Settings, results: BenchResults): Promise<void> {
+  if (isSelected(settings, SEARCH_INPUT_CELL)) {
+    const r = await measureSearchInput();
+    results.searchInput = r;
+    print(
+      '',
+      `tool search, first model call's tools (${r.tools} tools on ${r.servers} servers): every tool offered ${r.plainChars.toLocaleString('en')} JSON chars ` +
+        `(${r.plainFunctions} functions); deferred behind tool_search ${r.deferredChars.toLocaleString('en')} chars (${r.deferredFunctions} function): ` +
+        `${(r.plainChars / r.deferredChars).toFixed(0)}x smaller`,
+    );
+  }
+  if (isSelected(settings, SEARCH_QUERY_CELL)) {
+    const r = measureSearchQuery(Math.max(settings.repeats, 3));
+    results.searchQuery = r;
+    print(
+      `tool search query over ${r.tools} tools: p50 ${r.p50Micros.toFixed(0)} µs (median of ${r.runs.length} runs), p99 ${r.p99Micros.toFixed(0)} µs; index built in ${r.buildMs.toFixed(0)} ms`,
+    );
+  }
+}
+
 /** The cells that start gateways of their own: the concurrent streams and idle memory. */
 async function runFreshGatewayCells(settings: Settings, mock: Service, mcp: Service, results: BenchResults): Promise<void> {
   const config = gatewayConfig({ mockUrl: mock.url, mcpServers: { fixture: mcp.url } });
@@ -221,6 +243,7 @@ async function main(): Promise<void> {
         `metrics recorded per request (1 model call, 2 tool calls): ${results.metrics.microsPerRequest.toFixed(2)} µs (median of ${results.metrics.runs.length})`,
       );
     }
+    await runToolSearchCells(settings, results);
     await runFreshGatewayCells(settings, mock, mcp, results);
   } finally {
     await mock.stop();
