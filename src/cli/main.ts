@@ -137,23 +137,20 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
+/** `toolgate mcp`: the aggregated server on stdio, for both generations. */
 async function serveStdio(gw: import('../server.ts').Gateway, logger: import('pino').Logger, toolSearch = false): Promise<void> {
-  const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
-  const { server, close } = (await gw.mcp.get()).aggregate({}, logger, { toolSearch });
-  const transport = new StdioServerTransport();
+  const handle = (await gw.mcp.get()).serveStdio(logger, { toolSearch });
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    close?.();
-    await server.close().catch(() => {});
+    await handle.close().catch(() => {});
     await gw.close();
     logger.flush(() => process.exit(0));
   };
-  transport.onclose = () => void stop();
   process.stdin.once('end', () => void stop());
+  process.stdin.once('close', () => void stop());
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
-  await server.connect(transport);
   logger.info({ mcp_servers: gw.pool.names }, 'toolgate MCP server on stdio');
 }

@@ -25,10 +25,12 @@ import {
   ToolListChangedNotificationSchema,
   type CallToolResult,
   type ClientCapabilities,
+  type Implementation,
   type Progress,
   type Prompt,
   type Resource,
   type ResourceTemplate,
+  type ServerCapabilities,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
@@ -324,6 +326,16 @@ export class Upstream extends EventEmitter<{ tools_changed: [relayed: boolean]; 
   async capabilities(): Promise<NonNullable<ReturnType<Client['getServerCapabilities']>>> {
     const client = await this.connect();
     return client.getServerCapabilities() ?? {};
+  }
+
+  /** How the server introduced itself: name and version, capabilities, instructions (connecting first if needed). */
+  async introduction(): Promise<{ info: Implementation; capabilities: ServerCapabilities; instructions: string | undefined }> {
+    const client = await this.connect();
+    return {
+      info: client.getServerVersion() ?? { name: this.name, version: '0.0.0' },
+      capabilities: client.getServerCapabilities() ?? {},
+      instructions: client.getInstructions(),
+    };
   }
 
   /** Any request on the session (prompts, resources, completion, ...), with the caller's headers. */

@@ -1,20 +1,15 @@
 /**
- * The aggregated `/mcp` server (one SDK `Server` per downstream session): the gateway's own tools plus
- * every upstream's tools and prompts, namespaced `<server>-<name>` as the bridge names them, and their
- * resources and templates under their own URIs (reads are routed by URI). Upstream calls go through the
- * shared pool, one live session per upstream; listings come from each upstream's cache.
+ * The aggregated `/mcp` server: the gateway's own tools plus every upstream's tools and prompts,
+ * namespaced `<server>-<name>` as the bridge names them, and their resources and templates under their
+ * own URIs (reads are routed by URI). Upstream calls go through the shared pool, one live session per
+ * upstream; listings come from each upstream's cache. One surface (handlers.ts) serves both generations:
+ * a 2025-era session's server is built from it, and so is each 2026-07-28 request's.
  */
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   ErrorCode,
-  GetPromptRequestSchema,
   GetPromptResultSchema,
-  ListPromptsRequestSchema,
-  ListResourcesRequestSchema,
-  ListResourceTemplatesRequestSchema,
-  ListToolsRequestSchema,
   McpError,
-  ReadResourceRequestSchema,
   ReadResourceResultSchema,
   type Prompt,
   type Resource,
@@ -32,9 +27,9 @@ import type { Upstream } from '../mcp-client/upstream.ts';
 import { RpcCode } from '../protocol/errors.ts';
 import { relayProgress, toRpcError } from './rpc.ts';
 import { callGatewayTool, GATEWAY_TOOLS, isGatewayTool, type GatewayToolDeps } from './gateway-tools.ts';
-import { setToolCallHandler, type ToolCallHandler } from './tool-call-handler.ts';
+import type { McpHandler, McpSurface } from './handlers.ts';
+import { legacyServer } from './legacy-server.ts';
 import { endSpan, incomingContext, startSpan, withSpan } from '../telemetry/spans.ts';
-import { scopeOf } from './request-scope.ts';
 import { allowsServer, allowsTool, type Grant } from '../access/grants.ts';
 import { listingIndex } from '../search/tool-index.ts';
 import { CALL_TOOL, callArguments, SEARCH_TOOL, SEARCH_TOOLS, searchArguments, searchResult } from './tool-search.ts';
@@ -66,24 +61,39 @@ function templateMatcher(uriTemplate: string): RegExp {
   return new RegExp(`^${parts.join('[^/]*')}$`);
 }
 
-export function buildAggregateServer(
-  deps: AggregateDeps,
-  scope: {
-    servers?: string[];
-    headers: Record<string, string | string[] | undefined>;
-    /** `tools/list` offers `mcp_tool_search` and `mcp_tool_call` instead of the upstream tools. */
-    toolSearch?: boolean;
-  },
-): { server: Server; close(): void } {
-  const upstreams: Upstream[] = (scope.servers ?? deps.pool.names).map((n) => deps.pool.get(n)).filter((u): u is Upstream => u !== undefined);
-  const server = new Server(
-    { name: 'toolgate', title: 'toolgate', version: deps.version },
-    {
-      capabilities: { tools: { listChanged: true }, prompts: { listChanged: true }, resources: { listChanged: true }, logging: {} },
-      instructions:
-        'toolgate: ask any configured model (chat, respond, embed, generate_image, list_models) and use the tools, prompts and resources of its upstream MCP servers, named <server>-<name>.',
+export interface AggregateScope {
+  servers?: string[];
+  /** The headers of the request that opened the session (or of the one request, for 2026-07-28). */
+  headers: Record<string, string | string[] | undefined>;
+  /** `tools/list` offers `mcp_tool_search` and `mcp_tool_call` instead of the upstream tools. */
+  toolSearch?: boolean;
+}
+
+/** The aggregated server for a 2025-era session, told of its upstreams' list changes while it lives. */
+export function buildAggregateServer(deps: AggregateDeps, scope: AggregateScope): { server: Server; close(): void } {
+  const server = legacyServer(aggregateSurface(deps, scope));
+  const names = scope.servers ?? deps.pool.names;
+  // An upstream's list change reaches every connected session of this endpoint.
+  const onToolsChanged = (name: string) => {
+    if (names.includes(name)) void server.sendToolListChanged().catch(() => {});
+  };
+  const onListChanged = (name: string, kind: 'prompts' | 'resources') => {
+    if (!names.includes(name)) return;
+    void (kind === 'prompts' ? server.sendPromptListChanged() : server.sendResourceListChanged()).catch(() => {});
+  };
+  deps.pool.on('tools_changed', onToolsChanged);
+  deps.pool.on('list_changed', onListChanged);
+  return {
+    server,
+    close: () => {
+      deps.pool.off('tools_changed', onToolsChanged);
+      deps.pool.off('list_changed', onListChanged);
     },
-  );
+  };
+}
+
+export function aggregateSurface(deps: AggregateDeps, scope: AggregateScope): McpSurface {
+  const upstreams: Upstream[] = (scope.servers ?? deps.pool.names).map((n) => deps.pool.get(n)).filter((u): u is Upstream => u !== undefined);
   const headersFor = (u: Upstream, requestHeaders?: Record<string, string | string[] | undefined>) =>
     forwardedHeaders(u.name, u.config.extra_headers, { ...scope.headers, ...requestHeaders }, deps.masterKey);
 
@@ -152,36 +162,34 @@ export function buildAggregateServer(
     return listingIndex(listings).search(query, limit, (e) => permitted(grant, byName.get(e.server)!, e.tool));
   };
 
-  server.setRequestHandler(ListToolsRequestSchema, async (req, extra) => {
+  const listTools: McpHandler<'tools/list'> = async (params, call) => {
     if (scope.toolSearch) return { tools: [...GATEWAY_TOOLS, ...SEARCH_TOOLS] };
-    const { grant } = scopeOf(extra).caller;
+    const { grant } = call.scope.caller;
     const namespaced: Tool[] = (await upstreamTools())
       .filter(({ u, item }) => permitted(grant, u, item))
       .map(({ u, item }) => {
         const { execution: _e, ...tool } = item;
         return { ...tool, name: functionName(u.name, item.name), description: item.description || `${item.name} (from ${u.name})` };
       });
-    const { page, nextCursor } = pageOf([...GATEWAY_TOOLS, ...namespaced], req.params?.cursor);
+    const { page, nextCursor } = pageOf([...GATEWAY_TOOLS, ...namespaced], params.cursor);
     return { tools: page, ...(nextCursor ? { nextCursor } : {}) };
-  });
+  };
 
-  setToolCallHandler(server, (req, extra) => {
+  const tracedCallTool: McpHandler<'tools/call'> = (params, call) => {
     // A server span per call, continuing the client's `_meta.traceparent` (else the HTTP request's).
     const span = startSpan(
-      `tools/call ${req.params.name}`,
+      `tools/call ${params.name}`,
       'server',
       {
         'mcp.method.name': 'tools/call',
-        'gen_ai.tool.name': req.params.name,
-        'jsonrpc.request.id': String(extra.requestId),
-        ...(extra.sessionId ? { 'mcp.session.id': extra.sessionId } : {}),
-        ...(typeof extra.requestInfo?.headers?.['mcp-protocol-version'] === 'string'
-          ? { 'mcp.protocol.version': extra.requestInfo.headers['mcp-protocol-version'] }
-          : {}),
+        'gen_ai.tool.name': params.name,
+        'jsonrpc.request.id': String(call.requestId),
+        ...(call.sessionId ? { 'mcp.session.id': call.sessionId } : {}),
+        ...(call.protocolVersion ? { 'mcp.protocol.version': call.protocolVersion } : {}),
       },
-      incomingContext(req.params._meta as Record<string, unknown> | undefined),
+      incomingContext(call.meta),
     );
-    return withSpan(span, () => callTool(req, extra)).then(
+    return withSpan(span, () => callTool(params, call)).then(
       (result) => {
         endSpan(span, undefined, (result as { isError?: boolean }).isError ? 'tool_error' : undefined);
         return result;
@@ -191,26 +199,26 @@ export function buildAggregateServer(
         throw e;
       },
     );
-  });
+  };
 
-  const callTool: ToolCallHandler = async (req, extra) => {
-    const name = req.params.name;
-    const { caller, meter, audit } = scopeOf(extra);
+  const callTool: McpHandler<'tools/call'> = async (params, call) => {
+    const name = params.name;
+    const { caller, meter, audit } = call.scope;
     if (scope.toolSearch && name === SEARCH_TOOL) {
-      const args = searchArguments(req.params.arguments);
+      const args = searchArguments(params.arguments);
       if ('content' in args) return args;
       return searchResult(await searchUpstream(args.query, args.limit, caller.grant), functionName);
     }
     if (scope.toolSearch && name === CALL_TOOL) {
-      const args = callArguments(req.params.arguments);
+      const args = callArguments(params.arguments);
       if ('content' in args) return args;
       if (args.name === SEARCH_TOOL || args.name === CALL_TOOL)
         return { content: [{ type: 'text', text: `${CALL_TOOL} cannot call ${args.name}.` }], isError: true };
-      return callTool({ ...req, params: { ...req.params, name: args.name, arguments: args.arguments } }, extra);
+      return callTool({ ...params, name: args.name, arguments: args.arguments }, call);
     }
     if (isGatewayTool(name)) {
-      const ctx = { signal: extra.signal, log: deps.log, headers: { ...scope.headers, ...extra.requestInfo?.headers }, grant: caller.grant, meter };
-      const own = await callGatewayTool(deps, name, req.params.arguments, ctx);
+      const ctx = { signal: call.signal, log: deps.log, headers: { ...scope.headers, ...call.headers }, grant: caller.grant, meter };
+      const own = await callGatewayTool(deps, name, params.arguments, ctx);
       if (own) return own;
     }
     const hit = await upstreamTool(name);
@@ -220,19 +228,19 @@ export function buildAggregateServer(
     const ended = (outcome: ToolCallOutcome) =>
       toolCallEnded(
         { metrics: deps.metrics, audit },
-        { server: hit.u.name, tool: hit.item.name, arguments: JSON.stringify(req.params.arguments ?? {}), outcome, durationMs: performance.now() - started },
+        { server: hit.u.name, tool: hit.item.name, arguments: JSON.stringify(params.arguments ?? {}), outcome, durationMs: performance.now() - started },
       );
     meter?.toolCalled();
     try {
-      const result = await hit.u.callTool(hit.item.name, req.params.arguments ?? {}, {
-        signal: extra.signal,
-        headers: headersFor(hit.u, extra.requestInfo?.headers),
-        onprogress: relayProgress(extra._meta?.progressToken, extra.sendNotification),
+      const result = await hit.u.callTool(hit.item.name, params.arguments ?? {}, {
+        signal: call.signal,
+        headers: headersFor(hit.u, call.headers),
+        onprogress: relayProgress(call.meta?.progressToken, call.notify),
       });
       ended(result.isError ? 'tool_error' : 'ok');
       return result;
     } catch (e) {
-      if (extra.signal.aborted) throw toRpcError(e, hit.u.name);
+      if (call.signal.aborted) throw toRpcError(e, hit.u.name);
       const err = toUpstreamError(e, hit.u.name);
       ended(failureOutcome(err));
       // A tool the model or user can see fail, like any tool error.
@@ -240,78 +248,76 @@ export function buildAggregateServer(
     }
   };
 
-  server.setRequestHandler(ListPromptsRequestSchema, async (req, extra) => {
-    const prompts = (await upstreamPrompts(scopeOf(extra).caller.grant)).map(({ u, item }) => ({
+  const listPrompts: McpHandler<'prompts/list'> = async (params, call) => {
+    const prompts = (await upstreamPrompts(call.scope.caller.grant)).map(({ u, item }) => ({
       ...item,
       name: functionName(u.name, item.name),
       description: item.description || `${item.name} (from ${u.name})`,
     }));
-    const { page, nextCursor } = pageOf(prompts, req.params?.cursor);
+    const { page, nextCursor } = pageOf(prompts, params.cursor);
     return { prompts: page, ...(nextCursor ? { nextCursor } : {}) };
-  });
+  };
 
-  server.setRequestHandler(GetPromptRequestSchema, async (req, extra) => {
-    const hit = (await upstreamPrompts(scopeOf(extra).caller.grant)).find(({ u, item }) => functionName(u.name, item.name) === req.params.name);
-    if (!hit) throw new McpError(ErrorCode.InvalidParams, `Prompt ${req.params.name} not found`);
+  const getPrompt: McpHandler<'prompts/get'> = async (params, call) => {
+    const hit = (await upstreamPrompts(call.scope.caller.grant)).find(({ u, item }) => functionName(u.name, item.name) === params.name);
+    if (!hit) throw new McpError(ErrorCode.InvalidParams, `Prompt ${params.name} not found`);
     try {
-      return await hit.u.request({ method: 'prompts/get', params: { ...req.params, name: hit.item.name } }, GetPromptResultSchema, {
-        signal: extra.signal,
-        headers: headersFor(hit.u, extra.requestInfo?.headers),
+      return await hit.u.request({ method: 'prompts/get', params: { ...params, name: hit.item.name } }, GetPromptResultSchema, {
+        signal: call.signal,
+        headers: headersFor(hit.u, call.headers),
       });
     } catch (e) {
       throw toRpcError(e, hit.u.name);
     }
-  });
+  };
 
-  server.setRequestHandler(ListResourcesRequestSchema, async (req, extra) => {
+  const listResources: McpHandler<'resources/list'> = async (params, call) => {
     const { page, nextCursor } = pageOf(
-      (await upstreamResources(scopeOf(extra).caller.grant)).map(({ item }) => item),
-      req.params?.cursor,
+      (await upstreamResources(call.scope.caller.grant)).map(({ item }) => item),
+      params.cursor,
     );
     return { resources: page, ...(nextCursor ? { nextCursor } : {}) };
-  });
+  };
 
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, async (req, extra) => {
+  const listTemplates: McpHandler<'resources/templates/list'> = async (params, call) => {
     const { page, nextCursor } = pageOf(
-      (await upstreamTemplates(scopeOf(extra).caller.grant)).map(({ item }) => item),
-      req.params?.cursor,
+      (await upstreamTemplates(call.scope.caller.grant)).map(({ item }) => item),
+      params.cursor,
     );
     return { resourceTemplates: page, ...(nextCursor ? { nextCursor } : {}) };
-  });
+  };
 
-  server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => {
-    const uri = req.params.uri;
-    const { grant } = scopeOf(extra).caller;
+  const readResource: McpHandler<'resources/read'> = async (params, call) => {
+    const uri = params.uri;
+    const { grant } = call.scope.caller;
     // Resources keep their URIs: the upstream that lists it, or whose template matches it, serves it.
     const owner =
       (await upstreamResources(grant)).find(({ item }) => item.uri === uri)?.u ??
       (await upstreamTemplates(grant)).find(({ item }) => templateMatcher(item.uriTemplate).test(uri))?.u;
     if (!owner) throw new McpError(RpcCode.ResourceNotFound, `Resource ${uri} not found`, { uri });
     try {
-      return await owner.request({ method: 'resources/read', params: req.params }, ReadResourceResultSchema, {
-        signal: extra.signal,
-        headers: headersFor(owner, extra.requestInfo?.headers),
+      return await owner.request({ method: 'resources/read', params }, ReadResourceResultSchema, {
+        signal: call.signal,
+        headers: headersFor(owner, call.headers),
       });
     } catch (e) {
       throw toRpcError(e, owner.name);
     }
-  });
+  };
 
-  // An upstream's list change reaches every connected session of this endpoint.
-  const onToolsChanged = (name: string) => {
-    if (upstreams.some((u) => u.name === name)) void server.sendToolListChanged().catch(() => {});
-  };
-  const onListChanged = (name: string, kind: 'prompts' | 'resources') => {
-    if (!upstreams.some((u) => u.name === name)) return;
-    void (kind === 'prompts' ? server.sendPromptListChanged() : server.sendResourceListChanged()).catch(() => {});
-  };
-  deps.pool.on('tools_changed', onToolsChanged);
-  deps.pool.on('list_changed', onListChanged);
   return {
-    server,
-    close: () => {
-      deps.pool.off('tools_changed', onToolsChanged);
-      deps.pool.off('list_changed', onListChanged);
+    info: { name: 'toolgate', title: 'toolgate', version: deps.version },
+    capabilities: { tools: { listChanged: true }, prompts: { listChanged: true }, resources: { listChanged: true }, logging: {} },
+    instructions:
+      'toolgate: ask any configured model (chat, respond, embed, generate_image, list_models) and use the tools, prompts and resources of its upstream MCP servers, named <server>-<name>.',
+    handlers: {
+      'tools/list': listTools,
+      'tools/call': tracedCallTool,
+      'prompts/list': listPrompts,
+      'prompts/get': getPrompt,
+      'resources/list': listResources,
+      'resources/templates/list': listTemplates,
+      'resources/read': readResource,
     },
   };
 }

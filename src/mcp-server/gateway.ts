@@ -4,8 +4,12 @@ import type { Logger } from 'pino';
 import { forwardedHeaders } from '../mcp-client/headers.ts';
 import type { McpSettings } from '../config/schema.ts';
 import type { McpPool } from '../mcp-client/pool.ts';
-import { buildAggregateServer, type AggregateDeps } from './aggregate.ts';
-import { openPassthrough } from './passthrough.ts';
+import { aggregateSurface, buildAggregateServer, type AggregateDeps, type AggregateScope } from './aggregate.ts';
+import { forwardedHandlers, openPassthrough } from './passthrough.ts';
+import type { McpSurface } from './handlers.ts';
+import { ModernMcp, modernServer } from './modern-server.ts';
+import type { Server as ModernSdkServer } from '@modelcontextprotocol/server';
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { mcpRefusal, RpcCode } from '../protocol/errors.ts';
 import { McpSessions, type SessionServer } from './sessions.ts';
 import { SessionSeal } from './session-seal.ts';
@@ -23,10 +27,18 @@ export interface McpGatewayDeps extends Omit<AggregateDeps, 'log'> {
 
 type Headers = Record<string, string | string[] | undefined>;
 
+interface AggregateOptions {
+  caller?: Caller;
+  query?: Record<string, unknown>;
+  toolSearch?: boolean;
+}
+
 export class McpGateway {
   readonly sessions: McpSessions;
   /** Seals aggregated session ids, so that any replica sharing the master key serves them. */
   readonly seal: SessionSeal;
+  /** 2026-07-28 requests: no sessions, one server per request. */
+  readonly modern: ModernMcp;
   private readonly deps: McpGatewayDeps;
 
   constructor(deps: McpGatewayDeps) {
@@ -37,6 +49,10 @@ export class McpGateway {
       max: deps.settings.max_sessions,
       onDeleted: deps.onSessionDeleted,
     });
+    this.modern = new ModernMcp(deps.log);
+    // Open `subscriptions/listen` streams hear of every upstream's list changes.
+    deps.pool.on('tools_changed', () => this.modern.listChanged('tools'));
+    deps.pool.on('list_changed', (_name, kind) => this.modern.listChanged(kind));
   }
 
   /** The upstreams a caller may see, by name. */
@@ -44,12 +60,20 @@ export class McpGateway {
     return grant ? this.deps.pool.names.filter((n) => allowsServer(grant, n)) : this.deps.pool.names;
   }
 
-  /** `/mcp`: the gateway's tools and every upstream's the caller may use (or those `x-mcp-servers` names). */
   /**
-   * `/mcp`, for one session: every upstream the caller may use (or those `x-mcp-servers` names), with tool
-   * search when the request asks for it (or `toolSearch` says so).
+   * `/mcp`, for one 2025-era session: every upstream the caller may use (or those `x-mcp-servers` names),
+   * with tool search when the request asks for it (or `toolSearch` says so).
    */
-  aggregate(headers: Headers, log: Logger, opts: { caller?: Caller; query?: Record<string, unknown>; toolSearch?: boolean } = {}): SessionServer {
+  aggregate(headers: Headers, log: Logger, opts: AggregateOptions = {}): SessionServer {
+    return buildAggregateServer({ ...this.deps, log }, this.aggregateScope(headers, opts));
+  }
+
+  /** `/mcp`, for one 2026-07-28 request: as `aggregate`. */
+  aggregateSurface(headers: Headers, log: Logger, opts: AggregateOptions = {}): McpSurface {
+    return aggregateSurface({ ...this.deps, log }, this.aggregateScope(headers, opts));
+  }
+
+  private aggregateScope(headers: Headers, opts: AggregateOptions): AggregateScope {
     const caller = opts.caller ?? MASTER;
     const grant = caller.grant;
     const toolSearch = opts.toolSearch ?? wantsToolSearch(headers, opts.query ?? {}, caller);
@@ -64,7 +88,36 @@ export class McpGateway {
     const unknown = narrowed?.filter((n) => !visible.includes(n));
     if (unknown?.length)
       throw mcpRefusal(400, RpcCode.InvalidParams, `x-mcp-servers names unknown servers: ${unknown.join(', ')}; registered: ${visible.join(', ') || 'none'}`);
-    return buildAggregateServer({ ...this.deps, log }, { servers: narrowed ?? visible, headers, toolSearch });
+    return { servers: narrowed ?? visible, headers, toolSearch };
+  }
+
+  /**
+   * `/mcp/<server>` for one 2026-07-28 request: the upstream's methods through the pool's shared session
+   * with it, each with this request's headers (there is no downstream session to open one for).
+   */
+  async passthroughSurface(name: string, headers: Headers, log: Logger, grant?: Grant): Promise<McpSurface> {
+    const upstream = this.visible(grant).includes(name) ? this.deps.pool.get(name) : undefined;
+    if (!upstream) throw mcpRefusal(404, RpcCode.InvalidParams, `No MCP server named '${name}'; registered: ${this.visible(grant).join(', ') || 'none'}`);
+    let intro: Awaited<ReturnType<typeof upstream.introduction>>;
+    try {
+      intro = await upstream.introduction();
+    } catch (e) {
+      throw mcpRefusal(502, RpcCode.InternalError, `The MCP server '${name}' is unavailable: ${(e as Error).message}`);
+    }
+    const { tasks: _tasks, ...offered } = intro.capabilities;
+    const upstreamHeaders = forwardedHeaders(name, upstream.config.extra_headers, headers, this.deps.masterKey);
+    return {
+      info: intro.info,
+      capabilities: offered,
+      instructions: intro.instructions,
+      handlers: forwardedHandlers(
+        name,
+        upstream,
+        offered,
+        { settings: this.deps.settings, log, metrics: this.deps.metrics },
+        { headersOf: () => upstreamHeaders },
+      ),
+    };
   }
 
   /** `/mcp/<server>`: that upstream exactly as it is, through a session of its own. */
@@ -87,7 +140,45 @@ export class McpGateway {
     return this.deps.pool.get(name) !== undefined && (!grant || allowsServer(grant, name));
   }
 
-  close(): Promise<void> {
-    return this.sessions.closeAll();
+  /**
+   * `toolgate mcp`: the aggregated server on this process's stdio, for both generations. The SDK's
+   * `serveStdio` tells the connection's generation from its first message (`server/discover` or
+   * `initialize`) and serves it with one SDK 2.x server for as long as it lasts; a 2025-era connection
+   * hears of its upstreams' list changes.
+   */
+  serveStdio(log: Logger, opts: { toolSearch?: boolean } = {}): { close(): Promise<void> } {
+    let unwatch = () => {};
+    const handle = serveStdio(
+      ({ era }) => {
+        const server = modernServer(this.aggregateSurface({}, log, opts));
+        if (era === 'legacy') unwatch = this.tellListChanges(server);
+        return server;
+      },
+      { onerror: (err) => log.debug({ err: err.message }, 'stdio') },
+    );
+    return {
+      close: async () => {
+        unwatch();
+        await handle.close();
+      },
+    };
+  }
+
+  /** Sends a server's client the upstreams' list changes, until the returned function is called. */
+  private tellListChanges(server: ModernSdkServer): () => void {
+    const send = (sent: Promise<void>) => void sent.catch(() => {});
+    const onTools = () => send(server.sendToolListChanged());
+    const onList = (_name: string, kind: 'prompts' | 'resources') =>
+      send(kind === 'prompts' ? server.sendPromptListChanged() : server.sendResourceListChanged());
+    this.deps.pool.on('tools_changed', onTools);
+    this.deps.pool.on('list_changed', onList);
+    return () => {
+      this.deps.pool.off('tools_changed', onTools);
+      this.deps.pool.off('list_changed', onList);
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.sessions.closeAll(), this.modern.close()]);
   }
 }

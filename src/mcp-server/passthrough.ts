@@ -5,76 +5,56 @@
  * they belong to, and the upstream's own requests (sampling, elicitation, roots) relayed to the client.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { AnySchema } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 import {
-  CallToolRequestSchema,
   CallToolResultSchema,
-  CompleteRequestSchema,
   CompleteResultSchema,
   CreateMessageRequestSchema,
   CreateMessageResultSchema,
   ElicitRequestSchema,
   ElicitResultSchema,
   EmptyResultSchema,
-  GetPromptRequestSchema,
   GetPromptResultSchema,
-  ListPromptsRequestSchema,
   ListPromptsResultSchema,
-  ListResourcesRequestSchema,
   ListResourcesResultSchema,
-  ListResourceTemplatesRequestSchema,
   ListResourceTemplatesResultSchema,
   ListRootsRequestSchema,
   ListRootsResultSchema,
-  ListToolsRequestSchema,
   ListToolsResultSchema,
   McpError,
   ErrorCode,
-  ReadResourceRequestSchema,
   ReadResourceResultSchema,
-  SetLevelRequestSchema,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema,
   type ClientCapabilities,
   type InitializeRequest,
   type Notification,
   type RequestId,
-  type ServerNotification,
-  type ServerRequest,
+  type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Logger } from 'pino';
 import type { McpServerEntry, McpSettings } from '../config/schema.ts';
 import { Upstream } from '../mcp-client/upstream.ts';
 import { relayProgress, toRpcError } from './rpc.ts';
-import { setToolCallHandler, type ToolCallHandler } from './tool-call-handler.ts';
-import { scopeOf } from './request-scope.ts';
+import type { McpCall, McpHandler, McpHandlers, McpMethod } from './handlers.ts';
+import { legacyServer } from './legacy-server.ts';
 import { failureOutcome, toUpstreamError } from '../mcp-client/errors.ts';
 import type { Metrics, ToolCallOutcome } from '../telemetry/metrics.ts';
 import { toolCallEnded } from '../access/audit.ts';
 import { allowsTool } from '../access/grants.ts';
 
-type RequestSchema = typeof ListToolsRequestSchema;
-
 /** Each method a server may offer, the capability it needs, and its result schema. */
-const FORWARDED: { method: string; request: RequestSchema; result: AnySchema; capability: 'tools' | 'prompts' | 'resources' | 'completions' | 'logging' }[] = [
-  { method: 'tools/list', request: ListToolsRequestSchema, result: ListToolsResultSchema, capability: 'tools' },
-  { method: 'tools/call', request: CallToolRequestSchema as unknown as RequestSchema, result: CallToolResultSchema, capability: 'tools' },
-  { method: 'prompts/list', request: ListPromptsRequestSchema as unknown as RequestSchema, result: ListPromptsResultSchema, capability: 'prompts' },
-  { method: 'prompts/get', request: GetPromptRequestSchema as unknown as RequestSchema, result: GetPromptResultSchema, capability: 'prompts' },
-  { method: 'resources/list', request: ListResourcesRequestSchema as unknown as RequestSchema, result: ListResourcesResultSchema, capability: 'resources' },
-  {
-    method: 'resources/templates/list',
-    request: ListResourceTemplatesRequestSchema as unknown as RequestSchema,
-    result: ListResourceTemplatesResultSchema,
-    capability: 'resources',
-  },
-  { method: 'resources/read', request: ReadResourceRequestSchema as unknown as RequestSchema, result: ReadResourceResultSchema, capability: 'resources' },
-  { method: 'resources/subscribe', request: SubscribeRequestSchema as unknown as RequestSchema, result: EmptyResultSchema, capability: 'resources' },
-  { method: 'resources/unsubscribe', request: UnsubscribeRequestSchema as unknown as RequestSchema, result: EmptyResultSchema, capability: 'resources' },
-  { method: 'completion/complete', request: CompleteRequestSchema as unknown as RequestSchema, result: CompleteResultSchema, capability: 'completions' },
-  { method: 'logging/setLevel', request: SetLevelRequestSchema as unknown as RequestSchema, result: EmptyResultSchema, capability: 'logging' },
+const FORWARDED: { method: McpMethod; result: AnySchema; capability: 'tools' | 'prompts' | 'resources' | 'completions' | 'logging' }[] = [
+  { method: 'tools/list', result: ListToolsResultSchema, capability: 'tools' },
+  { method: 'tools/call', result: CallToolResultSchema, capability: 'tools' },
+  { method: 'prompts/list', result: ListPromptsResultSchema, capability: 'prompts' },
+  { method: 'prompts/get', result: GetPromptResultSchema, capability: 'prompts' },
+  { method: 'resources/list', result: ListResourcesResultSchema, capability: 'resources' },
+  { method: 'resources/templates/list', result: ListResourceTemplatesResultSchema, capability: 'resources' },
+  { method: 'resources/read', result: ReadResourceResultSchema, capability: 'resources' },
+  { method: 'resources/subscribe', result: EmptyResultSchema, capability: 'resources' },
+  { method: 'resources/unsubscribe', result: EmptyResultSchema, capability: 'resources' },
+  { method: 'completion/complete', result: CompleteResultSchema, capability: 'completions' },
+  { method: 'logging/setLevel', result: EmptyResultSchema, capability: 'logging' },
 ];
 
 /** What the downstream client may be asked, relayed from the upstream. */
@@ -88,6 +68,12 @@ export interface PassthroughDeps {
   settings: McpSettings;
   log: Logger;
   metrics?: Pick<Metrics, 'toolCall'> | undefined;
+}
+
+/** A downstream request in flight, and how to notify its client on its stream. */
+interface Inflight {
+  id: RequestId;
+  notify: (n: Notification) => Promise<void>;
 }
 
 export interface PassthroughSession {
@@ -114,7 +100,7 @@ export async function openPassthrough(
 
   let server: Server | null = null;
   /** Downstream requests in flight, newest last: upstream messages are sent on the newest one's stream. */
-  const inflight: { id: RequestId; notify: (n: Notification) => Promise<void> }[] = [];
+  const inflight: Inflight[] = [];
 
   const upstream = new Upstream({
     name,
@@ -148,49 +134,70 @@ export async function openPassthrough(
   const upstreamCaps = client.getServerCapabilities() ?? {};
   const { tasks: _tasks, ...offered } = upstreamCaps;
   const info = client.getServerVersion() ?? { name, version: '0.0.0' };
-  server = new Server(info, { capabilities: offered, instructions: client.getInstructions() });
+  server = legacyServer({
+    info,
+    capabilities: offered,
+    instructions: client.getInstructions(),
+    handlers: forwardedHandlers(name, upstream, offered, deps, { inflight }),
+  });
+  return { server, close: () => upstream.close() };
+}
 
+/**
+ * The upstream's methods (those its capabilities offer), forwarded as they are: with the caller's grant
+ * applied to tools, progress relayed, and tool calls audited. `inflight` (a 2025-era session's own
+ * upstream session) records the requests in flight, so that the upstream's requests and notifications
+ * reach the client on the stream of the newest; `headersOf` gives each request's headers upstream (a
+ * shared upstream session, whose headers are each request's own).
+ */
+export function forwardedHandlers(
+  name: string,
+  upstream: Upstream,
+  offered: ServerCapabilities,
+  deps: PassthroughDeps,
+  opts: { inflight?: Inflight[]; headersOf?: (call: McpCall) => Record<string, string> },
+): McpHandlers {
+  const handlers: McpHandlers = {};
   for (const f of FORWARDED) {
     if (!offered[f.capability]) continue;
-    const forward = async (req: { params?: object }, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
-      const scope = scopeOf(extra);
-      const { grant } = scope.caller;
+    const forward = async (req: Record<string, unknown>, call: McpCall) => {
+      const { grant } = call.scope.caller;
       // A tool outside the caller's grant is not listed, and calling it gets the answer an unknown tool gets.
-      if (grant && f.method === 'tools/call' && !allowsTool(grant, name, (req.params as { name: string }).name))
-        throw new McpError(ErrorCode.InvalidParams, `Tool ${(req.params as { name: string }).name} not found`);
-      const entry = { id: extra.requestId, notify: (n: Notification) => extra.sendNotification(n as never) };
-      inflight.push(entry);
+      if (grant && f.method === 'tools/call' && !allowsTool(grant, name, (req as { name: string }).name))
+        throw new McpError(ErrorCode.InvalidParams, `Tool ${(req as { name: string }).name} not found`);
+      const entry = { id: call.requestId, notify: (n: Notification) => call.notify(n) };
+      opts.inflight?.push(entry);
       // A tool call is audited like any the gateway makes (its arguments by size and hash only).
-      const call = f.method === 'tools/call' ? (req.params as { name: string; arguments?: unknown }) : undefined;
+      const toolCall = f.method === 'tools/call' ? (req as { name: string; arguments?: unknown }) : undefined;
       const started = performance.now();
       const audit = (outcome: ToolCallOutcome) =>
-        call &&
+        toolCall &&
         toolCallEnded(
-          { metrics: deps.metrics, audit: scope.audit },
-          { server: name, tool: call.name, arguments: JSON.stringify(call.arguments ?? {}), outcome, durationMs: performance.now() - started },
+          { metrics: deps.metrics, audit: call.scope.audit },
+          { server: name, tool: toolCall.name, arguments: JSON.stringify(toolCall.arguments ?? {}), outcome, durationMs: performance.now() - started },
         );
       try {
-        const { _meta, ...params } = (req.params ?? {}) as { _meta?: { progressToken?: string | number } & Record<string, unknown> };
+        const { _meta, ...params } = req as { _meta?: { progressToken?: string | number } & Record<string, unknown> };
         const { progressToken, ...meta } = _meta ?? {};
         const result = await upstream.request({ method: f.method, params: { ...params, ...(Object.keys(meta).length ? { _meta: meta } : {}) } }, f.result, {
-          signal: extra.signal,
-          onprogress: relayProgress(progressToken, extra.sendNotification),
+          signal: call.signal,
+          headers: opts.headersOf?.(call),
+          onprogress: relayProgress(progressToken, call.notify),
         });
         if (grant && f.method === 'tools/list') {
           const listed = result as { tools: { name: string }[] };
-          return { ...listed, tools: listed.tools.filter((t) => allowsTool(grant, name, t.name)) } as never;
+          return { ...listed, tools: listed.tools.filter((t) => allowsTool(grant, name, t.name)) };
         }
         audit((result as { isError?: boolean }).isError ? 'tool_error' : 'ok');
-        return result as never;
+        return result as Record<string, unknown>;
       } catch (e) {
-        if (call && !extra.signal.aborted) audit(failureOutcome(toUpstreamError(e, name)));
+        if (toolCall && !call.signal.aborted) audit(failureOutcome(toUpstreamError(e, name)));
         throw toRpcError(e, name);
       } finally {
-        inflight.splice(inflight.indexOf(entry), 1);
+        if (opts.inflight) opts.inflight.splice(opts.inflight.indexOf(entry), 1);
       }
     };
-    if (f.method === 'tools/call') setToolCallHandler(server, forward as ToolCallHandler);
-    else server.setRequestHandler(f.request, forward);
+    (handlers as Record<McpMethod, McpHandler<McpMethod>>)[f.method] = forward as McpHandler<McpMethod>;
   }
-  return { server, close: () => upstream.close() };
+  return handlers;
 }

@@ -21,6 +21,10 @@ export function mcpRoutes(deps: { mcp: Lazy<McpGateway> }): Router {
     const mcp = deps.mcp.value ?? (await deps.mcp.get());
     ctx.respond = false; // the transport writes the response
     const scope = scopeOf(ctx);
+    if (await mcp.modern.isModern(ctx.req, ctx.request.body)) {
+      const surface = mcp.aggregateSurface(ctx.headers, ctx.state.log, { caller: scope.caller, query: ctx.query });
+      return mcp.modern.handle(ctx.req, ctx.res, ctx.request.body, scope, surface);
+    }
     await mcp.sessions.handleStreamable(
       ctx.req,
       ctx.res,
@@ -39,6 +43,11 @@ export function mcpRoutes(deps: { mcp: Lazy<McpGateway> }): Router {
     const mcp = deps.mcp.value ?? (await deps.mcp.get());
     const scope = scopeOf(ctx);
     if (!mcp.hasServer(name, scope.caller.grant)) ctx.throw(404, `No MCP server named '${name}'`);
+    if (await mcp.modern.isModern(ctx.req, ctx.request.body)) {
+      const surface = await mcp.passthroughSurface(name, ctx.headers, ctx.state.log, scope.caller.grant);
+      ctx.respond = false;
+      return mcp.modern.handle(ctx.req, ctx.res, ctx.request.body, scope, surface);
+    }
     ctx.respond = false;
     await mcp.sessions.handleStreamable(
       ctx.req,

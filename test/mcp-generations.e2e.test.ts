@@ -1,0 +1,114 @@
+/**
+ * Both MCP generations on the same URLs: an SDK 2.x client pinned to 2026-07-28 (no session: every
+ * request carries its version and capabilities), one in `auto` mode (which probes `server/discover`),
+ * and one in `legacy` mode (the 2025 `initialize` session), through `/mcp`, `/mcp/<server>` and
+ * `toolgate mcp` on stdio.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { startFixtureHttpServer } from '../fixtures/mcp-server.ts';
+import { startTestGateway, writeConfig, type TestGateway } from './support/gateway.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const everything = { command: process.execPath, args: [`${root}node_modules/@modelcontextprotocol/server-everything/dist/index.js`, 'stdio'] };
+let fixture: Awaited<ReturnType<typeof startFixtureHttpServer>>;
+let t: TestGateway;
+
+before(async () => {
+  fixture = await startFixtureHttpServer();
+  t = await startTestGateway({ mcp_servers: { fixture: { url: fixture.url }, everything } });
+});
+after(async () => {
+  await t.close();
+  await fixture.close();
+});
+
+type Mode = 'legacy' | 'auto' | { pin: string };
+
+async function connect(path: string, mode: Mode): Promise<Client> {
+  const c = new Client({ name: 'generations-test', version: '1' }, { versionNegotiation: { mode } });
+  await c.connect(new StreamableHTTPClientTransport(new URL(`${t.gw.url}${path}`)));
+  return c;
+}
+
+const text = (r: { content?: unknown }) =>
+  ((r.content as { type: string; text?: string }[]) ?? [])
+    .filter((b) => b.type === 'text')
+    .map((b) => b.text)
+    .join('\n');
+
+const MODES: [string, Mode, string][] = [
+  ['pinned to 2026-07-28', { pin: '2026-07-28' }, '2026-07-28'],
+  ['auto', 'auto', '2026-07-28'],
+  ['legacy', 'legacy', '2025-11-25'],
+];
+
+describe('/mcp (aggregated)', () => {
+  for (const [label, mode, version] of MODES)
+    test(`an SDK 2.x client ${label} lists and calls tools, reads resources, gets prompts`, async () => {
+      const c = await connect('/mcp', mode);
+      try {
+        assert.equal(c.getNegotiatedProtocolVersion(), version);
+        const names = (await c.listTools()).tools.map((x) => x.name);
+        for (const n of ['chat', 'fixture-add', 'everything-echo']) assert.ok(names.includes(n), `${n} in ${names.join(',')}`);
+        const sum = await c.callTool({ name: 'fixture-add', arguments: { a: 40, b: 2 } });
+        assert.equal(text(sum), '42');
+        assert.deepEqual(sum.structuredContent, { sum: 42 });
+        const chat = await c.callTool({ name: 'chat', arguments: { model: 'c/mcp-chat', messages: [{ role: 'user', content: 'hello there' }] } });
+        assert.equal(text(chat), 'echo: hello there');
+        const templated = await c.readResource({ uri: 'demo://resource/dynamic/text/7' });
+        assert.match(JSON.stringify(templated.contents), /7/);
+        const prompt = await c.getPrompt({ name: 'everything-args-prompt', arguments: { city: 'Oslo' } });
+        assert.match(JSON.stringify(prompt.messages), /Oslo/);
+        await assert.rejects(c.callTool({ name: 'fixture-nope', arguments: {} }), /not found/);
+      } finally {
+        await c.close();
+      }
+    });
+});
+
+describe('/mcp/<server> (pass-through)', () => {
+  for (const [label, mode, version] of MODES)
+    test(`an SDK 2.x client ${label} uses one upstream as it is`, async () => {
+      const c = await connect('/mcp/everything', mode);
+      try {
+        assert.equal(c.getNegotiatedProtocolVersion(), version);
+        assert.equal(c.getServerVersion()?.name, 'mcp-servers/everything');
+        const names = (await c.listTools()).tools.map((x) => x.name);
+        assert.ok(names.includes('echo') && names.includes('get-sum'), names.join());
+        assert.equal(text(await c.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } })), 'The sum of 2 and 3 is 5.');
+        const read = await c.readResource({ uri: 'demo://resource/dynamic/text/3' });
+        assert.match(JSON.stringify(read.contents), /3/);
+        const prompt = await c.getPrompt({ name: 'args-prompt', arguments: { city: 'Lima' } });
+        assert.match(JSON.stringify(prompt.messages), /Lima/);
+      } finally {
+        await c.close();
+      }
+    });
+});
+
+describe('toolgate mcp (stdio)', () => {
+  for (const [label, mode, version] of MODES)
+    test(`an SDK 2.x client ${label} uses the aggregated server`, async () => {
+      const config = writeConfig({
+        model_list: [{ model_name: 'c/*', litellm_params: { model: 'openai/*', api_base: t.mock.openaiBase, api_key: 'sk-x' } }],
+        mcp_servers: { fixture: { url: fixture.url }, everything },
+        general_settings: { database_url: 'sqlite::memory:' },
+      });
+      const c = new Client({ name: 'generations-test', version: '1' }, { versionNegotiation: { mode } });
+      await c.connect(new StdioClientTransport({ command: process.execPath, args: [`${root}bin/toolgate.js`, 'mcp', '--config', config], stderr: 'pipe' }));
+      try {
+        assert.equal(c.getNegotiatedProtocolVersion(), version);
+        assert.equal(text(await c.callTool({ name: 'fixture-add', arguments: { a: 1, b: 2 } })), '3');
+        const prompt = await c.getPrompt({ name: 'everything-args-prompt', arguments: { city: 'Kyiv' } });
+        assert.match(JSON.stringify(prompt.messages), /Kyiv/);
+        const read = await c.readResource({ uri: 'demo://resource/dynamic/text/9' });
+        assert.match(JSON.stringify(read.contents), /9/);
+      } finally {
+        await c.close();
+      }
+    });
+});
