@@ -34,8 +34,8 @@ async function connect(path: string, mode: Mode): Promise<Client> {
   return c;
 }
 
-const text = (r: { content?: unknown }) =>
-  ((r.content as { type: string; text?: string }[]) ?? [])
+const text = (r: object) =>
+  (((r as { content?: unknown }).content as { type: string; text?: string }[]) ?? [])
     .filter((b) => b.type === 'text')
     .map((b) => b.text)
     .join('\n');

@@ -184,6 +184,12 @@ export const McpServerEntry = z
     timeout: seconds.optional(),
     /** The server's tools wait for a tool search before a model is offered them (a request's `defer_loading` wins). */
     defer_loading: z.boolean().optional(),
+    /**
+     * The MCP generation to speak: `auto` (the default) asks `server/discover` and speaks 2026-07-28 when the
+     * server offers it, else `initialize`s a 2025-era session; a version pins one (a stdio server is then
+     * spawned once, without the probe's extra process).
+     */
+    protocol_version: z.enum(['auto', '2026-07-28', '2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05']).optional(),
   })
   .superRefine((s, ctx) => {
     const transport = s.transport ?? (s.command ? 'stdio' : 'http');

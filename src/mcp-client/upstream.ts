@@ -1,37 +1,31 @@
 /**
- * One upstream MCP server and its one live session, reused across requests. It connects lazily (or
+ * One upstream MCP server and its one live connection, reused across requests. It connects lazily (or
  * when the pool warms it up), reconnects after the session is lost, restarts a crashed stdio process,
  * caches the tool, prompt, resource and template listings (every page) until the matching
  * `notifications/.../list_changed` or the TTL, and calls tools with a timeout and cancellation. Its
  * failures are `McpUpstreamError`s (errors.ts); what it sends as headers is in headers.ts.
+ *
+ * Both MCP generations: the SDK 2.x client asks `server/discover` first and speaks 2026-07-28 (no
+ * session; each request carries the gateway's version and capabilities) to a server that offers it,
+ * else opens a 2025-era session with `initialize` (`mcp_servers.<x>.protocol_version` pins either).
+ * A 2026-07-28 server's `input_required` results are answered through the client's own request
+ * handlers (sampling, elicitation, roots), the ones a 2025 server's requests reach.
  */
 import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { AnySchema, SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import {
-  CallToolResultSchema,
-  ListPromptsResultSchema,
-  ListResourcesResultSchema,
-  ListResourceTemplatesResultSchema,
-  ListToolsResultSchema,
-  PromptListChangedNotificationSchema,
-  ResourceListChangedNotificationSchema,
-  ToolListChangedNotificationSchema,
-  type CallToolResult,
-  type ClientCapabilities,
-  type Implementation,
-  type Progress,
-  type Prompt,
-  type Resource,
-  type ResourceTemplate,
-  type ServerCapabilities,
-  type Tool,
+import { Client, SdkHttpError, SSEClientTransport, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
+import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
+import type {
+  CallToolResult,
+  ClientCapabilities,
+  Implementation,
+  Progress,
+  Prompt,
+  Resource,
+  ResourceTemplate,
+  ServerCapabilities,
+  Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { McpServerEntry } from '../config/schema.ts';
@@ -45,16 +39,42 @@ import { useLeanSseReader } from './sse-reader.ts';
 
 export type { CallToolResult, Tool };
 
+/** The SDK 2.x spelling of client capabilities (the two generations type `experimental` apart; the wire shape is one). */
+type ModernClientCapabilities = NonNullable<NonNullable<ConstructorParameters<typeof Client>[1]>['capabilities']>;
+
+/** `protocol_version` in an upstream's config as the client's negotiation mode: `auto` unless pinned. */
+function negotiation(pinned: string | undefined): 'auto' | 'legacy' | { pin: string } {
+  if (!pinned || pinned === 'auto') return 'auto';
+  return pinned >= '2026-07-28' ? { pin: pinned } : 'legacy';
+}
+
 export type UpstreamState = 'idle' | 'connecting' | 'ready' | 'error' | 'closed';
 
 type Listing = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
 
+/** The requests the gateway sends upstream. */
+export type UpstreamMethod =
+  | 'tools/list'
+  | 'tools/call'
+  | 'prompts/list'
+  | 'prompts/get'
+  | 'resources/list'
+  | 'resources/templates/list'
+  | 'resources/read'
+  | 'resources/subscribe'
+  | 'resources/unsubscribe'
+  | 'completion/complete'
+  | 'logging/setLevel';
+
+/** A request's result as the server sent it (the SDK checks its shape against the method's schema). */
+export type UpstreamResult = Record<string, unknown>;
+
 /** Every page of a list request (`tools/list`, `prompts/list`, ...). */
-async function allPages<T>(client: Client, method: string, key: string, schema: AnySchema, timeout: number): Promise<T[]> {
+async function allPages<T>(client: Client, method: UpstreamMethod, key: string, timeout: number): Promise<T[]> {
   const all: T[] = [];
   let cursor: string | undefined;
   do {
-    const page = (await client.request({ method, params: cursor ? { cursor } : {} }, schema, { timeout })) as Record<string, unknown> & { nextCursor?: string };
+    const page = (await client.request({ method, params: cursor ? { cursor } : {} } as never, { timeout })) as UpstreamResult & { nextCursor?: string };
     all.push(...(page[key] as T[]));
     cursor = page.nextCursor;
   } while (cursor);
@@ -73,7 +93,7 @@ export interface UpstreamOptions {
   clientInfo?: { name: string; version: string; [k: string]: unknown };
   /** Capabilities declared upstream: none by default (the shared session cannot relay server requests). */
   clientCapabilities?: ClientCapabilities;
-  /** Installs request and notification handlers on a new client before it connects. */
+  /** Installs request and notification handlers on a new client before it connects (SDK 2.x `Client`). */
   configure?: (client: Client) => void;
   /** Closes the session after this long without a request (it reopens on the next one). Default: never. */
   idleMs?: number;
@@ -127,20 +147,23 @@ export class Upstream extends EventEmitter<{ tools_changed: [relayed: boolean]; 
 
   private async open(kind: 'http' | 'sse' | 'stdio'): Promise<Client> {
     // The shared session cannot relay sampling or elicitation, so unless told otherwise it declares neither.
-    const client = new Client(this.opts.clientInfo ?? { name: 'toolgate', version: VERSION }, { capabilities: this.opts.clientCapabilities ?? {} });
+    const client = new Client(this.opts.clientInfo ?? { name: 'toolgate', version: VERSION }, {
+      capabilities: (this.opts.clientCapabilities ?? {}) as ModernClientCapabilities,
+      versionNegotiation: { mode: negotiation(this.config.protocol_version) },
+    });
     this.opts.configure?.(client);
-    client.setNotificationHandler(ToolListChangedNotificationSchema, async (n) => {
+    client.setNotificationHandler('notifications/tools/list_changed', async (n) => {
       this.lists.delete('tools');
       this.log.info('tools/list_changed: tool cache dropped');
       this.emit('tools_changed', false);
       await client.fallbackNotificationHandler?.(n);
     });
-    client.setNotificationHandler(PromptListChangedNotificationSchema, async (n) => {
+    client.setNotificationHandler('notifications/prompts/list_changed', async (n) => {
       this.lists.delete('prompts');
       this.emit('list_changed', 'prompts');
       await client.fallbackNotificationHandler?.(n);
     });
-    client.setNotificationHandler(ResourceListChangedNotificationSchema, async (n) => {
+    client.setNotificationHandler('notifications/resources/list_changed', async (n) => {
       this.lists.delete('resources');
       this.lists.delete('resourceTemplates');
       this.emit('list_changed', 'resources');
@@ -167,7 +190,7 @@ export class Upstream extends EventEmitter<{ tools_changed: [relayed: boolean]; 
     const attempt = (async () => {
       try {
         const client = await this.open(kind).catch(async (e) => {
-          if (!this.opts.fallbackToSse || kind !== 'http' || !(e instanceof StreamableHTTPError) || ![400, 404, 405].includes(e.code ?? 0)) throw e;
+          if (!this.opts.fallbackToSse || kind !== 'http' || !(e instanceof SdkHttpError) || ![400, 404, 405].includes(e.status)) throw e;
           return this.open('sse');
         });
         this.client = client;
@@ -224,7 +247,7 @@ export class Upstream extends EventEmitter<{ tools_changed: [relayed: boolean]; 
       try {
         return await fn(client);
       } catch (e) {
-        if (e instanceof StreamableHTTPError && e.code === 404) {
+        if (e instanceof SdkHttpError && e.status === 404) {
           this.log.info('upstream session expired; re-initializing');
           this.drop(client);
           return await fn(await this.connect());
@@ -259,10 +282,11 @@ export class Upstream extends EventEmitter<{ tools_changed: [relayed: boolean]; 
     this.emit('tools_changed', true);
   }
 
-  /** The MCP session with the server, while there is one: its id (Streamable HTTP) and protocol version. */
+  /** The connection with the server, while there is one: its session id (2025-era Streamable HTTP) and protocol version. */
   get session(): { id: string | undefined; protocolVersion: string | undefined } | undefined {
-    const t = this.client?.transport as { sessionId?: string; protocolVersion?: string } | undefined;
-    return t ? { id: t.sessionId, protocolVersion: t.protocolVersion } : undefined;
+    const client = this.client;
+    if (!client) return undefined;
+    return { id: (client.transport as { sessionId?: string } | undefined)?.sessionId, protocolVersion: client.getNegotiatedProtocolVersion() };
   }
 
   /** A listing from the cache, or listed (every page) and cached until its list_changed or the TTL. */
@@ -288,24 +312,22 @@ export class Upstream extends EventEmitter<{ tools_changed: [relayed: boolean]; 
       metrics.listTools(this.name, hit && Date.now() - hit.at < this.opts.toolsCacheMs ? 'hit' : 'miss');
     }
     return this.cached('tools', async (client) => {
-      const all = await allPages<Tool>(client, 'tools/list', 'tools', ListToolsResultSchema, this.opts.toolTimeoutMs);
+      const all = await allPages<Tool>(client, 'tools/list', 'tools', this.opts.toolTimeoutMs);
       const { allowed_tools: allow, disallowed_tools: deny } = this.config;
       return all.filter((t) => t.execution?.taskSupport !== 'required' && (!allow || allow.includes(t.name)) && (allow || !deny?.includes(t.name)));
     });
   }
 
   listPrompts(): Promise<Prompt[]> {
-    return this.cached('prompts', (client) => allPages(client, 'prompts/list', 'prompts', ListPromptsResultSchema, this.opts.toolTimeoutMs));
+    return this.cached('prompts', (client) => allPages(client, 'prompts/list', 'prompts', this.opts.toolTimeoutMs));
   }
 
   listResources(): Promise<Resource[]> {
-    return this.cached('resources', (client) => allPages(client, 'resources/list', 'resources', ListResourcesResultSchema, this.opts.toolTimeoutMs));
+    return this.cached('resources', (client) => allPages(client, 'resources/list', 'resources', this.opts.toolTimeoutMs));
   }
 
   listResourceTemplates(): Promise<ResourceTemplate[]> {
-    return this.cached('resourceTemplates', (client) =>
-      allPages(client, 'resources/templates/list', 'resourceTemplates', ListResourceTemplatesResultSchema, this.opts.toolTimeoutMs),
-    );
+    return this.cached('resourceTemplates', (client) => allPages(client, 'resources/templates/list', 'resourceTemplates', this.opts.toolTimeoutMs));
   }
 
   async callTool(
@@ -315,17 +337,17 @@ export class Upstream extends EventEmitter<{ tools_changed: [relayed: boolean]; 
   ): Promise<CallToolResult> {
     const timeoutMs = this.config.timeout ? this.config.timeout * 1000 : this.opts.toolTimeoutMs;
     try {
-      // request, not client.callTool: results are passed on as the server sent them, unvalidated.
-      return await this.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, { ...opts, timeoutMs });
+      // request, not client.callTool: results are passed on as the server sent them, not checked against the tool's output schema.
+      return (await this.request({ method: 'tools/call', params: { name, arguments: args } }, { ...opts, timeoutMs })) as CallToolResult;
     } catch (e) {
       throw toUpstreamError(e, this.name);
     }
   }
 
   /** What the server said it can do (connecting first if needed). */
-  async capabilities(): Promise<NonNullable<ReturnType<Client['getServerCapabilities']>>> {
+  async capabilities(): Promise<ServerCapabilities> {
     const client = await this.connect();
-    return client.getServerCapabilities() ?? {};
+    return (client.getServerCapabilities() ?? {}) as ServerCapabilities;
   }
 
   /** How the server introduced itself: name and version, capabilities, instructions (connecting first if needed). */
@@ -333,17 +355,16 @@ export class Upstream extends EventEmitter<{ tools_changed: [relayed: boolean]; 
     const client = await this.connect();
     return {
       info: client.getServerVersion() ?? { name: this.name, version: '0.0.0' },
-      capabilities: client.getServerCapabilities() ?? {},
+      capabilities: (client.getServerCapabilities() ?? {}) as ServerCapabilities,
       instructions: client.getInstructions(),
     };
   }
 
   /** Any request on the session (prompts, resources, completion, ...), with the caller's headers. */
-  async request<S extends AnySchema>(
-    req: Parameters<Client['request']>[0],
-    schema: S,
+  async request(
+    req: { method: UpstreamMethod; params?: Record<string, unknown> },
     opts: { signal?: AbortSignal; timeoutMs?: number; headers?: Record<string, string>; onprogress?: (p: Progress) => void } = {},
-  ): Promise<SchemaOutput<S>> {
+  ): Promise<UpstreamResult> {
     const timeout = opts.timeoutMs ?? this.opts.toolTimeoutMs;
     // Progress restarts the timeout, up to ten times it in all; without progress the timeout is the limit.
     const limits = opts.onprogress
@@ -357,7 +378,9 @@ export class Upstream extends EventEmitter<{ tools_changed: [relayed: boolean]; 
       headers = { ...headers };
       injectTraceContext(headers);
     }
-    return withRequestHeaders(headers, () => this.withSession((client) => client.request(req, schema, { signal: opts.signal, timeout, ...limits })));
+    return withRequestHeaders(headers, () =>
+      this.withSession((client) => client.request(req as never, { signal: opts.signal, timeout, ...limits }) as Promise<UpstreamResult>),
+    );
   }
 
   async close(): Promise<void> {

@@ -8,9 +8,9 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   ErrorCode,
-  GetPromptResultSchema,
   McpError,
-  ReadResourceResultSchema,
+  type GetPromptResult,
+  type ReadResourceResult,
   type Prompt,
   type Resource,
   type ResourceTemplate,
@@ -262,10 +262,10 @@ export function aggregateSurface(deps: AggregateDeps, scope: AggregateScope): Mc
     const hit = (await upstreamPrompts(call.scope.caller.grant)).find(({ u, item }) => functionName(u.name, item.name) === params.name);
     if (!hit) throw new McpError(ErrorCode.InvalidParams, `Prompt ${params.name} not found`);
     try {
-      return await hit.u.request({ method: 'prompts/get', params: { ...params, name: hit.item.name } }, GetPromptResultSchema, {
-        signal: call.signal,
-        headers: headersFor(hit.u, call.headers),
-      });
+      return (await hit.u.request(
+        { method: 'prompts/get', params: { ...params, name: hit.item.name } },
+        { signal: call.signal, headers: headersFor(hit.u, call.headers) },
+      )) as GetPromptResult;
     } catch (e) {
       throw toRpcError(e, hit.u.name);
     }
@@ -296,10 +296,10 @@ export function aggregateSurface(deps: AggregateDeps, scope: AggregateScope): Mc
       (await upstreamTemplates(grant)).find(({ item }) => templateMatcher(item.uriTemplate).test(uri))?.u;
     if (!owner) throw new McpError(RpcCode.ResourceNotFound, `Resource ${uri} not found`, { uri });
     try {
-      return await owner.request({ method: 'resources/read', params }, ReadResourceResultSchema, {
-        signal: call.signal,
-        headers: headersFor(owner, call.headers),
-      });
+      return (await owner.request(
+        { method: 'resources/read', params },
+        { signal: call.signal, headers: headersFor(owner, call.headers) },
+      )) as ReadResourceResult;
     } catch (e) {
       throw toRpcError(e, owner.name);
     }

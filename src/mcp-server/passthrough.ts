@@ -4,27 +4,14 @@
  * both directions: requests (with progress and cancellation), notifications on the stream of the request
  * they belong to, and the upstream's own requests (sampling, elicitation, roots) relayed to the client.
  */
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/client';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { AnySchema } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 import {
-  CallToolResultSchema,
-  CompleteResultSchema,
-  CreateMessageRequestSchema,
   CreateMessageResultSchema,
-  ElicitRequestSchema,
   ElicitResultSchema,
-  EmptyResultSchema,
-  GetPromptResultSchema,
-  ListPromptsResultSchema,
-  ListResourcesResultSchema,
-  ListResourceTemplatesResultSchema,
-  ListRootsRequestSchema,
   ListRootsResultSchema,
-  ListToolsResultSchema,
   McpError,
   ErrorCode,
-  ReadResourceResultSchema,
   type ClientCapabilities,
   type InitializeRequest,
   type Notification,
@@ -42,26 +29,26 @@ import type { Metrics, ToolCallOutcome } from '../telemetry/metrics.ts';
 import { toolCallEnded } from '../access/audit.ts';
 import { allowsTool } from '../access/grants.ts';
 
-/** Each method a server may offer, the capability it needs, and its result schema. */
-const FORWARDED: { method: McpMethod; result: AnySchema; capability: 'tools' | 'prompts' | 'resources' | 'completions' | 'logging' }[] = [
-  { method: 'tools/list', result: ListToolsResultSchema, capability: 'tools' },
-  { method: 'tools/call', result: CallToolResultSchema, capability: 'tools' },
-  { method: 'prompts/list', result: ListPromptsResultSchema, capability: 'prompts' },
-  { method: 'prompts/get', result: GetPromptResultSchema, capability: 'prompts' },
-  { method: 'resources/list', result: ListResourcesResultSchema, capability: 'resources' },
-  { method: 'resources/templates/list', result: ListResourceTemplatesResultSchema, capability: 'resources' },
-  { method: 'resources/read', result: ReadResourceResultSchema, capability: 'resources' },
-  { method: 'resources/subscribe', result: EmptyResultSchema, capability: 'resources' },
-  { method: 'resources/unsubscribe', result: EmptyResultSchema, capability: 'resources' },
-  { method: 'completion/complete', result: CompleteResultSchema, capability: 'completions' },
-  { method: 'logging/setLevel', result: EmptyResultSchema, capability: 'logging' },
+/** Each method a server may offer, and the capability it needs. */
+const FORWARDED: { method: McpMethod; capability: 'tools' | 'prompts' | 'resources' | 'completions' | 'logging' }[] = [
+  { method: 'tools/list', capability: 'tools' },
+  { method: 'tools/call', capability: 'tools' },
+  { method: 'prompts/list', capability: 'prompts' },
+  { method: 'prompts/get', capability: 'prompts' },
+  { method: 'resources/list', capability: 'resources' },
+  { method: 'resources/templates/list', capability: 'resources' },
+  { method: 'resources/read', capability: 'resources' },
+  { method: 'resources/subscribe', capability: 'resources' },
+  { method: 'resources/unsubscribe', capability: 'resources' },
+  { method: 'completion/complete', capability: 'completions' },
+  { method: 'logging/setLevel', capability: 'logging' },
 ];
 
 /** What the downstream client may be asked, relayed from the upstream. */
 const RELAYED = [
-  { request: CreateMessageRequestSchema, result: CreateMessageResultSchema, capability: 'sampling' },
-  { request: ElicitRequestSchema, result: ElicitResultSchema, capability: 'elicitation' },
-  { request: ListRootsRequestSchema, result: ListRootsResultSchema, capability: 'roots' },
+  { method: 'sampling/createMessage', result: CreateMessageResultSchema, capability: 'sampling' },
+  { method: 'elicitation/create', result: ElicitResultSchema, capability: 'elicitation' },
+  { method: 'roots/list', result: ListRootsResultSchema, capability: 'roots' },
 ] as const;
 
 export interface PassthroughDeps {
@@ -113,11 +100,12 @@ export async function openPassthrough(
     configure: (client: Client) => {
       for (const r of RELAYED) {
         if (!capabilities[r.capability]) continue;
-        client.setRequestHandler(r.request as typeof CreateMessageRequestSchema, async (req, extra) => {
+        // A 2025 server sends these as requests; a 2026-07-28 server's `input_required` results come here too.
+        client.setRequestHandler(r.method, async (req, ctx) => {
           if (!server) throw new McpError(ErrorCode.InternalError, 'downstream session is not ready');
           const related = inflight.at(-1)?.id;
           return (await server.request({ method: req.method, params: req.params } as never, r.result as typeof CreateMessageResultSchema, {
-            signal: extra.signal,
+            signal: ctx.mcpReq.signal,
             ...(related !== undefined ? { relatedRequestId: related } : {}),
           })) as never;
         });
@@ -179,11 +167,14 @@ export function forwardedHandlers(
       try {
         const { _meta, ...params } = req as { _meta?: { progressToken?: string | number } & Record<string, unknown> };
         const { progressToken, ...meta } = _meta ?? {};
-        const result = await upstream.request({ method: f.method, params: { ...params, ...(Object.keys(meta).length ? { _meta: meta } : {}) } }, f.result, {
-          signal: call.signal,
-          headers: opts.headersOf?.(call),
-          onprogress: relayProgress(progressToken, call.notify),
-        });
+        const result = await upstream.request(
+          { method: f.method, params: { ...params, ...(Object.keys(meta).length ? { _meta: meta } : {}) } },
+          {
+            signal: call.signal,
+            headers: opts.headersOf?.(call),
+            onprogress: relayProgress(progressToken, call.notify),
+          },
+        );
         if (grant && f.method === 'tools/list') {
           const listed = result as { tools: { name: string }[] };
           return { ...listed, tools: listed.tools.filter((t) => allowsTool(grant, name, t.name)) };
