@@ -145,7 +145,9 @@ export async function startGateway(configYaml: string): Promise<Gateway> {
   writeFileSync(join(dir, 'toolgate.yaml'), configYaml);
   const logPath = join(dir, 'gateway.log');
   const logFd = openSync(logPath, 'w');
-  const child = spawn(process.execPath, [...typeStripFlags, ...launcherFlags(), LAUNCHER, 'serve', '--config', 'toolgate.yaml', '--port', '0'], {
+  // BENCH_CPU_PROF=<dir>: each gateway writes a CPU profile there when it stops (profile first, then optimise).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...typeStripFlags, ...profile, ...launcherFlags(), LAUNCHER, 'serve', '--config', 'toolgate.yaml', '--port', '0'], {
     cwd: dir,
     stdio: ['ignore', logFd, logFd],
   });

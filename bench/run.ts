@@ -10,7 +10,7 @@
  *   BENCH_SECONDS=3 BENCH_REPEATS=3 BENCH_ONLY=http.chat,mcp,streams,idle npm run bench
  *
  * Cell ids for BENCH_ONLY (an entry selects every id it begins): http.{chat,responses}.{nonstream,stream}.c{1,32},
- * wire.{gemini,bedrock}.stream.c1, keys.responses.nonstream.c1, metrics.record, toolsearch.{input,query}, mcp.call, mcp.round, mcp.list, streams, idle. Other knobs: BENCH_WARMUP_SECONDS, BENCH_STREAMS, BENCH_STREAM_FRAME_MS.
+ * wire.{gemini,bedrock}.stream.c1, keys.responses.nonstream.c1, metrics.record, toolsearch.{input,query}, mcp.call, mcp.round, mcp.list, streams, idle. Other knobs: BENCH_WARMUP_SECONDS, BENCH_STREAMS, BENCH_STREAM_FRAME_MS, BENCH_CPU_PROF (a directory: the gateways write CPU profiles there).
  */
 import { availableParallelism } from 'node:os';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
