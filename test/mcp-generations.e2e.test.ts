@@ -9,21 +9,26 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { startConformanceServer } from '../fixtures/conformance-server.ts';
 import { startFixtureHttpServer } from '../fixtures/mcp-server.ts';
 import { startTestGateway, writeConfig, type TestGateway } from './support/gateway.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const everything = { command: process.execPath, args: [`${root}node_modules/@modelcontextprotocol/server-everything/dist/index.js`, 'stdio'] };
 let fixture: Awaited<ReturnType<typeof startFixtureHttpServer>>;
+let asking: Awaited<ReturnType<typeof startConformanceServer>>;
 let t: TestGateway;
 
 before(async () => {
   fixture = await startFixtureHttpServer();
-  t = await startTestGateway({ mcp_servers: { fixture: { url: fixture.url }, everything } });
+  // A 2025-era upstream whose tools ask their client for a sampling and an elicitation.
+  asking = await startConformanceServer();
+  t = await startTestGateway({ mcp_servers: { fixture: { url: fixture.url }, everything, asking: { url: asking.url } } });
 });
 after(async () => {
   await t.close();
   await fixture.close();
+  await asking.close();
 });
 
 type Mode = 'legacy' | 'auto' | { pin: string };
@@ -88,6 +93,76 @@ describe('/mcp/<server> (pass-through)', () => {
         await c.close();
       }
     });
+});
+
+describe('a 2025-era upstream asking a 2026-07-28 client, through /mcp/<server>', () => {
+  test('its sampling and elicitation requests reach the client as input_required, and its answers reach the upstream', async () => {
+    const c = new Client(
+      { name: 'asked', version: '1' },
+      { capabilities: { sampling: {}, elicitation: {} }, versionNegotiation: { mode: { pin: '2026-07-28' } } },
+    );
+    const asked: string[] = [];
+    c.setRequestHandler('sampling/createMessage', async (req) => {
+      asked.push(`sampling: ${JSON.stringify(req.params.messages[0]!.content)}`);
+      return { role: 'assistant', model: 'client-model', content: { type: 'text', text: 'forty-two' } };
+    });
+    c.setRequestHandler('elicitation/create', async (req) => {
+      asked.push(`elicitation: ${req.params.message}`);
+      return { action: 'accept', content: { username: 'ada', email: 'ada@example.com' } };
+    });
+    await c.connect(new StreamableHTTPClientTransport(new URL(`${t.gw.url}/mcp/asking`)));
+    try {
+      assert.equal(c.getNegotiatedProtocolVersion(), '2026-07-28');
+      assert.equal(text(await c.callTool({ name: 'test_sampling', arguments: { prompt: 'The answer?' } })), 'LLM response: forty-two');
+      assert.match(text(await c.callTool({ name: 'test_elicitation', arguments: { message: 'Who are you?' } })), /ada@example\.com/);
+      assert.deepEqual(asked, ['sampling: {"type":"text","text":"The answer?"}', 'elicitation: Who are you?']);
+      // A client that declares no such capability is not asked: the upstream's request fails, as it would without the gateway.
+      const plain = new Client({ name: 'plain', version: '1' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+      await plain.connect(new StreamableHTTPClientTransport(new URL(`${t.gw.url}/mcp/asking`)));
+      try {
+        const r = await plain
+          .callTool({ name: 'test_sampling', arguments: { prompt: 'x' } })
+          .catch((e: Error) => ({ isError: true, content: [{ type: 'text', text: e.message }] }));
+        assert.equal((r as { isError?: boolean }).isError, true, JSON.stringify(r));
+      } finally {
+        await plain.close();
+      }
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('a requestState this replica does not hold is refused as expired', async () => {
+    const res = await fetch(`${t.gw.url}/mcp/asking`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'test_sampling',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: {
+          name: 'test_sampling',
+          arguments: { prompt: 'x' },
+          requestState: 'not-a-parked-call',
+          inputResponses: {},
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+            'io.modelcontextprotocol/clientCapabilities': { sampling: {} },
+          },
+        },
+      }),
+    });
+    const body = (await res.json()) as { error?: { code: number; message: string } };
+    assert.equal(body.error?.code, -32602, JSON.stringify(body));
+    assert.match(body.error!.message, /requestState/);
+  });
 });
 
 describe('toolgate mcp (stdio)', () => {

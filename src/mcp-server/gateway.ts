@@ -5,8 +5,9 @@ import { forwardedHeaders } from '../mcp-client/headers.ts';
 import type { McpSettings } from '../config/schema.ts';
 import type { McpPool } from '../mcp-client/pool.ts';
 import { aggregateSurface, buildAggregateServer, type AggregateDeps, type AggregateScope } from './aggregate.ts';
-import { forwardedHandlers, openPassthrough } from './passthrough.ts';
-import type { McpSurface } from './handlers.ts';
+import { askingUpstream, forwardedHandlers, openPassthrough } from './passthrough.ts';
+import type { McpHandler, McpSurface } from './handlers.ts';
+import { InputBridge, MRTR_METHODS } from './input-bridge.ts';
 import { ModernMcp, modernServer } from './modern-server.ts';
 import type { Server as ModernSdkServer } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
@@ -39,6 +40,8 @@ export class McpGateway {
   readonly seal: SessionSeal;
   /** 2026-07-28 requests: no sessions, one server per request. */
   readonly modern: ModernMcp;
+  /** 2026-07-28 calls through `/mcp/<server>` parked on their upstream's questions. */
+  private readonly inputs = new InputBridge();
   private readonly deps: McpGatewayDeps;
 
   constructor(deps: McpGatewayDeps) {
@@ -106,18 +109,19 @@ export class McpGateway {
     }
     const { tasks: _tasks, ...offered } = intro.capabilities;
     const upstreamHeaders = forwardedHeaders(name, upstream.config.extra_headers, headers, this.deps.masterKey);
-    return {
-      info: intro.info,
-      capabilities: offered,
-      instructions: intro.instructions,
-      handlers: forwardedHandlers(
-        name,
-        upstream,
-        offered,
-        { settings: this.deps.settings, log, metrics: this.deps.metrics },
-        { headersOf: () => upstreamHeaders },
-      ),
-    };
+    const deps = { settings: this.deps.settings, log, metrics: this.deps.metrics };
+    const handlers = forwardedHandlers(name, upstream, offered, deps, { headersOf: () => upstreamHeaders });
+    // A call the upstream may answer with questions, for a client that can be asked them: see input-bridge.ts.
+    for (const method of MRTR_METHODS) {
+      const direct = handlers[method] as McpHandler<typeof method> | undefined;
+      if (!direct) continue;
+      const bridged: McpHandler<typeof method> = (params, call) =>
+        this.inputs.handle(params, call, direct, (ask, capabilities) =>
+          askingUpstream(name, upstream.config, upstreamHeaders, offered, method, deps, { info: call.client?.info, capabilities }, ask),
+        ) as never;
+      (handlers as Record<string, unknown>)[method] = bridged;
+    }
+    return { info: intro.info, capabilities: offered, instructions: intro.instructions, handlers };
   }
 
   /** `/mcp/<server>`: that upstream exactly as it is, through a session of its own. */
@@ -179,6 +183,7 @@ export class McpGateway {
   }
 
   async close(): Promise<void> {
+    this.inputs.close();
     await Promise.all([this.sessions.closeAll(), this.modern.close()]);
   }
 }

@@ -8,6 +8,7 @@
 import type {
   CallToolRequest,
   CallToolResult,
+  ClientCapabilities,
   CompleteRequest,
   CompleteResult,
   GetPromptRequest,
@@ -63,6 +64,12 @@ export interface McpCall {
   meta?: ({ progressToken?: string | number } & Record<string, unknown>) | undefined;
   /** A notification on the request's own stream (progress, logging). */
   notify(notification: { method: string; params?: Record<string, unknown> }): Promise<void>;
+  /** 2026-07-28: who the client is and what it can be asked, as its request's `_meta` says. */
+  client?: { info?: Implementation | undefined; capabilities?: ClientCapabilities | undefined } | undefined;
+  /** 2026-07-28: the answers a retried request carries, by the keys of the questions it was asked. */
+  inputResponses?: Record<string, unknown> | undefined;
+  /** 2026-07-28: the state a retried request echoes. */
+  requestState?: string | undefined;
 }
 
 export type McpHandler<M extends McpMethod> = (params: NonNullable<McpMethods[M][0]>, call: McpCall) => Promise<McpMethods[M][1]>;

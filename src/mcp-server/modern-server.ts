@@ -7,7 +7,17 @@
  * route sends that to the sessions of sessions.ts, after the SDK's own `isLegacyRequest` said so.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createMcpHandler, isLegacyRequest, type McpHttpHandler, Server, type ServerCapabilities, type ServerContext } from '@modelcontextprotocol/server';
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  CLIENT_INFO_META_KEY,
+  createMcpHandler,
+  isLegacyRequest,
+  type McpHttpHandler,
+  Server,
+  type ServerCapabilities,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
+import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { McpCall, McpHandler, McpMethod, McpSurface } from './handlers.ts';
 import { methodsOf } from './handlers.ts';
@@ -22,6 +32,7 @@ interface ModernRequest {
 
 function modernCall(ctx: ServerContext): McpCall {
   const req = ctx.mcpReq;
+  const envelope = req.envelope as Record<string, unknown> | undefined;
   return {
     scope: scopeOf({ authInfo: ctx.http?.authInfo }),
     signal: req.signal,
@@ -29,6 +40,12 @@ function modernCall(ctx: ServerContext): McpCall {
     protocolVersion: ctx.http?.req?.headers.get('mcp-protocol-version') ?? undefined,
     meta: req._meta as McpCall['meta'],
     notify: (n) => req.notify(n as Parameters<typeof req.notify>[0]),
+    client: {
+      info: envelope?.[CLIENT_INFO_META_KEY] as Implementation | undefined,
+      capabilities: envelope?.[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined,
+    },
+    inputResponses: req.inputResponses,
+    requestState: req.requestState<string>(),
   };
 }
 

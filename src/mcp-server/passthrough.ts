@@ -132,6 +132,37 @@ export async function openPassthrough(
 }
 
 /**
+ * For one 2026-07-28 call that its upstream may answer with questions (input-bridge.ts): a connection of
+ * the call's own, declared with the client's identity and capabilities, whose questions go to `ask`.
+ */
+export function askingUpstream(
+  name: string,
+  config: McpServerEntry,
+  headers: Record<string, string>,
+  offered: ServerCapabilities,
+  method: 'tools/call' | 'prompts/get' | 'resources/read',
+  deps: PassthroughDeps,
+  client: { info?: { name: string; version: string } | undefined; capabilities: ClientCapabilities },
+  ask: (request: { method: string; params?: Record<string, unknown> }) => Promise<Record<string, unknown>>,
+): { handler: McpHandler<typeof method>; close(): Promise<void> } {
+  const upstream = new Upstream({
+    name,
+    config: { ...config, static_headers: { ...config.static_headers, ...headers } },
+    log: deps.log,
+    toolTimeoutMs: deps.settings.tool_timeout_seconds * 1000,
+    toolsCacheMs: 0,
+    ...(client.info ? { clientInfo: client.info } : {}),
+    clientCapabilities: client.capabilities,
+    configure: (c: Client) => {
+      for (const r of RELAYED)
+        if (client.capabilities[r.capability]) c.setRequestHandler(r.method, (req) => ask({ method: req.method, params: req.params }) as never);
+    },
+  });
+  const handler = forwardedHandlers(name, upstream, offered, deps, {})[method] as McpHandler<typeof method>;
+  return { handler, close: () => upstream.close() };
+}
+
+/**
  * The upstream's methods (those its capabilities offer), forwarded as they are: with the caller's grant
  * applied to tools, progress relayed, and tool calls audited. `inflight` (a 2025-era session's own
  * upstream session) records the requests in flight, so that the upstream's requests and notifications
