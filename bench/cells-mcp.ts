@@ -2,6 +2,7 @@
  * MCP cells: tools/call through the gateway's /mcp against the same call made straight to the
  * upstream; one tool round of /v1/responses against its parts; tools/list over ten upstreams.
  */
+import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { loadHttp } from './http-load.ts';
@@ -15,11 +16,19 @@ export async function connectMcp(url: string): Promise<Client> {
   return client;
 }
 
-type ToolResult = Awaited<ReturnType<Client['callTool']>>;
+/** An SDK 2.x client pinned to MCP 2026-07-28: no session, each request on its own. */
+export async function connectModernMcp(url: string): Promise<ModernClient> {
+  const client = new ModernClient({ name: 'toolgate-bench', version: '1' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+  await client.connect(new ModernTransport(new URL(url)));
+  return client;
+}
 
-function echoCall(client: Client, toolName: string): Call<ToolResult> {
+type ToolResult = { isError?: boolean; content?: unknown };
+type ToolCaller = { callTool(req: { name: string; arguments: Record<string, unknown> }): Promise<unknown> };
+
+function echoCall(client: ToolCaller, toolName: string): Call<ToolResult> {
   return {
-    send: () => client.callTool({ name: toolName, arguments: { text: 'bench' } }),
+    send: () => client.callTool({ name: toolName, arguments: { text: 'bench' } }) as Promise<ToolResult>,
     check: (result) => {
       const text = (result.content as { text?: string }[] | undefined)?.[0]?.text;
       if (result.isError || text !== 'bench') throw new Error(`echo answered ${JSON.stringify(result).slice(0, 140)}`);
@@ -32,6 +41,17 @@ export function toolsCallCell(direct: Client, viaGateway: Client, timing: Timing
   return {
     id: 'mcp.call',
     label: 'tools/call (echo)',
+    connections: 1,
+    measureDirect: () => measure(echoCall(direct, 'echo'), 1, timing, watched),
+    measureGateway: () => measure(echoCall(viaGateway, 'fixture-echo'), 1, timing, watched),
+  };
+}
+
+/** The same, with the gateway's side asked by a 2026-07-28 client (the direct side stays a 2025 session: the fixture is 2025-era). */
+export function modernToolsCallCell(direct: Client, viaGateway: ModernClient, timing: Timing, watched: Watched[]): PairedCell {
+  return {
+    id: 'mcp.call.2026',
+    label: 'tools/call (echo), 2026-07-28 client',
     connections: 1,
     measureDirect: () => measure(echoCall(direct, 'echo'), 1, timing, watched),
     measureGateway: () => measure(echoCall(viaGateway, 'fixture-echo'), 1, timing, watched),

@@ -20,6 +20,8 @@ export interface BenchResults {
   /** One row per provider wire format beyond OpenAI's. */
   wires: PairedResult[];
   mcpCall?: PairedResult;
+  /** tools/call through /mcp by a 2026-07-28 client. */
+  mcpCallModern?: PairedResult;
   /** A virtual key against the master key (as "direct"). */
   keys?: PairedResult;
   /** µs the metrics cost a request. */

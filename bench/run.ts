@@ -10,13 +10,14 @@
  *   BENCH_SECONDS=3 BENCH_REPEATS=3 BENCH_ONLY=http.chat,mcp,streams,idle npm run bench
  *
  * Cell ids for BENCH_ONLY (an entry selects every id it begins): http.{chat,responses}.{nonstream,stream}.c{1,32},
- * wire.{gemini,bedrock}.stream.c1, keys.responses.nonstream.c1, metrics.record, toolsearch.{input,query}, mcp.call, mcp.round, mcp.list, streams, idle. Other knobs: BENCH_WARMUP_SECONDS, BENCH_STREAMS, BENCH_STREAM_FRAME_MS, BENCH_CPU_PROF (a directory: the gateways write CPU profiles there).
+ * wire.{gemini,bedrock}.stream.c1, keys.responses.nonstream.c1, metrics.record, toolsearch.{input,query}, mcp.call, mcp.call.2026, mcp.round, mcp.list, streams, idle. Other knobs: BENCH_WARMUP_SECONDS, BENCH_STREAMS, BENCH_STREAM_FRAME_MS, BENCH_CPU_PROF (a directory: the gateways write CPU profiles there).
  */
 import { availableParallelism } from 'node:os';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client as ModernClient } from '@modelcontextprotocol/client';
 import { wireCells } from './cells-wires.ts';
 import { CONNECTION_LEVELS, GATEWAY_PREFIX, LONG_MODEL, longAnswerCellId, longAnswerCells, longAnswerTarget, type Endpoints } from './cells-http.ts';
-import { connectMcp, measureToolRound, measureToolsList, toolsCallCell } from './cells-mcp.ts';
+import { connectMcp, connectModernMcp, measureToolRound, measureToolsList, modernToolsCallCell, toolsCallCell } from './cells-mcp.ts';
 import { KEYS_CELL, keysCell, startKeysGateway } from './cells-keys.ts';
 import { measureMetricsCost, METRICS_CELL } from './cells-metrics.ts';
 import { measureSearchInput, measureSearchQuery, SEARCH_INPUT_CELL, SEARCH_QUERY_CELL } from './cells-tool-search.ts';
@@ -50,6 +51,7 @@ const SHARED_GATEWAY_CELLS = [
   'wire.gemini.stream.c1',
   'wire.bedrock.stream.c1',
   'mcp.call',
+  'mcp.call.2026',
   'mcp.round',
   'mcp.list',
 ];
@@ -64,6 +66,8 @@ interface Bench {
   services: Service[];
   mcpDirect: Client;
   mcpViaGateway: Client;
+  /** A 2026-07-28 client of the gateway's /mcp. */
+  mcpModern: ModernClient;
 }
 
 /** Both APIs, both modes at 32 connections for a second, each way: the JIT's turn before anything counts. */
@@ -90,6 +94,7 @@ async function runPaired(bench: Bench, results: BenchResults): Promise<void> {
     ...longAnswerCells(endpoints, timing, watched),
     ...wireCells(endpoints, timing, watched),
     toolsCallCell(bench.mcpDirect, bench.mcpViaGateway, timing, watched),
+    modernToolsCallCell(bench.mcpDirect, bench.mcpModern, timing, watched),
   ].filter((c) => isSelected(settings, c.id));
   if (cells.length === 0) return;
   await warmUp(endpoints, watched);
@@ -102,11 +107,13 @@ async function runPaired(bench: Bench, results: BenchResults): Promise<void> {
   results.longAnswer = paired.filter((r) => r.id.startsWith('http.'));
   results.wires = paired.filter((r) => r.id.startsWith('wire.'));
   results.mcpCall = paired.find((r) => r.id === 'mcp.call');
+  results.mcpCallModern = paired.find((r) => r.id === 'mcp.call.2026');
   if (results.longAnswer.length)
     print('', ...pairTable('long answer (924 chars, 231 chunks)', results.longAnswer), ...errorLines(reasonsOf(results.longAnswer)));
   if (results.wires.length)
     print('', ...pairTable('provider wires (streamed; direct: the mock in its own wire)', results.wires), ...errorLines(reasonsOf(results.wires)));
-  if (results.mcpCall) print('', ...pairTable('MCP endpoint /mcp', [results.mcpCall]), ...errorLines(reasonsOf([results.mcpCall])));
+  const mcpCalls = [results.mcpCall, results.mcpCallModern].filter((r) => r !== undefined);
+  if (mcpCalls.length) print('', ...pairTable('MCP endpoint /mcp', mcpCalls), ...errorLines(reasonsOf(mcpCalls)));
 }
 
 async function runToolRound(bench: Bench, results: BenchResults): Promise<void> {
@@ -120,6 +127,7 @@ async function runSharedGatewayCells(settings: Settings, timing: Timing, mock: S
   const gateway = await startGateway(gatewayConfig({ mockUrl: mock.url, mcpServers: { fixture: mcp.url } }));
   const mcpDirect = await connectMcp(mcp.url);
   const mcpViaGateway = await connectMcp(`${gateway.url}/mcp`);
+  const mcpModern = await connectModernMcp(`${gateway.url}/mcp`);
   const bench: Bench = {
     settings,
     timing,
@@ -132,6 +140,7 @@ async function runSharedGatewayCells(settings: Settings, timing: Timing, mock: S
     services: [mock, mcp, gateway],
     mcpDirect,
     mcpViaGateway,
+    mcpModern,
   };
   try {
     await runPaired(bench, results);
@@ -142,6 +151,7 @@ async function runSharedGatewayCells(settings: Settings, timing: Timing, mock: S
   } finally {
     await mcpDirect.close();
     await mcpViaGateway.close();
+    await mcpModern.close();
     await gateway.stop();
   }
   if (isSelected(settings, 'mcp.list')) {
@@ -207,7 +217,13 @@ async function runFreshGatewayCells(settings: Settings, mock: Service, mcp: Serv
 }
 
 function allPairedSamples(results: BenchResults): Sample[] {
-  const paired = [...results.longAnswer, ...results.wires, ...(results.mcpCall ? [results.mcpCall] : []), ...(results.keys ? [results.keys] : [])];
+  const paired = [
+    ...results.longAnswer,
+    ...results.wires,
+    ...(results.mcpCall ? [results.mcpCall] : []),
+    ...(results.mcpCallModern ? [results.mcpCallModern] : []),
+    ...(results.keys ? [results.keys] : []),
+  ];
   return paired.flatMap((r) => r.samples.flatMap((s) => [s.direct, s.gateway]));
 }
 
