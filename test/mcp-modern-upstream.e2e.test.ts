@@ -18,13 +18,16 @@ import { callThenAnswer } from './support/scripts.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 let modern: Awaited<ReturnType<typeof startModernHttpServer>>;
+let cached: Awaited<ReturnType<typeof startModernHttpServer>>;
 let t: TestGateway;
 
 before(async () => {
   modern = await startModernHttpServer();
+  cached = await startModernHttpServer({ toolsTtlMs: 60_000 });
   t = await startTestGateway({
     mcp_servers: {
       modern: { url: modern.url },
+      cached: { url: cached.url },
       modernio: { command: process.execPath, args: [`${root}fixtures/modern-server.ts`, 'stdio'] },
     },
   });
@@ -32,6 +35,7 @@ before(async () => {
 after(async () => {
   await t.close();
   await modern.close();
+  await cached.close();
 });
 
 const text = (r: object) =>
@@ -89,6 +93,20 @@ describe('the gateway as its client', () => {
       assert.match(call.output!, /^42/);
       assert.equal(body.output.at(-1)!.type, 'message');
     });
+});
+
+describe('list caching hints', () => {
+  test('a tools/list is reused for its ttlMs, and listed again at each use when it is 0', async () => {
+    const uses = async (name: string) => {
+      const upstream = t.gw.gateway.pool.get(name)!;
+      for (let i = 0; i < 3; i++) assert.ok((await upstream.listTools()).some((x) => x.name === 'add'));
+    };
+    const [coldStale, coldCached] = [modern.toolsListed(), cached.toolsListed()];
+    await uses('modern');
+    await uses('cached');
+    assert.equal(modern.toolsListed() - coldStale, 3, 'ttlMs 0: immediately stale');
+    assert.ok(cached.toolsListed() - coldCached <= 1, 'ttlMs 60000: listed once at most');
+  });
 });
 
 describe('/mcp (aggregated)', () => {

@@ -99,18 +99,27 @@ const RESULT_SCHEMAS = {
   'logging/setLevel': EmptyResultSchema,
 } satisfies Record<UpstreamMethod, unknown>;
 
+/** A whole listing, and how long the server says it may be reused (2026-07-28 `ttlMs`; none before). */
+interface Listed<T> {
+  items: T[];
+  ttlMs: number | undefined;
+}
+
 /** Every page of a list request (`tools/list`, `prompts/list`, ...). */
-async function allPages<T>(client: Client, method: UpstreamMethod, key: string, timeout: number): Promise<T[]> {
-  const all: T[] = [];
+async function allPages<T>(client: Client, method: UpstreamMethod, key: string, timeout: number): Promise<Listed<T>> {
+  const items: T[] = [];
+  let ttlMs: number | undefined;
   let cursor: string | undefined;
   do {
     const page = (await client.request({ method, params: cursor ? { cursor } : {} } as never, RESULT_SCHEMAS[method], { timeout })) as UpstreamResult & {
       nextCursor?: string;
     };
-    all.push(...(page[key] as T[]));
+    items.push(...(page[key] as T[]));
+    // The listing lives as long as its shortest-lived page.
+    if (typeof page.ttlMs === 'number' && page.ttlMs >= 0) ttlMs = Math.min(ttlMs ?? page.ttlMs, page.ttlMs);
     cursor = page.nextCursor;
   } while (cursor);
-  return all;
+  return { items, ttlMs };
 }
 
 export interface UpstreamOptions {
@@ -140,7 +149,7 @@ export class Upstream extends EventEmitter<{ tools_changed: [relayed: boolean]; 
   private readonly opts: UpstreamOptions;
   private client: Client | null = null;
   private connecting: Promise<Client> | null = null;
-  private readonly lists = new Map<Listing, { at: number; list: Promise<unknown[]> }>();
+  private readonly lists = new Map<Listing, { at: number; list: Promise<unknown[]>; ttlMs?: number | undefined }>();
   private closed = false;
   private restartTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -321,14 +330,29 @@ export class Upstream extends EventEmitter<{ tools_changed: [relayed: boolean]; 
     return { id: (client.transport as { sessionId?: string } | undefined)?.sessionId, protocolVersion: client.getNegotiatedProtocolVersion() };
   }
 
-  /** A listing from the cache, or listed (every page) and cached until its list_changed or the TTL. */
-  private cached<T>(kind: Listing, load: (client: Client) => Promise<T[]>): Promise<T[]> {
+  /**
+   * Whether a listing may be served from the cache: while it is being listed, and then for as long as the
+   * server said (2026-07-28 `ttlMs`, 0 meaning not at all), else `tools_cache_seconds`.
+   */
+  private fresh(kind: Listing): boolean {
     const hit = this.lists.get(kind);
-    if (hit && Date.now() - hit.at < this.opts.toolsCacheMs) return hit.list as Promise<T[]>;
-    const list = this.withSession(load).catch((e) => {
-      throw toUpstreamError(e, this.name);
-    });
-    const entry = { at: Date.now(), list };
+    return hit !== undefined && (hit.ttlMs === undefined ? Date.now() - hit.at < this.opts.toolsCacheMs : Date.now() - hit.at <= hit.ttlMs && hit.ttlMs > 0);
+  }
+
+  /** A listing from the cache, or listed (every page) and cached until its list_changed or the TTL. */
+  private cached<T>(kind: Listing, load: (client: Client) => Promise<Listed<T>>): Promise<T[]> {
+    if (this.fresh(kind)) return this.lists.get(kind)!.list as Promise<T[]>;
+    const entry: { at: number; list: Promise<T[]>; ttlMs?: number | undefined } = { at: Date.now(), list: Promise.resolve([]) };
+    const list = this.withSession(load).then(
+      (listed) => {
+        entry.ttlMs = listed.ttlMs;
+        return listed.items;
+      },
+      (e) => {
+        throw toUpstreamError(e, this.name);
+      },
+    );
+    entry.list = list;
     this.lists.set(kind, entry);
     list.catch(() => {
       if (this.lists.get(kind) === entry) this.lists.delete(kind);
@@ -340,13 +364,15 @@ export class Upstream extends EventEmitter<{ tools_changed: [relayed: boolean]; 
   listTools(): Promise<Tool[]> {
     const metrics = this.opts.metrics;
     if (metrics) {
-      const hit = this.lists.get('tools');
-      metrics.listTools(this.name, hit && Date.now() - hit.at < this.opts.toolsCacheMs ? 'hit' : 'miss');
+      metrics.listTools(this.name, this.fresh('tools') ? 'hit' : 'miss');
     }
     return this.cached('tools', async (client) => {
-      const all = await allPages<Tool>(client, 'tools/list', 'tools', this.opts.toolTimeoutMs);
+      const listed = await allPages<Tool>(client, 'tools/list', 'tools', this.opts.toolTimeoutMs);
       const { allowed_tools: allow, disallowed_tools: deny } = this.config;
-      return all.filter((t) => t.execution?.taskSupport !== 'required' && (!allow || allow.includes(t.name)) && (allow || !deny?.includes(t.name)));
+      const items = listed.items.filter(
+        (t) => t.execution?.taskSupport !== 'required' && (!allow || allow.includes(t.name)) && (allow || !deny?.includes(t.name)),
+      );
+      return { items, ttlMs: listed.ttlMs };
     });
   }
 
