@@ -232,11 +232,13 @@ export function aggregateSurface(deps: AggregateDeps, scope: AggregateScope): Mc
       );
     meter?.toolCalled();
     try {
+      const progress = relayProgress(call.meta?.progressToken, call.notify);
       const result = await hit.u.callTool(hit.item.name, params.arguments ?? {}, {
         signal: call.signal,
         headers: headersFor(hit.u, call.headers),
-        onprogress: relayProgress(call.meta?.progressToken, call.notify),
+        onprogress: progress?.onprogress,
       });
+      if (progress) await progress.sent();
       ended(result.isError ? 'tool_error' : 'ok');
       return result;
     } catch (e) {

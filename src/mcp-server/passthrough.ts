@@ -198,14 +198,16 @@ export function forwardedHandlers(
       try {
         const { _meta, ...params } = req as { _meta?: { progressToken?: string | number } & Record<string, unknown> };
         const { progressToken, ...meta } = _meta ?? {};
+        const progress = relayProgress(progressToken, call.notify);
         const result = await upstream.request(
           { method: f.method, params: { ...params, ...(Object.keys(meta).length ? { _meta: meta } : {}) } },
           {
             signal: call.signal,
             headers: opts.headersOf?.(call),
-            onprogress: relayProgress(progressToken, call.notify),
+            onprogress: progress?.onprogress,
           },
         );
+        if (progress) await progress.sent();
         if (grant && f.method === 'tools/list') {
           const listed = result as { tools: { name: string }[] };
           return { ...listed, tools: listed.tools.filter((t) => allowsTool(grant, name, t.name)) };

@@ -10,10 +10,21 @@ export function toRpcError(e: unknown, server: string): McpError {
   return new McpError(code, message);
 }
 
-/** Relays an upstream's progress to a downstream request, under the downstream's own token (none: no relay). */
+/**
+ * Relays an upstream's progress to a downstream request, under the downstream's own token (none: no
+ * relay). `sent` settles once every notification relayed is out: the result waits for it, since a
+ * 2026-07-28 answer's stream ends with its result and a notification after it would be lost.
+ */
 export function relayProgress(
   token: string | number | undefined,
   send: (n: { method: 'notifications/progress'; params: Progress & { progressToken: string | number } }) => Promise<void>,
-): ((p: Progress) => void) | undefined {
-  return token === undefined ? undefined : (p) => void send({ method: 'notifications/progress', params: { ...p, progressToken: token } });
+): { onprogress: (p: Progress) => void; sent(): Promise<void> } | undefined {
+  if (token === undefined) return undefined;
+  let last = Promise.resolve();
+  return {
+    onprogress: (p) => {
+      last = last.then(() => send({ method: 'notifications/progress', params: { ...p, progressToken: token } }).catch(() => {}));
+    },
+    sent: () => last,
+  };
 }
