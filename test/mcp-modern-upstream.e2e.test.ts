@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernHttpTransport } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CreateMessageRequestSchema, ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageRequestSchema, ElicitRequestSchema, EmptyResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startModernHttpServer } from '../fixtures/modern-server.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { callThenAnswer } from './support/scripts.ts';
@@ -148,6 +148,19 @@ describe('/mcp/<server> (pass-through)', () => {
         }
       }
     });
+
+  test('a 2025-era method the 2026-07-28 server has no counterpart for gets a clear error', async () => {
+    const c = await legacyClient('/mcp/modern');
+    try {
+      await assert.rejects(
+        c.request({ method: 'resources/subscribe', params: { uri: 'modern://greeting' } }, EmptyResultSchema),
+        (e: Error & { code?: number }) =>
+          e.code === -32601 && /modern: resources\/subscribe does not exist in the MCP generation the server speaks/.test(e.message),
+      );
+    } finally {
+      await c.close();
+    }
+  });
 
   test("its sampling and elicitation reach a 2025-era client as that client's own requests", async () => {
     const c = await legacyClient('/mcp/modern', { sampling: {}, elicitation: {} });

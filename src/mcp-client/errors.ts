@@ -20,6 +20,15 @@ export function toUpstreamError(e: unknown, server: string): McpUpstreamError {
   if (e instanceof ProtocolError || e instanceof McpError) return new McpUpstreamError('mcp_protocol_error', e.code, `${server}: ${e.message}`);
   if (e instanceof SdkError && e.code === SdkErrorCode.RequestTimeout)
     return new McpUpstreamError('mcp_protocol_error', REQUEST_TIMEOUT, `${server}: ${e.message}`);
+  // A method one generation has and the other does not (resources/subscribe or logging/setLevel toward 2026-07-28).
+  if (e instanceof SdkError && e.code === SdkErrorCode.MethodNotSupportedByProtocolVersion) {
+    const { method, era } = (e.data ?? {}) as { method?: string; era?: string };
+    return new McpUpstreamError(
+      'mcp_protocol_error',
+      RpcCode.MethodNotFound,
+      `${server}: ${method ?? 'this method'} does not exist in the MCP generation the server speaks (${era ?? 'the other one'})`,
+    );
+  }
   const err = e as Error & { code?: unknown; cause?: { code?: string; message?: string } };
   const why = err?.cause?.code ?? err?.cause?.message ?? err?.message ?? String(e);
   return new McpUpstreamError('mcp_protocol_error', RpcCode.ConnectionClosed, `${server}: cannot reach the server (${why})`);

@@ -29,6 +29,7 @@ export interface ErrorBody {
 export const RpcCode = {
   ParseError: -32700,
   InvalidRequest: -32600,
+  MethodNotFound: -32601,
   InvalidParams: -32602,
   InternalError: -32603,
   /** The MCP SDK's code for transport-level refusals (bad session header, too many sessions, ...). */
