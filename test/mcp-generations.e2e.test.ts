@@ -202,6 +202,37 @@ describe('a 2025-era upstream asking a 2026-07-28 client, through /mcp/<server>'
   });
 });
 
+describe('no sessions in 2026-07-28', () => {
+  test('a 2026-07-28 client whose requests alternate between two gateway processes is served by both', async () => {
+    const other = await startTestGateway({ mcp_servers: { fixture: { url: fixture.url }, everything } });
+    try {
+      const origins = [new URL(t.gw.url).origin, new URL(other.gw.url).origin];
+      const served: string[] = [];
+      let next = 0;
+      const alternate = (input: string | URL | Request, init?: RequestInit) => {
+        const url = new URL(input instanceof Request ? input.url : input);
+        const origin = origins[next++ % 2]!;
+        served.push(origin);
+        return fetch(`${origin}${url.pathname}${url.search}`, init);
+      };
+      for (const path of ['/mcp', '/mcp/everything']) {
+        const c = new Client({ name: 'balanced', version: '1' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+        await c.connect(new StreamableHTTPClientTransport(new URL(`${t.gw.url}${path}`), { fetch: alternate }));
+        try {
+          for (let i = 0; i < 3; i++) assert.ok((await c.listTools()).tools.length > 0);
+          const name = path === '/mcp' ? 'everything-get-sum' : 'get-sum';
+          assert.equal(text(await c.callTool({ name, arguments: { a: 1, b: 2 } })), 'The sum of 1 and 2 is 3.');
+        } finally {
+          await c.close();
+        }
+      }
+      assert.ok(origins.every((o) => served.includes(o)));
+    } finally {
+      await other.close();
+    }
+  });
+});
+
 describe('toolgate mcp (stdio)', () => {
   for (const [label, mode, version] of MODES)
     test(`an SDK 2.x client ${label} uses the aggregated server`, async () => {
