@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { startConformanceServer } from '../fixtures/conformance-server.ts';
-import { startFixtureHttpServer } from '../fixtures/mcp-server.ts';
+import { fixtureState, startFixtureHttpServer } from '../fixtures/mcp-server.ts';
 import { startTestGateway, writeConfig, type TestGateway } from './support/gateway.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -73,6 +73,25 @@ describe('/mcp (aggregated)', () => {
         await c.close();
       }
     });
+});
+
+describe("each 2026-07-28 request's own headers", () => {
+  test('reach the upstream (x-mcp-<server>-<header>), request by request', async () => {
+    for (const tenant of ['acme', 'globex']) {
+      const c = new Client({ name: 'headers', version: '1' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+      await c.connect(new StreamableHTTPClientTransport(new URL(`${t.gw.url}/mcp`), { requestInit: { headers: { 'x-mcp-fixture-x-tenant': tenant } } }));
+      try {
+        const before = fixtureState().calls.length;
+        assert.equal(text(await c.callTool({ name: 'fixture-echo', arguments: { text: tenant } })), tenant);
+        const seen = fixtureState()
+          .calls.slice(before)
+          .find((x) => x.name === 'echo')!;
+        assert.equal(seen.headers?.['x-tenant'], tenant);
+      } finally {
+        await c.close();
+      }
+    }
+  });
 });
 
 describe('/mcp/<server> (pass-through)', () => {

@@ -28,6 +28,9 @@ export interface McpGatewayDeps extends Omit<AggregateDeps, 'log'> {
 
 type Headers = Record<string, string | string[] | undefined>;
 
+/** Aggregated surfaces kept at once (see `aggregateSurface`). */
+const MAX_SURFACES = 256;
+
 interface AggregateOptions {
   caller?: Caller;
   query?: Record<string, unknown>;
@@ -42,6 +45,8 @@ export class McpGateway {
   readonly modern: ModernMcp;
   /** 2026-07-28 calls through `/mcp/<server>` parked on their upstream's questions. */
   private readonly inputs = new InputBridge();
+  /** The aggregated surfaces 2026-07-28 requests are served with, by the servers they see. */
+  private readonly surfaces = new Map<string, McpSurface>();
   private readonly deps: McpGatewayDeps;
 
   constructor(deps: McpGatewayDeps) {
@@ -71,9 +76,22 @@ export class McpGateway {
     return buildAggregateServer({ ...this.deps, log }, this.aggregateScope(headers, opts));
   }
 
-  /** `/mcp`, for one 2026-07-28 request: as `aggregate`. */
-  aggregateSurface(headers: Headers, log: Logger, opts: AggregateOptions = {}): McpSurface {
-    return aggregateSurface({ ...this.deps, log }, this.aggregateScope(headers, opts));
+  /**
+   * `/mcp` for 2026-07-28 requests (and stdio): as `aggregate`, but one surface serves every request that
+   * sees the same servers, each request's headers coming with it (`McpCall.headers`), so that what the
+   * surface caches (its index of tool names) outlives the request.
+   */
+  aggregateSurface(headers: Headers, opts: AggregateOptions = {}): McpSurface {
+    const scope = this.aggregateScope(headers, opts);
+    const key = `${scope.toolSearch ? 'search' : 'tools'}:${scope.servers?.join(',')}`;
+    let surface = this.surfaces.get(key);
+    if (!surface) {
+      // Keys are subsets of the servers (a grant's, an x-mcp-servers'): few, but bounded all the same.
+      if (this.surfaces.size >= MAX_SURFACES) this.surfaces.clear();
+      surface = aggregateSurface(this.deps, { ...scope, headers: {} });
+      this.surfaces.set(key, surface);
+    }
+    return surface;
   }
 
   private aggregateScope(headers: Headers, opts: AggregateOptions): AggregateScope {
@@ -154,7 +172,7 @@ export class McpGateway {
     let unwatch = () => {};
     const handle = serveStdio(
       ({ era }) => {
-        const server = modernServer(this.aggregateSurface({}, log, opts));
+        const server = modernServer(this.aggregateSurface({}, opts));
         if (era === 'legacy') unwatch = this.tellListChanges(server);
         return server;
       },

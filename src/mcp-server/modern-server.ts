@@ -28,6 +28,8 @@ import { sendWebResponse, toWebRequest } from './web-bridge.ts';
 interface ModernRequest {
   scope: McpRequestScope;
   surface: McpSurface;
+  /** The HTTP request's headers (the surface may serve many requests). */
+  headers: Record<string, string | string[] | undefined>;
 }
 
 function modernCall(ctx: ServerContext): McpCall {
@@ -35,6 +37,7 @@ function modernCall(ctx: ServerContext): McpCall {
   const envelope = req.envelope as Record<string, unknown> | undefined;
   return {
     scope: scopeOf({ authInfo: ctx.http?.authInfo }),
+    headers: (ctx.http?.authInfo?.extra?.request as ModernRequest | undefined)?.headers,
     signal: req.signal,
     requestId: req.id,
     protocolVersion: ctx.http?.req?.headers.get('mcp-protocol-version') ?? undefined,
@@ -88,7 +91,7 @@ export class ModernMcp {
   /** Answers one 2026-07-28 request on `res`. */
   async handle(req: IncomingMessage, res: ServerResponse, body: unknown, scope: McpRequestScope, surface: McpSurface): Promise<void> {
     const authInfo = authInfoOf(scope);
-    authInfo.extra = { ...authInfo.extra, request: { scope, surface } satisfies ModernRequest };
+    authInfo.extra = { ...authInfo.extra, request: { scope, surface, headers: req.headers } satisfies ModernRequest };
     await sendWebResponse(res, await this.handler.fetch(toWebRequest(req), { parsedBody: body, authInfo }));
   }
 

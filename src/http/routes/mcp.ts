@@ -22,7 +22,7 @@ export function mcpRoutes(deps: { mcp: Lazy<McpGateway> }): Router {
     ctx.respond = false; // the transport writes the response
     const scope = scopeOf(ctx);
     if (await mcp.modern.isModern(ctx.req, ctx.request.body)) {
-      const surface = mcp.aggregateSurface(ctx.headers, ctx.state.log, { caller: scope.caller, query: ctx.query });
+      const surface = mcp.aggregateSurface(ctx.headers, { caller: scope.caller, query: ctx.query });
       return mcp.modern.handle(ctx.req, ctx.res, ctx.request.body, scope, surface);
     }
     await mcp.sessions.handleStreamable(
