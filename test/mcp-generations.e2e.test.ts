@@ -5,12 +5,13 @@
  * `toolgate mcp` on stdio.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { startConformanceServer } from '../fixtures/conformance-server.ts';
-import { fixtureState, startFixtureHttpServer } from '../fixtures/mcp-server.ts';
+import { fixtureState, slowCalls, startFixtureHttpServer } from '../fixtures/mcp-server.ts';
 import { startTestGateway, writeConfig, type TestGateway } from './support/gateway.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -218,6 +219,30 @@ describe('a 2025-era upstream asking a 2026-07-28 client, through /mcp/<server>'
     const body = (await res.json()) as { error?: { code: number; message: string } };
     assert.equal(body.error?.code, -32602, JSON.stringify(body));
     assert.match(body.error!.message, /requestState/);
+  });
+});
+
+describe('cancellation across generations', () => {
+  test('a 2026-07-28 client that gives up on a call cancels it on the 2025 upstream', async () => {
+    for (const [path, name] of [
+      ['/mcp', 'fixture-slow'],
+      ['/mcp/fixture', 'slow'],
+    ] as const) {
+      const c = await connect(path, { pin: '2026-07-28' });
+      try {
+        const abort = new AbortController();
+        const started = once(slowCalls, 'started');
+        const ended = once(slowCalls, 'ended');
+        const call = c.callTool({ name, arguments: { ms: 30_000 } }, { signal: abort.signal }).catch((e: unknown) => e);
+        await started;
+        abort.abort();
+        const [cancelled] = await ended;
+        assert.equal(cancelled, true, path);
+        assert.ok((await call) instanceof Error, path);
+      } finally {
+        await c.close();
+      }
+    }
   });
 });
 

@@ -6,13 +6,14 @@
  * client as the server-to-client requests that generation knows.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernHttpTransport } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema, ElicitRequestSchema, EmptyResultSchema } from '@modelcontextprotocol/sdk/types.js';
-import { startModernHttpServer } from '../fixtures/modern-server.ts';
+import { startModernHttpServer, waitCalls } from '../fixtures/modern-server.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { callThenAnswer } from './support/scripts.ts';
 
@@ -95,6 +96,24 @@ describe('the gateway as its client', () => {
     });
 });
 
+describe('cancellation', () => {
+  test('a 2025-era client that gives up on a call cancels it on the 2026-07-28 upstream', async () => {
+    const c = await legacyClient('/mcp');
+    try {
+      const abort = new AbortController();
+      const started = once(waitCalls, 'started');
+      const ended = once(waitCalls, 'ended');
+      const call = c.callTool({ name: 'modern-wait', arguments: { ms: 30_000 } }, undefined, { signal: abort.signal }).catch((e: unknown) => e);
+      await started;
+      abort.abort();
+      assert.deepEqual(await ended, [true]);
+      assert.ok((await call) instanceof Error);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
 describe('list caching hints', () => {
   test('a tools/list is reused for its ttlMs, and listed again at each use when it is 0', async () => {
     const uses = async (name: string) => {
@@ -137,7 +156,7 @@ describe('/mcp/<server> (pass-through)', () => {
         try {
           assert.equal(c.getServerVersion()?.name, 'modern-fixture');
           const names = (await c.listTools()).tools.map((x) => x.name);
-          assert.deepEqual(names.sort(), ['add', 'ask_model', 'confirm', 'echo']);
+          assert.deepEqual(names.sort(), ['add', 'ask_model', 'confirm', 'echo', 'wait']);
           assert.equal(text(await c.callTool({ name: 'echo', arguments: { text: 'both ways' } })), 'both ways');
           const item = await c.readResource({ uri: 'modern://items/3' });
           assert.equal((item.contents[0] as { text: string }).text, 'item 3');

@@ -88,11 +88,18 @@ export class ModernMcp {
     return !(await isLegacyRequest(toWebRequest(req), body));
   }
 
-  /** Answers one 2026-07-28 request on `res`. */
+  /**
+   * Answers one 2026-07-28 request on `res`. A client that goes away before its answer cancels the request
+   * (that revision has no session to send `notifications/cancelled` on): the SDK aborts the handler's signal.
+   */
   async handle(req: IncomingMessage, res: ServerResponse, body: unknown, scope: McpRequestScope, surface: McpSurface): Promise<void> {
     const authInfo = authInfoOf(scope);
     authInfo.extra = { ...authInfo.extra, request: { scope, surface, headers: req.headers } satisfies ModernRequest };
-    await sendWebResponse(res, await this.handler.fetch(toWebRequest(req), { parsedBody: body, authInfo }));
+    const gone = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) gone.abort();
+    });
+    await sendWebResponse(res, await this.handler.fetch(toWebRequest(req, {}, gone.signal), { parsedBody: body, authInfo }));
   }
 
   /** Tells open `subscriptions/listen` streams that a list changed. */

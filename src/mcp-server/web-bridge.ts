@@ -26,12 +26,12 @@ class RequestHeaders {
  * so it never reads one). Not a full `Request`: building one, with its abort signal, finalizer and
  * header copies, cost some 30 µs per message. Throws on a malformed URL or Host.
  */
-export function toWebRequest(req: IncomingMessage, overrides: Record<string, string> = {}): Request {
+export function toWebRequest(req: IncomingMessage, overrides: Record<string, string> = {}, signal?: AbortSignal): Request {
   const url = `http://${req.headers.host}${req.url}`;
   if (!URL.canParse(url)) throw new TypeError(`Invalid URL: ${url}`);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-  const request = { method: req.method ?? 'GET', url, headers: new RequestHeaders(Object.assign(headers, overrides)) };
+  const request = { method: req.method ?? 'GET', url, headers: new RequestHeaders(Object.assign(headers, overrides)), ...(signal ? { signal } : {}) };
   return request as unknown as Request;
 }
 
