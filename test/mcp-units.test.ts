@@ -8,6 +8,9 @@ import { convertToolFailure, convertToolResult, truncate } from '../src/agent/to
 import { functionName, ToolNameMap } from '../src/mcp-client/naming.ts';
 import type { Tool } from '../src/mcp-client/upstream.ts';
 import { McpUpstreamError } from '../src/protocol/errors.ts';
+import { InputBridge } from '../src/mcp-server/input-bridge.ts';
+import type { McpCall } from '../src/mcp-server/handlers.ts';
+import { MASTER } from '../src/access/caller.ts';
 import type { McpTool } from '../src/protocol/responses.ts';
 
 const tool = (name: string, readOnly?: boolean): Tool => ({
@@ -143,5 +146,50 @@ describe('conversation', () => {
     assert.equal((items[1] as any).name, functionName('x', 'a.b'));
     assert.equal((items[2] as any).output, 'R');
     assert.equal((items[4] as any).output, deniedOutput('no'));
+  });
+});
+
+describe('input bridge (a 2025 upstream asking a 2026-07-28 client)', () => {
+  const call = (extra: Partial<McpCall> = {}): McpCall => ({
+    scope: { caller: MASTER },
+    signal: new AbortController().signal,
+    requestId: 1,
+    notify: async () => {},
+    client: { capabilities: { sampling: {} } },
+    ...extra,
+  });
+  /** An upstream whose one call asks one sampling question and answers with the reply's text. */
+  const asking = (ask: (r: { method: string; params?: Record<string, unknown> }) => Promise<Record<string, unknown>>) => ({
+    handler: async () => {
+      const reply = await ask({ method: 'sampling/createMessage', params: { maxTokens: 5, messages: [] } });
+      return { content: [{ type: 'text' as const, text: `got ${(reply.content as { text: string }).text}` }] };
+    },
+    close: async () => {},
+  });
+  const direct = async () => ({ content: [{ type: 'text' as const, text: 'direct' }] });
+
+  test('a question parks the call as input_required; the answer resumes it', async () => {
+    const bridge = new InputBridge({ max: 10 });
+    const first = await bridge.handle({}, call(), direct, asking);
+    assert.equal(first.resultType, 'input_required');
+    assert.deepEqual(Object.keys(first.inputRequests as object), ['q1']);
+    const state = first.requestState as string;
+    const done = await bridge.handle({}, call({ requestState: state, inputResponses: { q1: { content: { type: 'text', text: 'blue' } } } }), direct, asking);
+    assert.deepEqual(done, { content: [{ type: 'text', text: 'got blue' }] });
+    // Spent: the same state again is expired.
+    await assert.rejects(bridge.handle({}, call({ requestState: state, inputResponses: {} }), direct, asking), /Invalid or expired requestState/);
+  });
+
+  test('a client that cannot be asked goes the direct way; another caller cannot resume; the number of waiting calls is bounded', async () => {
+    const bridge = new InputBridge({ max: 1 });
+    assert.deepEqual(await bridge.handle({}, call({ client: {} }), direct, asking), { content: [{ type: 'text', text: 'direct' }] });
+    const parked = await bridge.handle({}, call(), direct, asking);
+    const stranger = { ...MASTER, id: 'key:someone-else' };
+    await assert.rejects(
+      bridge.handle({}, call({ scope: { caller: stranger }, requestState: parked.requestState as string }), direct, asking),
+      /Invalid or expired requestState/,
+    );
+    await assert.rejects(bridge.handle({}, call(), direct, asking), /Too many calls are waiting/);
+    bridge.close();
   });
 });

@@ -44,7 +44,7 @@ export class McpGateway {
   /** 2026-07-28 requests: no sessions, one server per request. */
   readonly modern: ModernMcp;
   /** 2026-07-28 calls through `/mcp/<server>` parked on their upstream's questions. */
-  private readonly inputs = new InputBridge();
+  private readonly inputs: InputBridge;
   /** The aggregated surfaces 2026-07-28 requests are served with, by the servers they see. */
   private readonly surfaces = new Map<string, McpSurface>();
   private readonly deps: McpGatewayDeps;
@@ -58,6 +58,7 @@ export class McpGateway {
       onDeleted: deps.onSessionDeleted,
     });
     this.modern = new ModernMcp(deps.log);
+    this.inputs = new InputBridge({ max: deps.settings.max_sessions });
     // Open `subscriptions/listen` streams hear of every upstream's list changes.
     deps.pool.on('tools_changed', () => this.modern.listChanged('tools'));
     deps.pool.on('list_changed', (_name, kind) => this.modern.listChanged(kind));

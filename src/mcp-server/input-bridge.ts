@@ -126,6 +126,12 @@ export type OwnUpstream = (
 
 export class InputBridge {
   private readonly parked = new Map<string, ParkedCall>();
+  /** Calls that may wait at once (each holds an upstream connection of its own). */
+  private readonly max: number;
+
+  constructor(opts: { max: number }) {
+    this.max = opts.max;
+  }
 
   /**
    * A call of `method` on behalf of a 2026-07-28 client: a continuation of a parked call (by its
@@ -142,6 +148,8 @@ export class InputBridge {
     const capabilities: ClientCapabilities = {};
     for (const q of QUESTIONS) if (wanted[q.capability]) Object.assign(capabilities, { [q.capability]: wanted[q.capability] });
     if (Object.keys(capabilities).length === 0) return direct(params as never, call);
+    if (this.parked.size >= this.max)
+      throw new McpError(ErrorCode.InternalError, `Too many calls are waiting for their clients' answers (the limit is ${this.max}); try again later.`);
     const parked = new ParkedCall(call.scope.caller.id);
     const upstream = own((request) => parked.ask(request), capabilities);
     void upstream
