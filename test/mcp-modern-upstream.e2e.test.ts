@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernHttpTransport } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CreateMessageRequestSchema, ElicitRequestSchema, EmptyResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageRequestSchema, ElicitRequestSchema, EmptyResultSchema, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startModernHttpServer, waitCalls } from '../fixtures/modern-server.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { callThenAnswer } from './support/scripts.ts';
@@ -156,7 +156,7 @@ describe('/mcp/<server> (pass-through)', () => {
         try {
           assert.equal(c.getServerVersion()?.name, 'modern-fixture');
           const names = (await c.listTools()).tools.map((x) => x.name);
-          assert.deepEqual(names.sort(), ['add', 'ask_model', 'confirm', 'echo', 'wait']);
+          assert.deepEqual(names.sort(), ['add', 'ask_model', 'confirm', 'echo', ...(server === 'modern' ? ['touch'] : []), 'wait']);
           assert.equal(text(await c.callTool({ name: 'echo', arguments: { text: 'both ways' } })), 'both ways');
           const item = await c.readResource({ uri: 'modern://items/3' });
           assert.equal((item.contents[0] as { text: string }).text, 'item 3');
@@ -168,13 +168,29 @@ describe('/mcp/<server> (pass-through)', () => {
       }
     });
 
-  test('a 2025-era method the 2026-07-28 server has no counterpart for gets a clear error', async () => {
+  test("a 2025-era client's resource subscription becomes a subscriptions/listen stream upstream", async () => {
     const c = await legacyClient('/mcp/modern');
+    try {
+      let heard!: (uri: string) => void;
+      const updated = new Promise<string>((resolve) => (heard = resolve));
+      c.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => heard(n.params.uri));
+      await c.subscribeResource({ uri: 'modern://greeting' });
+      await c.callTool({ name: 'touch', arguments: { uri: 'modern://greeting' } });
+      assert.equal(await updated, 'modern://greeting');
+      await c.unsubscribeResource({ uri: 'modern://greeting' });
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('a 2025-era method the 2026-07-28 server has no counterpart for gets a clear error', async () => {
+    // modernio offers no resource subscriptions, so resources/subscribe is forwarded as it is.
+    const c = await legacyClient('/mcp/modernio');
     try {
       await assert.rejects(
         c.request({ method: 'resources/subscribe', params: { uri: 'modern://greeting' } }, EmptyResultSchema),
         (e: Error & { code?: number }) =>
-          e.code === -32601 && /modern: resources\/subscribe does not exist in the MCP generation the server speaks/.test(e.message),
+          e.code === -32601 && /modernio: resources\/subscribe does not exist in the MCP generation the server speaks/.test(e.message),
       );
     } finally {
       await c.close();

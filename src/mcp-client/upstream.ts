@@ -14,7 +14,7 @@
 import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { Client, SdkHttpError, SSEClientTransport, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
+import { Client, type McpSubscription, SdkHttpError, SSEClientTransport, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
 import {
   CallToolResultSchema,
@@ -416,6 +416,12 @@ export class Upstream extends EventEmitter<{ tools_changed: [relayed: boolean]; 
       capabilities: (client.getServerCapabilities() ?? {}) as ServerCapabilities,
       instructions: client.getInstructions(),
     };
+  }
+
+  /** A `subscriptions/listen` stream (2026-07-28); what it delivers reaches the client's notification handlers. */
+  async listen(filter: { resourceSubscriptions?: string[]; toolsListChanged?: boolean }): Promise<McpSubscription> {
+    const client = await this.connect();
+    return client.listen(filter);
   }
 
   /** Any request on the session (prompts, resources, completion, ...), with the caller's headers. */

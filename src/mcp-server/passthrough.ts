@@ -4,7 +4,7 @@
  * both directions: requests (with progress and cancellation), notifications on the stream of the request
  * they belong to, and the upstream's own requests (sampling, elicitation, roots) relayed to the client.
  */
-import type { Client } from '@modelcontextprotocol/client';
+import type { Client, McpSubscription } from '@modelcontextprotocol/client';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CreateMessageResultSchema,
@@ -122,13 +122,53 @@ export async function openPassthrough(
   const upstreamCaps = client.getServerCapabilities() ?? {};
   const { tasks: _tasks, ...offered } = upstreamCaps;
   const info = client.getServerVersion() ?? { name, version: '0.0.0' };
-  server = legacyServer({
-    info,
-    capabilities: offered,
-    instructions: client.getInstructions(),
-    handlers: forwardedHandlers(name, upstream, offered, deps, { inflight }),
-  });
-  return { server, close: () => upstream.close() };
+  const handlers = forwardedHandlers(name, upstream, offered, deps, { inflight });
+  const listening =
+    (upstream.session?.protocolVersion ?? '') >= '2026-07-28' && offered.resources?.subscribe ? subscriptionsByListen(upstream, handlers) : undefined;
+  server = legacyServer({ info, capabilities: offered, instructions: client.getInstructions(), handlers });
+  return {
+    server,
+    close: async () => {
+      await listening?.close();
+      await upstream.close();
+    },
+  };
+}
+
+/**
+ * A 2025-era client's resource subscriptions on a 2026-07-28 upstream, which has no `resources/subscribe`:
+ * each subscribed URI is a `subscriptions/listen` stream of the session's own upstream connection, whose
+ * `notifications/resources/updated` reach the client as any upstream notification does. Replaces the
+ * forwarded subscribe and unsubscribe handlers.
+ */
+function subscriptionsByListen(upstream: Upstream, handlers: McpHandlers): { close(): Promise<void> } {
+  const streams = new Map<string, Promise<McpSubscription>>();
+  handlers['resources/subscribe'] = async ({ uri }) => {
+    let stream = streams.get(uri);
+    if (!stream) {
+      stream = upstream.listen({ resourceSubscriptions: [uri] });
+      streams.set(uri, stream);
+      stream.catch(() => streams.delete(uri));
+    }
+    try {
+      await stream;
+    } catch (e) {
+      throw toRpcError(e, upstream.name);
+    }
+    return {};
+  };
+  handlers['resources/unsubscribe'] = async ({ uri }) => {
+    const stream = streams.get(uri);
+    streams.delete(uri);
+    await stream?.then((s) => s.close()).catch(() => {});
+    return {};
+  };
+  return {
+    close: async () => {
+      await Promise.all([...streams.values()].map((s) => s.then((x) => x.close()).catch(() => {})));
+      streams.clear();
+    },
+  };
 }
 
 /**
