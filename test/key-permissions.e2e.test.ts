@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { fixtureState, startFixtureHttpServer } from '../fixtures/mcp-server.ts';
@@ -121,6 +122,49 @@ describe('on /v1/responses', () => {
       ['echo'],
       'nothing else reached an upstream',
     );
+  });
+});
+
+describe('on /mcp, for 2026-07-28 clients (no session: the grant is applied request by request)', () => {
+  const modern = async (path: string, as = key) => {
+    const c = new ModernClient({ name: 'permissions-2026', version: '1' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+    await c.connect(new ModernTransport(new URL(`${t.gw.url}${path}`), { requestInit: { headers: { authorization: `Bearer ${as}` } } }));
+    return c;
+  };
+
+  test('the key lists and calls exactly what it is granted, the master key everything, on /mcp and /mcp/<server>', async () => {
+    const c = await modern('/mcp');
+    const master = await modern('/mcp', MASTER);
+    try {
+      const upstream = (await c.listTools()).tools.map((x) => x.name).filter((n) => n.includes('-'));
+      assert.ok(upstream.includes('second-echo') && !upstream.includes('second-add') && !upstream.some((n) => n.startsWith('third-')), upstream.join());
+      const all = (await master.listTools()).tools.map((x) => x.name);
+      assert.ok(all.includes('third-echo') && all.includes('second-add'));
+      await assert.rejects(c.callTool({ name: 'second-add', arguments: { a: 1, b: 2 } }), /Tool second-add not found/);
+      assert.equal((await master.callTool({ name: 'second-add', arguments: { a: 1, b: 2 } })).isError, undefined);
+    } finally {
+      await c.close();
+      await master.close();
+    }
+    const second = await modern('/mcp/second');
+    try {
+      assert.deepEqual(
+        (await second.listTools()).tools.map((x) => x.name),
+        ['echo'],
+      );
+      await assert.rejects(second.callTool({ name: 'add', arguments: { a: 1, b: 2 } }), /Tool add not found/);
+    } finally {
+      await second.close();
+    }
+    // An ungranted server answers as one that does not exist.
+    const refusal = (path: string) =>
+      modern(path).then(
+        () => 'connected',
+        (e: Error) => e.message,
+      );
+    const [third, nowhere] = await Promise.all([refusal('/mcp/third'), refusal('/mcp/nowhere')]);
+    assert.notEqual(third, 'connected');
+    assert.equal(third, nowhere);
   });
 });
 
