@@ -190,9 +190,12 @@ function behaviours(name: string, make: (log: { warn(obj: object, msg: string): 
       const budget = { max: 0.0001, spent: 0, period: '2026-12-01T00:00:00.000Z', endsAt: Date.parse('2026-12-01T00:00:00.000Z') };
       const k: LimitSubject = { id: `key:${uid()}`, budget, label: 'key sk-...wxyz' };
       const t = team(100);
-      assert.equal((await limits.limiter.admit([k, t], sec(0))).allowed, true);
+      const first = await limits.limiter.admit([k, t], sec(0));
+      assert.deepEqual([first.allowed, first.budgetLeft], [true, 0.0001]);
       limits.limiter.recordSpend([k, t], 0.00008); // the team has no budget: not counted for it
-      assert.equal((await limits.limiter.admit([k, t], sec(1))).allowed, true, 'under the budget');
+      const second = await limits.limiter.admit([k, t], sec(1));
+      assert.equal(second.allowed, true, 'under the budget');
+      assert.ok(Math.abs(second.budgetLeft! - 0.00002) < 1e-12, `left: ${second.budgetLeft}`);
       limits.limiter.recordSpend([k], 0.00004);
       const refused = await limits.limiter.admit([k, t], sec(2));
       assert.equal(refused.allowed, false);

@@ -50,10 +50,12 @@ export function metering(
     if (!caller || ctx.method !== 'POST') return next();
     if (!ctx.path.startsWith('/v1/') && !(isMcpPath(ctx.path) && callsTool(ctx.request.body))) return next();
     const admission = ctx.state.admission ?? (caller.subjects.length ? limiter.admit(caller.subjects) : undefined);
+    let budgetLeft: number | undefined;
     if (admission) {
       const admitted = await admission;
       ctx.set(admitted.headers);
       if (!admitted.allowed) throw refusalError(admitted);
+      budgetLeft = admitted.budgetLeft;
     }
     const team = caller.teamName;
     if (team) metrics?.teamRequest(team);
@@ -74,7 +76,13 @@ export function metering(
     }
     try {
       await next();
-      if (!ctx.res.headersSent) ctx.set('x-litellm-response-cost', String(m.cost));
+      if (!ctx.res.headersSent) {
+        ctx.set('x-litellm-response-cost', String(m.cost));
+        // This answer spends what was left of a budget: its spend reaches the limiter's store before the answer
+        // does, so that the client's next request is refused whichever replica gets it. (Otherwise the spend
+        // goes once the answer is out, off its path.)
+        if (budgetLeft !== undefined && m.cost >= budgetLeft) await limiter.flush();
+      }
     } finally {
       m.end();
       if (team) metrics?.teamCost(team, m.cost);

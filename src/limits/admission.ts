@@ -69,7 +69,14 @@ export function admissionOf(subjects: readonly LimitSubject[], usage: readonly S
     headers['x-ratelimit-remaining-tokens'] = String(remainingTokens(s, u));
     headers['x-ratelimit-reset-tokens'] = openaiDuration(u.tokensResetMs);
   }
-  if (allowed) return { allowed, headers };
+  if (allowed) {
+    let budgetLeft: number | undefined;
+    for (let i = 0; i < subjects.length; i++) {
+      const budget = subjects[i]!.budget;
+      if (budget) budgetLeft = Math.min(budgetLeft ?? Number.POSITIVE_INFINITY, budget.max - usage[i]!.spent);
+    }
+    return budgetLeft === undefined ? { allowed, headers } : { allowed, headers, budgetLeft };
+  }
   if (broke >= 0) return { allowed, headers, refusal };
   headers['retry-after'] = String(Math.ceil(retryAfterMs / 1000));
   headers['retry-after-ms'] = String(retryAfterMs);

@@ -60,6 +60,8 @@ export interface Admission {
   headers: Record<string, string>;
   /** Refused: the limit the message names (a budget first, else the rate limit that frees last). */
   refusal?: Refusal;
+  /** Admitted with a budget: the dollars left before the tightest budget is spent (before this request). */
+  budgetLeft?: number;
 }
 
 export interface Limiter {
