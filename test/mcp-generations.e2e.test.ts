@@ -135,6 +135,22 @@ describe('across generations: progress, list changes', () => {
     }
   });
 
+  test("a 2026-07-28 client listening for a resource on /mcp/<server> hears a 2025 upstream's resources/updated", async () => {
+    const c = await connect('/mcp/asking', { pin: '2026-07-28' });
+    try {
+      let heard!: (uri: string) => void;
+      const updated = new Promise<string>((resolve) => (heard = resolve));
+      c.setNotificationHandler('notifications/resources/updated', (n) => heard(n.params.uri));
+      const subscription = await c.listen({ resourceSubscriptions: ['test://watched-resource'] });
+      assert.deepEqual(subscription.honoredFilter.resourceSubscriptions, ['test://watched-resource']);
+      assert.equal(text(await c.callTool({ name: 'touch_watched', arguments: {} })), 'touched test://watched-resource');
+      assert.equal(await updated, 'test://watched-resource');
+      await subscription.close();
+    } finally {
+      await c.close();
+    }
+  });
+
   test("a 2026-07-28 client listening on /mcp hears of an upstream's tool list change", async () => {
     const c = await connect('/mcp', { pin: '2026-07-28' });
     try {

@@ -27,6 +27,7 @@ export interface RemotePoolOptions {
 export class McpPool extends EventEmitter<{
   tools_changed: [server: string, relayed: boolean];
   list_changed: [server: string, kind: 'prompts' | 'resources'];
+  resource_updated: [server: string, uri: string];
 }> {
   readonly upstreams: ReadonlyMap<string, Upstream>;
   private readonly log: Logger;
@@ -58,6 +59,7 @@ export class McpPool extends EventEmitter<{
       });
       u.on('tools_changed', (relayed) => this.emit('tools_changed', name, relayed));
       u.on('list_changed', (kind) => this.emit('list_changed', name, kind));
+      u.on('resource_updated', (uri) => this.emit('resource_updated', name, uri));
       map.set(name, u);
     }
     this.upstreams = map;

@@ -142,7 +142,12 @@ export interface UpstreamOptions {
   metrics?: Pick<Metrics, 'listTools'>;
 }
 
-export class Upstream extends EventEmitter<{ tools_changed: [relayed: boolean]; list_changed: [kind: 'prompts' | 'resources'] }> {
+export class Upstream extends EventEmitter<{
+  tools_changed: [relayed: boolean];
+  list_changed: [kind: 'prompts' | 'resources'];
+  /** A resource subscribed to changed (`notifications/resources/updated`). */
+  resource_updated: [uri: string];
+}> {
   readonly name: string;
   readonly config: McpServerEntry;
   private readonly log: Logger;
@@ -202,6 +207,10 @@ export class Upstream extends EventEmitter<{ tools_changed: [relayed: boolean]; 
     client.setNotificationHandler('notifications/prompts/list_changed', async (n) => {
       this.lists.delete('prompts');
       this.emit('list_changed', 'prompts');
+      await client.fallbackNotificationHandler?.(n);
+    });
+    client.setNotificationHandler('notifications/resources/updated', async (n) => {
+      this.emit('resource_updated', n.params.uri);
       await client.fallbackNotificationHandler?.(n);
     });
     client.setNotificationHandler('notifications/resources/list_changed', async (n) => {
@@ -415,6 +424,22 @@ export class Upstream extends EventEmitter<{ tools_changed: [relayed: boolean]; 
       info: client.getServerVersion() ?? { name: this.name, version: '0.0.0' },
       capabilities: (client.getServerCapabilities() ?? {}) as ServerCapabilities,
       instructions: client.getInstructions(),
+    };
+  }
+
+  /**
+   * Hears of `uri`'s changes (`resource_updated`) until the returned function is called: `resources/subscribe`
+   * on a 2025-era session, a `subscriptions/listen` stream of its own on a 2026-07-28 connection.
+   */
+  async watchResource(uri: string): Promise<() => Promise<void>> {
+    await this.connect();
+    if ((this.session?.protocolVersion ?? '') >= '2026-07-28') {
+      const stream = await this.listen({ resourceSubscriptions: [uri] });
+      return () => stream.close();
+    }
+    await this.request({ method: 'resources/subscribe', params: { uri } });
+    return async () => {
+      await this.request({ method: 'resources/unsubscribe', params: { uri } }).catch(() => {});
     };
   }
 

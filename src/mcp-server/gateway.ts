@@ -8,7 +8,7 @@ import { aggregateSurface, buildAggregateServer, type AggregateDeps, type Aggreg
 import { askingUpstream, forwardedHandlers, openPassthrough } from './passthrough.ts';
 import type { McpHandler, McpSurface } from './handlers.ts';
 import { InputBridge, MRTR_METHODS } from './input-bridge.ts';
-import { ModernMcp, modernServer } from './modern-server.ts';
+import { listenedResources, ModernMcp, modernServer } from './modern-server.ts';
 import type { Server as ModernSdkServer } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { mcpRefusal, RpcCode } from '../protocol/errors.ts';
@@ -45,6 +45,8 @@ export class McpGateway {
   readonly modern: ModernMcp;
   /** 2026-07-28 calls through `/mcp/<server>` parked on their upstream's questions. */
   private readonly inputs: InputBridge;
+  /** Upstream resource subscriptions held for 2026-07-28 `subscriptions/listen` streams, by server and URI. */
+  private readonly watches = new Map<string, { streams: number; stop: Promise<() => Promise<void>> }>();
   /** The aggregated surfaces 2026-07-28 requests are served with, by the servers they see. */
   private readonly surfaces = new Map<string, McpSurface>();
   private readonly deps: McpGatewayDeps;
@@ -62,6 +64,7 @@ export class McpGateway {
     // Open `subscriptions/listen` streams hear of every upstream's list changes.
     deps.pool.on('tools_changed', () => this.modern.listChanged('tools'));
     deps.pool.on('list_changed', (_name, kind) => this.modern.listChanged(kind));
+    deps.pool.on('resource_updated', (_name, uri) => this.modern.resourceUpdated(uri));
   }
 
   /** The upstreams a caller may see, by name. */
@@ -141,6 +144,46 @@ export class McpGateway {
       (handlers as Record<string, unknown>)[method] = bridged;
     }
     return { info: intro.info, capabilities: offered, instructions: intro.instructions, handlers };
+  }
+
+  /**
+   * `/mcp/<server>`, a 2026-07-28 `subscriptions/listen` request: while its stream is open, the upstream is
+   * subscribed to the resources it asks for (once, however many streams ask), and their changes reach the
+   * streams through the SDK's listen router. Undefined when it asks for none; else `ready` once the upstream
+   * subscriptions are in place (so that the stream's acknowledgement means what it says), and the release.
+   */
+  holdListenedResources(name: string, body: unknown): { ready: Promise<void>; release(): void } | undefined {
+    const uris = listenedResources(body);
+    const upstream = this.deps.pool.get(name);
+    if (!uris.length || !upstream) return undefined;
+    const keys = uris.map((uri) => `${name}\n${uri}`);
+    for (const [i, uri] of uris.entries()) {
+      const key = keys[i]!;
+      const held = this.watches.get(key);
+      if (held) {
+        held.streams++;
+        continue;
+      }
+      const stop = upstream.watchResource(uri);
+      stop.catch((e: unknown) => {
+        this.deps.log.warn({ mcp_server: name, uri, err: (e as Error).message }, 'subscribing to a resource upstream failed');
+        if (this.watches.get(key)?.stop === stop) this.watches.delete(key);
+      });
+      this.watches.set(key, { streams: 1, stop });
+    }
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      for (const key of keys) {
+        const held = this.watches.get(key);
+        if (!held || --held.streams > 0) continue;
+        this.watches.delete(key);
+        void held.stop.then((stop) => stop()).catch(() => {});
+      }
+    };
+    const ready = Promise.allSettled(keys.map((key) => this.watches.get(key)?.stop)).then(() => {});
+    return { ready, release };
   }
 
   /** `/mcp/<server>`: that upstream exactly as it is, through a session of its own. */

@@ -63,6 +63,14 @@ export function modernServer(surface: McpSurface): Server {
   return server;
 }
 
+/** The resources a `subscriptions/listen` request asks to hear about (none for any other message). */
+export function listenedResources(body: unknown): string[] {
+  const message = body as { method?: unknown; params?: { notifications?: { resourceSubscriptions?: unknown } } } | undefined;
+  if (message?.method !== 'subscriptions/listen') return [];
+  const uris = message.params?.notifications?.resourceSubscriptions;
+  return Array.isArray(uris) ? uris.filter((u): u is string => typeof u === 'string') : [];
+}
+
 /** Every 2026-07-28 request of every MCP route, through one SDK handler. */
 export class ModernMcp {
   private readonly handler: McpHttpHandler;
@@ -100,6 +108,11 @@ export class ModernMcp {
       if (!res.writableFinished) gone.abort();
     });
     await sendWebResponse(res, await this.handler.fetch(toWebRequest(req, {}, gone.signal), { parsedBody: body, authInfo }));
+  }
+
+  /** Tells open `subscriptions/listen` streams that asked for `uri` that it changed. */
+  resourceUpdated(uri: string): void {
+    this.handler.notify.resourceUpdated(uri);
   }
 
   /** Tells open `subscriptions/listen` streams that a list changed. */

@@ -46,6 +46,11 @@ export function mcpRoutes(deps: { mcp: Lazy<McpGateway> }): Router {
     if (await mcp.modern.isModern(ctx.req, ctx.request.body)) {
       const surface = await mcp.passthroughSurface(name, ctx.headers, ctx.state.log, scope.caller.grant);
       ctx.respond = false;
+      const held = mcp.holdListenedResources(name, ctx.request.body);
+      if (held) {
+        ctx.res.once('close', held.release);
+        await held.ready;
+      }
       return mcp.modern.handle(ctx.req, ctx.res, ctx.request.body, scope, surface);
     }
     ctx.respond = false;
