@@ -14,7 +14,7 @@
 import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { Client, type McpSubscription, SdkHttpError, SSEClientTransport, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
+import { Client, SdkHttpError, SSEClientTransport, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
 import {
   CallToolResultSchema,
@@ -432,21 +432,15 @@ export class Upstream extends EventEmitter<{
    * on a 2025-era session, a `subscriptions/listen` stream of its own on a 2026-07-28 connection.
    */
   async watchResource(uri: string): Promise<() => Promise<void>> {
-    await this.connect();
-    if ((this.session?.protocolVersion ?? '') >= '2026-07-28') {
-      const stream = await this.listen({ resourceSubscriptions: [uri] });
+    const client = await this.connect();
+    if ((client.getNegotiatedProtocolVersion() ?? '') >= '2026-07-28') {
+      const stream = await client.listen({ resourceSubscriptions: [uri] });
       return () => stream.close();
     }
     await this.request({ method: 'resources/subscribe', params: { uri } });
     return async () => {
       await this.request({ method: 'resources/unsubscribe', params: { uri } }).catch(() => {});
     };
-  }
-
-  /** A `subscriptions/listen` stream (2026-07-28); what it delivers reaches the client's notification handlers. */
-  async listen(filter: { resourceSubscriptions?: string[]; toolsListChanged?: boolean }): Promise<McpSubscription> {
-    const client = await this.connect();
-    return client.listen(filter);
   }
 
   /** Any request on the session (prompts, resources, completion, ...), with the caller's headers. */

@@ -72,23 +72,30 @@ export interface AggregateScope {
 /** The aggregated server for a 2025-era session, told of its upstreams' list changes while it lives. */
 export function buildAggregateServer(deps: AggregateDeps, scope: AggregateScope): { server: Server; close(): void } {
   const server = legacyServer(aggregateSurface(deps, scope));
-  const names = scope.servers ?? deps.pool.names;
-  // An upstream's list change reaches every connected session of this endpoint.
-  const onToolsChanged = (name: string) => {
-    if (names.includes(name)) void server.sendToolListChanged().catch(() => {});
+  return { server, close: tellListChanges(deps.pool, server, scope.servers ?? deps.pool.names) };
+}
+
+/** A server of either SDK generation, as far as telling its client of list changes goes. */
+interface ListChangeSink {
+  sendToolListChanged(): Promise<void>;
+  sendPromptListChanged(): Promise<void>;
+  sendResourceListChanged(): Promise<void>;
+}
+
+/** Sends a 2025-era server's client the list changes of the upstreams named, until the returned function is called. */
+export function tellListChanges(pool: McpPool, server: ListChangeSink, names: readonly string[]): () => void {
+  const send = (sent: Promise<void>) => void sent.catch(() => {});
+  const onTools = (name: string) => {
+    if (names.includes(name)) send(server.sendToolListChanged());
   };
-  const onListChanged = (name: string, kind: 'prompts' | 'resources') => {
-    if (!names.includes(name)) return;
-    void (kind === 'prompts' ? server.sendPromptListChanged() : server.sendResourceListChanged()).catch(() => {});
+  const onList = (name: string, kind: 'prompts' | 'resources') => {
+    if (names.includes(name)) send(kind === 'prompts' ? server.sendPromptListChanged() : server.sendResourceListChanged());
   };
-  deps.pool.on('tools_changed', onToolsChanged);
-  deps.pool.on('list_changed', onListChanged);
-  return {
-    server,
-    close: () => {
-      deps.pool.off('tools_changed', onToolsChanged);
-      deps.pool.off('list_changed', onListChanged);
-    },
+  pool.on('tools_changed', onTools);
+  pool.on('list_changed', onList);
+  return () => {
+    pool.off('tools_changed', onTools);
+    pool.off('list_changed', onList);
   };
 }
 

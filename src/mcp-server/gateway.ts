@@ -4,12 +4,11 @@ import type { Logger } from 'pino';
 import { forwardedHeaders } from '../mcp-client/headers.ts';
 import type { McpSettings } from '../config/schema.ts';
 import type { McpPool } from '../mcp-client/pool.ts';
-import { aggregateSurface, buildAggregateServer, type AggregateDeps, type AggregateScope } from './aggregate.ts';
+import { aggregateSurface, buildAggregateServer, tellListChanges, type AggregateDeps, type AggregateScope } from './aggregate.ts';
 import { askingUpstream, forwardedHandlers, openPassthrough } from './passthrough.ts';
 import type { McpHandler, McpSurface } from './handlers.ts';
 import { InputBridge, MRTR_METHODS } from './input-bridge.ts';
 import { listenedResources, ModernMcp, modernServer } from './modern-server.ts';
-import type { Server as ModernSdkServer } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { mcpRefusal, RpcCode } from '../protocol/errors.ts';
 import { McpSessions, type SessionServer } from './sessions.ts';
@@ -217,7 +216,7 @@ export class McpGateway {
     const handle = serveStdio(
       ({ era }) => {
         const server = modernServer(this.aggregateSurface({}, opts));
-        if (era === 'legacy') unwatch = this.tellListChanges(server);
+        if (era === 'legacy') unwatch = tellListChanges(this.deps.pool, server, this.deps.pool.names);
         return server;
       },
       { onerror: (err) => log.debug({ err: err.message }, 'stdio') },
@@ -227,20 +226,6 @@ export class McpGateway {
         unwatch();
         await handle.close();
       },
-    };
-  }
-
-  /** Sends a server's client the upstreams' list changes, until the returned function is called. */
-  private tellListChanges(server: ModernSdkServer): () => void {
-    const send = (sent: Promise<void>) => void sent.catch(() => {});
-    const onTools = () => send(server.sendToolListChanged());
-    const onList = (_name: string, kind: 'prompts' | 'resources') =>
-      send(kind === 'prompts' ? server.sendPromptListChanged() : server.sendResourceListChanged());
-    this.deps.pool.on('tools_changed', onTools);
-    this.deps.pool.on('list_changed', onList);
-    return () => {
-      this.deps.pool.off('tools_changed', onTools);
-      this.deps.pool.off('list_changed', onList);
     };
   }
 

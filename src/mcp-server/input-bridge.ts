@@ -20,12 +20,14 @@ import type { McpCall, McpHandler, McpMethod } from './handlers.ts';
 export const MRTR_METHODS = ['tools/call', 'prompts/get', 'resources/read'] as const satisfies readonly McpMethod[];
 type MrtrMethod = (typeof MRTR_METHODS)[number];
 
-/** What an upstream may ask its client, and the capability each needs. */
-export const QUESTIONS = [
-  { method: 'sampling/createMessage', capability: 'sampling' },
-  { method: 'elicitation/create', capability: 'elicitation' },
-  { method: 'roots/list', capability: 'roots' },
-] as const;
+/** Of a client's capabilities, those that let its server ask it things: sampling, elicitation, roots. */
+export function askable(wanted: ClientCapabilities): ClientCapabilities {
+  const capabilities: ClientCapabilities = {};
+  if (wanted.sampling) capabilities.sampling = wanted.sampling;
+  if (wanted.elicitation) capabilities.elicitation = wanted.elicitation;
+  if (wanted.roots) capabilities.roots = wanted.roots;
+  return capabilities;
+}
 
 /** How long a parked call waits for the client's answers (a person may be answering an elicitation). */
 const PARKED_MS = 10 * 60_000;
@@ -39,29 +41,13 @@ interface Question {
 /** The next thing a parked call has for its client: its result, its failure, or questions. */
 type Turn = { result: Record<string, unknown> } | { error: unknown } | { questions: Map<string, Question> };
 
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-  reject(reason: unknown): void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (reason: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
 class ParkedCall {
   readonly id = randomUUID();
   readonly abort = new AbortController();
   /** The caller that made the call (`Caller.id`): only it may continue it. */
   readonly owner: string;
   private readonly waiting = new Map<string, Question>();
-  private turn = deferred<Turn>();
+  private turn = Promise.withResolvers<Turn>();
   private gathering = false;
   private asked = 0;
   timer: NodeJS.Timeout | undefined;
@@ -72,7 +58,7 @@ class ParkedCall {
 
   /** The upstream asks: the question waits for the client's answer. */
   ask(request: Question['request']): Promise<Record<string, unknown>> {
-    const { promise, resolve, reject } = deferred<Record<string, unknown>>();
+    const { promise, resolve, reject } = Promise.withResolvers<Record<string, unknown>>();
     this.waiting.set(`q${++this.asked}`, { request, answer: resolve, fail: reject });
     // Questions asked together go to the client together.
     if (!this.gathering) {
@@ -91,7 +77,7 @@ class ParkedCall {
 
   /** The client's answers, by question; then what comes next. */
   answer(responses: Record<string, unknown>): Promise<Turn> {
-    this.turn = deferred();
+    this.turn = Promise.withResolvers();
     for (const [key, response] of Object.entries(responses)) {
       const q = this.waiting.get(key);
       if (!q) continue;
@@ -144,9 +130,7 @@ export class InputBridge {
       if (!parked || parked.owner !== call.scope.caller.id) throw new McpError(ErrorCode.InvalidParams, 'Invalid or expired requestState');
       return this.reply(parked, await parked.answer(call.inputResponses ?? {}));
     }
-    const wanted = call.client?.capabilities ?? {};
-    const capabilities: ClientCapabilities = {};
-    for (const q of QUESTIONS) if (wanted[q.capability]) Object.assign(capabilities, { [q.capability]: wanted[q.capability] });
+    const capabilities = askable(call.client?.capabilities ?? {});
     if (Object.keys(capabilities).length === 0) return direct(params as never, call);
     if (this.parked.size >= this.max)
       throw new McpError(ErrorCode.InternalError, `Too many calls are waiting for their clients' answers (the limit is ${this.max}); try again later.`);

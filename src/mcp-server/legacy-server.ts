@@ -40,7 +40,7 @@ const SCHEMAS = {
   'logging/setLevel': SetLevelRequestSchema,
 } as const;
 
-export function legacyCall(extra: Extra, meta: McpCall['meta']): McpCall {
+function legacyCall(extra: Extra, meta: McpCall['meta']): McpCall {
   const version = extra.requestInfo?.headers?.['mcp-protocol-version'];
   return {
     scope: scopeOf(extra),

@@ -71,6 +71,14 @@ export function listenedResources(body: unknown): string[] {
   return Array.isArray(uris) ? uris.filter((u): u is string => typeof u === 'string') : [];
 }
 
+/** A 2026-07-28 request on its way to the SDK: the request it reads, and what aborts it. */
+export interface ModernExchange {
+  request: Request;
+  headers: IncomingMessage['headers'];
+  /** Aborted when the client goes away before its answer. */
+  gone: AbortController;
+}
+
 /** Every 2026-07-28 request of every MCP route, through one SDK handler. */
 export class ModernMcp {
   private readonly handler: McpHttpHandler;
@@ -87,27 +95,29 @@ export class ModernMcp {
   }
 
   /**
-   * Whether a request is of the 2026-07-28 generation (the SDK's own classification: the `_meta` envelope
-   * and `MCP-Protocol-Version`); anything else is a 2025-era session's. A request that names a session
-   * belongs to it, whatever it holds: that revision has no sessions.
+   * A request of the 2026-07-28 generation (the SDK's own classification: the `_meta` envelope and
+   * `MCP-Protocol-Version`), as the SDK will serve it; undefined for a 2025-era session's. A request that
+   * names a session belongs to it, whatever it holds: that revision has no sessions.
    */
-  async isModern(req: IncomingMessage, body: unknown): Promise<boolean> {
-    if (req.method !== 'POST' || req.headers['mcp-session-id'] !== undefined) return false;
-    return !(await isLegacyRequest(toWebRequest(req), body));
+  async classify(req: IncomingMessage, body: unknown): Promise<ModernExchange | undefined> {
+    if (req.method !== 'POST' || req.headers['mcp-session-id'] !== undefined) return undefined;
+    const gone = new AbortController();
+    const request = toWebRequest(req, {}, gone.signal);
+    if (await isLegacyRequest(request, body)) return undefined;
+    return { request, headers: req.headers, gone };
   }
 
   /**
    * Answers one 2026-07-28 request on `res`. A client that goes away before its answer cancels the request
    * (that revision has no session to send `notifications/cancelled` on): the SDK aborts the handler's signal.
    */
-  async handle(req: IncomingMessage, res: ServerResponse, body: unknown, scope: McpRequestScope, surface: McpSurface): Promise<void> {
+  async handle(exchange: ModernExchange, res: ServerResponse, body: unknown, scope: McpRequestScope, surface: McpSurface): Promise<void> {
     const authInfo = authInfoOf(scope);
-    authInfo.extra = { ...authInfo.extra, request: { scope, surface, headers: req.headers } satisfies ModernRequest };
-    const gone = new AbortController();
+    authInfo.extra = { ...authInfo.extra, request: { scope, surface, headers: exchange.headers } satisfies ModernRequest };
     res.once('close', () => {
-      if (!res.writableFinished) gone.abort();
+      if (!res.writableFinished) exchange.gone.abort();
     });
-    await sendWebResponse(res, await this.handler.fetch(toWebRequest(req, {}, gone.signal), { parsedBody: body, authInfo }));
+    await sendWebResponse(res, await this.handler.fetch(exchange.request, { parsedBody: body, authInfo }));
   }
 
   /** Tells open `subscriptions/listen` streams that asked for `uri` that it changed. */

@@ -4,7 +4,7 @@
  * both directions: requests (with progress and cancellation), notifications on the stream of the request
  * they belong to, and the upstream's own requests (sampling, elicitation, roots) relayed to the client.
  */
-import type { Client, McpSubscription } from '@modelcontextprotocol/client';
+import type { Client } from '@modelcontextprotocol/client';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CreateMessageResultSchema,
@@ -24,6 +24,7 @@ import { Upstream } from '../mcp-client/upstream.ts';
 import { relayProgress, toRpcError } from './rpc.ts';
 import type { McpCall, McpHandler, McpHandlers, McpMethod } from './handlers.ts';
 import { legacyServer } from './legacy-server.ts';
+import { askable } from './input-bridge.ts';
 import { failureOutcome, toUpstreamError } from '../mcp-client/errors.ts';
 import type { Metrics, ToolCallOutcome } from '../telemetry/metrics.ts';
 import { toolCallEnded } from '../access/audit.ts';
@@ -79,44 +80,31 @@ export async function openPassthrough(
   headers: Record<string, string>,
   deps: PassthroughDeps,
 ): Promise<PassthroughSession> {
-  const wanted = init.params.capabilities ?? {};
-  const capabilities: ClientCapabilities = {};
-  if (wanted.sampling) capabilities.sampling = wanted.sampling;
-  if (wanted.elicitation) capabilities.elicitation = wanted.elicitation;
-  if (wanted.roots) capabilities.roots = wanted.roots;
+  const capabilities = askable(init.params.capabilities ?? {});
 
   let server: Server | null = null;
   /** Downstream requests in flight, newest last: upstream messages are sent on the newest one's stream. */
   const inflight: Inflight[] = [];
 
-  const upstream = new Upstream({
-    name,
-    config: { ...config, static_headers: { ...config.static_headers, ...headers } },
-    log: deps.log,
-    toolTimeoutMs: deps.settings.tool_timeout_seconds * 1000,
-    toolsCacheMs: 0,
-    clientInfo: init.params.clientInfo,
-    clientCapabilities: capabilities,
-    configure: (client: Client) => {
-      for (const r of RELAYED) {
-        if (!capabilities[r.capability]) continue;
-        // A 2025 server sends these as requests; a 2026-07-28 server's `input_required` results come here too.
-        client.setRequestHandler(r.method, async (req, ctx) => {
-          if (!server) throw new McpError(ErrorCode.InternalError, 'downstream session is not ready');
-          const related = inflight.at(-1)?.id;
-          return (await server.request({ method: req.method, params: req.params } as never, r.result as typeof CreateMessageResultSchema, {
-            signal: ctx.mcpReq.signal,
-            ...(related !== undefined ? { relatedRequestId: related } : {}),
-          })) as never;
-        });
-      }
-      client.fallbackNotificationHandler = async (n) => {
-        if (!server) return;
-        const current = inflight.at(-1);
-        if (current) await current.notify(n);
-        else await server.notification(n as never).catch(() => {});
-      };
-    },
+  const upstream = ownUpstream(name, config, headers, deps, { info: init.params.clientInfo, capabilities }, (client) => {
+    for (const r of RELAYED) {
+      if (!capabilities[r.capability]) continue;
+      // A 2025 server sends these as requests; a 2026-07-28 server's `input_required` results come here too.
+      client.setRequestHandler(r.method, async (req, ctx) => {
+        if (!server) throw new McpError(ErrorCode.InternalError, 'downstream session is not ready');
+        const related = inflight.at(-1)?.id;
+        return (await server.request({ method: req.method, params: req.params } as never, r.result as typeof CreateMessageResultSchema, {
+          signal: ctx.mcpReq.signal,
+          ...(related !== undefined ? { relatedRequestId: related } : {}),
+        })) as never;
+      });
+    }
+    client.fallbackNotificationHandler = async (n) => {
+      if (!server) return;
+      const current = inflight.at(-1);
+      if (current) await current.notify(n);
+      else await server.notification(n as never).catch(() => {});
+    };
   });
   const client = await upstream.connect();
   const upstreamCaps = client.getServerCapabilities() ?? {};
@@ -142,33 +130,58 @@ export async function openPassthrough(
  * forwarded subscribe and unsubscribe handlers.
  */
 function subscriptionsByListen(upstream: Upstream, handlers: McpHandlers): { close(): Promise<void> } {
-  const streams = new Map<string, Promise<McpSubscription>>();
+  /** How to stop hearing of each subscribed URI. */
+  const stops = new Map<string, Promise<() => Promise<void>>>();
   handlers['resources/subscribe'] = async ({ uri }) => {
-    let stream = streams.get(uri);
-    if (!stream) {
-      stream = upstream.listen({ resourceSubscriptions: [uri] });
-      streams.set(uri, stream);
-      stream.catch(() => streams.delete(uri));
+    let stop = stops.get(uri);
+    if (!stop) {
+      stop = upstream.watchResource(uri);
+      stops.set(uri, stop);
+      stop.catch(() => stops.delete(uri));
     }
     try {
-      await stream;
+      await stop;
     } catch (e) {
       throw toRpcError(e, upstream.name);
     }
     return {};
   };
   handlers['resources/unsubscribe'] = async ({ uri }) => {
-    const stream = streams.get(uri);
-    streams.delete(uri);
-    await stream?.then((s) => s.close()).catch(() => {});
+    const stop = stops.get(uri);
+    stops.delete(uri);
+    await stop?.then((s) => s()).catch(() => {});
     return {};
   };
   return {
     close: async () => {
-      await Promise.all([...streams.values()].map((s) => s.then((x) => x.close()).catch(() => {})));
-      streams.clear();
+      await Promise.all([...stops.values()].map((s) => s.then((x) => x()).catch(() => {})));
+      stops.clear();
     },
   };
+}
+
+/**
+ * An upstream connection of one downstream client's own: with the request's headers, in the client's name,
+ * declaring what it may be asked (`configure` installs the handlers that relay the questions).
+ */
+function ownUpstream(
+  name: string,
+  config: McpServerEntry,
+  headers: Record<string, string>,
+  deps: PassthroughDeps,
+  client: { info?: { name: string; version: string } | undefined; capabilities: ClientCapabilities },
+  configure: (client: Client) => void,
+): Upstream {
+  return new Upstream({
+    name,
+    config: { ...config, static_headers: { ...config.static_headers, ...headers } },
+    log: deps.log,
+    toolTimeoutMs: deps.settings.tool_timeout_seconds * 1000,
+    toolsCacheMs: 0,
+    ...(client.info ? { clientInfo: client.info } : {}),
+    clientCapabilities: client.capabilities,
+    configure,
+  });
 }
 
 /**
@@ -185,18 +198,9 @@ export function askingUpstream(
   client: { info?: { name: string; version: string } | undefined; capabilities: ClientCapabilities },
   ask: (request: { method: string; params?: Record<string, unknown> }) => Promise<Record<string, unknown>>,
 ): { handler: McpHandler<typeof method>; close(): Promise<void> } {
-  const upstream = new Upstream({
-    name,
-    config: { ...config, static_headers: { ...config.static_headers, ...headers } },
-    log: deps.log,
-    toolTimeoutMs: deps.settings.tool_timeout_seconds * 1000,
-    toolsCacheMs: 0,
-    ...(client.info ? { clientInfo: client.info } : {}),
-    clientCapabilities: client.capabilities,
-    configure: (c: Client) => {
-      for (const r of RELAYED)
-        if (client.capabilities[r.capability]) c.setRequestHandler(r.method, (req) => ask({ method: req.method, params: req.params }) as never);
-    },
+  const upstream = ownUpstream(name, config, headers, deps, client, (c) => {
+    for (const r of RELAYED)
+      if (client.capabilities[r.capability]) c.setRequestHandler(r.method, (req) => ask({ method: req.method, params: req.params }) as never);
   });
   const handler = forwardedHandlers(name, upstream, offered, deps, {})[method] as McpHandler<typeof method>;
   return { handler, close: () => upstream.close() };

@@ -21,9 +21,10 @@ export function mcpRoutes(deps: { mcp: Lazy<McpGateway> }): Router {
     const mcp = deps.mcp.value ?? (await deps.mcp.get());
     ctx.respond = false; // the transport writes the response
     const scope = scopeOf(ctx);
-    if (await mcp.modern.isModern(ctx.req, ctx.request.body)) {
+    const modern = await mcp.modern.classify(ctx.req, ctx.request.body);
+    if (modern) {
       const surface = mcp.aggregateSurface(ctx.headers, { caller: scope.caller, query: ctx.query });
-      return mcp.modern.handle(ctx.req, ctx.res, ctx.request.body, scope, surface);
+      return mcp.modern.handle(modern, ctx.res, ctx.request.body, scope, surface);
     }
     await mcp.sessions.handleStreamable(
       ctx.req,
@@ -43,7 +44,8 @@ export function mcpRoutes(deps: { mcp: Lazy<McpGateway> }): Router {
     const mcp = deps.mcp.value ?? (await deps.mcp.get());
     const scope = scopeOf(ctx);
     if (!mcp.hasServer(name, scope.caller.grant)) ctx.throw(404, `No MCP server named '${name}'`);
-    if (await mcp.modern.isModern(ctx.req, ctx.request.body)) {
+    const modern = await mcp.modern.classify(ctx.req, ctx.request.body);
+    if (modern) {
       const surface = await mcp.passthroughSurface(name, ctx.headers, ctx.state.log, scope.caller.grant);
       ctx.respond = false;
       const held = mcp.holdListenedResources(name, ctx.request.body);
@@ -51,7 +53,7 @@ export function mcpRoutes(deps: { mcp: Lazy<McpGateway> }): Router {
         ctx.res.once('close', held.release);
         await held.ready;
       }
-      return mcp.modern.handle(ctx.req, ctx.res, ctx.request.body, scope, surface);
+      return mcp.modern.handle(modern, ctx.res, ctx.request.body, scope, surface);
     }
     ctx.respond = false;
     await mcp.sessions.handleStreamable(
