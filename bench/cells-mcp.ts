@@ -36,22 +36,20 @@ function echoCall(client: ToolCaller, toolName: string): Call<ToolResult> {
   };
 }
 
-/** tools/call `echo` at 1 connection: straight to the fixture, and as `fixture-echo` through /mcp. */
-export function toolsCallCell(direct: Client, viaGateway: Client, timing: Timing, watched: Watched[]): PairedCell {
+/**
+ * tools/call `echo` at 1 connection: straight to the fixture, and as `fixture-echo` through /mcp. `mcp.call`
+ * asks the gateway with a 2025 session; `mcp.call.2026` with a 2026-07-28 client (the direct side stays a 2025
+ * session: the fixture is 2025-era).
+ */
+export function toolsCallCell(
+  cell: { id: 'mcp.call' | 'mcp.call.2026'; label: string },
+  direct: Client,
+  viaGateway: ToolCaller,
+  timing: Timing,
+  watched: Watched[],
+): PairedCell {
   return {
-    id: 'mcp.call',
-    label: 'tools/call (echo)',
-    connections: 1,
-    measureDirect: () => measure(echoCall(direct, 'echo'), 1, timing, watched),
-    measureGateway: () => measure(echoCall(viaGateway, 'fixture-echo'), 1, timing, watched),
-  };
-}
-
-/** The same, with the gateway's side asked by a 2026-07-28 client (the direct side stays a 2025 session: the fixture is 2025-era). */
-export function modernToolsCallCell(direct: Client, viaGateway: ModernClient, timing: Timing, watched: Watched[]): PairedCell {
-  return {
-    id: 'mcp.call.2026',
-    label: 'tools/call (echo), 2026-07-28 client',
+    ...cell,
     connections: 1,
     measureDirect: () => measure(echoCall(direct, 'echo'), 1, timing, watched),
     measureGateway: () => measure(echoCall(viaGateway, 'fixture-echo'), 1, timing, watched),

@@ -17,7 +17,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Client as ModernClient } from '@modelcontextprotocol/client';
 import { wireCells } from './cells-wires.ts';
 import { CONNECTION_LEVELS, GATEWAY_PREFIX, LONG_MODEL, longAnswerCellId, longAnswerCells, longAnswerTarget, type Endpoints } from './cells-http.ts';
-import { connectMcp, connectModernMcp, measureToolRound, measureToolsList, modernToolsCallCell, toolsCallCell } from './cells-mcp.ts';
+import { connectMcp, connectModernMcp, measureToolRound, measureToolsList, toolsCallCell } from './cells-mcp.ts';
 import { KEYS_CELL, keysCell, startKeysGateway } from './cells-keys.ts';
 import { measureMetricsCost, METRICS_CELL } from './cells-metrics.ts';
 import { measureSearchInput, measureSearchQuery, SEARCH_INPUT_CELL, SEARCH_QUERY_CELL } from './cells-tool-search.ts';
@@ -93,8 +93,8 @@ async function runPaired(bench: Bench, results: BenchResults): Promise<void> {
   const cells = [
     ...longAnswerCells(endpoints, timing, watched),
     ...wireCells(endpoints, timing, watched),
-    toolsCallCell(bench.mcpDirect, bench.mcpViaGateway, timing, watched),
-    modernToolsCallCell(bench.mcpDirect, bench.mcpModern, timing, watched),
+    toolsCallCell({ id: 'mcp.call', label: 'tools/call (echo)' }, bench.mcpDirect, bench.mcpViaGateway, timing, watched),
+    toolsCallCell({ id: 'mcp.call.2026', label: 'tools/call (echo), 2026-07-28 client' }, bench.mcpDirect, bench.mcpModern, timing, watched),
   ].filter((c) => isSelected(settings, c.id));
   if (cells.length === 0) return;
   await warmUp(endpoints, watched);
