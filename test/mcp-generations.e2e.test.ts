@@ -12,6 +12,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { startConformanceServer } from '../fixtures/conformance-server.ts';
 import { fixtureState, slowCalls, startFixtureHttpServer } from '../fixtures/mcp-server.ts';
+import { toolText } from './support/mcp.ts';
 import { startTestGateway, writeConfig, type TestGateway } from './support/gateway.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -40,12 +41,6 @@ async function connect(path: string, mode: Mode): Promise<Client> {
   return c;
 }
 
-const text = (r: object) =>
-  (((r as { content?: unknown }).content as { type: string; text?: string }[]) ?? [])
-    .filter((b) => b.type === 'text')
-    .map((b) => b.text)
-    .join('\n');
-
 const MODES: [string, Mode, string][] = [
   ['pinned to 2026-07-28', { pin: '2026-07-28' }, '2026-07-28'],
   ['auto', 'auto', '2026-07-28'],
@@ -61,10 +56,10 @@ describe('/mcp (aggregated)', () => {
         const names = (await c.listTools()).tools.map((x) => x.name);
         for (const n of ['chat', 'fixture-add', 'everything-echo']) assert.ok(names.includes(n), `${n} in ${names.join(',')}`);
         const sum = await c.callTool({ name: 'fixture-add', arguments: { a: 40, b: 2 } });
-        assert.equal(text(sum), '42');
+        assert.equal(toolText(sum), '42');
         assert.deepEqual(sum.structuredContent, { sum: 42 });
         const chat = await c.callTool({ name: 'chat', arguments: { model: 'c/mcp-chat', messages: [{ role: 'user', content: 'hello there' }] } });
-        assert.equal(text(chat), 'echo: hello there');
+        assert.equal(toolText(chat), 'echo: hello there');
         const templated = await c.readResource({ uri: 'demo://resource/dynamic/text/7' });
         assert.match(JSON.stringify(templated.contents), /7/);
         const prompt = await c.getPrompt({ name: 'everything-args-prompt', arguments: { city: 'Oslo' } });
@@ -83,7 +78,7 @@ describe("each 2026-07-28 request's own headers", () => {
       await c.connect(new StreamableHTTPClientTransport(new URL(`${t.gw.url}/mcp`), { requestInit: { headers: { 'x-mcp-fixture-x-tenant': tenant } } }));
       try {
         const before = fixtureState().calls.length;
-        assert.equal(text(await c.callTool({ name: 'fixture-echo', arguments: { text: tenant } })), tenant);
+        assert.equal(toolText(await c.callTool({ name: 'fixture-echo', arguments: { text: tenant } })), tenant);
         const seen = fixtureState()
           .calls.slice(before)
           .find((x) => x.name === 'echo')!;
@@ -104,7 +99,7 @@ describe('/mcp/<server> (pass-through)', () => {
         assert.equal(c.getServerVersion()?.name, 'mcp-servers/everything');
         const names = (await c.listTools()).tools.map((x) => x.name);
         assert.ok(names.includes('echo') && names.includes('get-sum'), names.join());
-        assert.equal(text(await c.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } })), 'The sum of 2 and 3 is 5.');
+        assert.equal(toolText(await c.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } })), 'The sum of 2 and 3 is 5.');
         const read = await c.readResource({ uri: 'demo://resource/dynamic/text/3' });
         assert.match(JSON.stringify(read.contents), /3/);
         const prompt = await c.getPrompt({ name: 'args-prompt', arguments: { city: 'Lima' } });
@@ -123,7 +118,7 @@ describe('across generations: progress, list changes', () => {
         const name = path === '/mcp' ? 'everything-trigger-long-running-operation' : 'trigger-long-running-operation';
         const progress: number[] = [];
         const r = await c.callTool({ name, arguments: { duration: 0.2, steps: 3 } }, { onprogress: (p) => progress.push(p.progress) });
-        assert.match(text(r), /completed/i);
+        assert.match(toolText(r), /completed/i);
         // The last step's notification may be lost: the SDK 2.x client (2.4) hands notifications to their
         // handlers a microtask late, and forgets a request's progress handler as its response arrives, so a
         // last progress read in the same chunk as the response is dropped before any relay sees it.
@@ -143,7 +138,7 @@ describe('across generations: progress, list changes', () => {
       c.setNotificationHandler('notifications/resources/updated', (n) => heard(n.params.uri));
       const subscription = await c.listen({ resourceSubscriptions: ['test://watched-resource'] });
       assert.deepEqual(subscription.honoredFilter.resourceSubscriptions, ['test://watched-resource']);
-      assert.equal(text(await c.callTool({ name: 'touch_watched', arguments: {} })), 'touched test://watched-resource');
+      assert.equal(toolText(await c.callTool({ name: 'touch_watched', arguments: {} })), 'touched test://watched-resource');
       assert.equal(await updated, 'test://watched-resource');
       await subscription.close();
     } finally {
@@ -186,8 +181,8 @@ describe('a 2025-era upstream asking a 2026-07-28 client, through /mcp/<server>'
     await c.connect(new StreamableHTTPClientTransport(new URL(`${t.gw.url}/mcp/asking`)));
     try {
       assert.equal(c.getNegotiatedProtocolVersion(), '2026-07-28');
-      assert.equal(text(await c.callTool({ name: 'test_sampling', arguments: { prompt: 'The answer?' } })), 'LLM response: forty-two');
-      assert.match(text(await c.callTool({ name: 'test_elicitation', arguments: { message: 'Who are you?' } })), /ada@example\.com/);
+      assert.equal(toolText(await c.callTool({ name: 'test_sampling', arguments: { prompt: 'The answer?' } })), 'LLM response: forty-two');
+      assert.match(toolText(await c.callTool({ name: 'test_elicitation', arguments: { message: 'Who are you?' } })), /ada@example\.com/);
       assert.deepEqual(asked, ['sampling: {"type":"text","text":"The answer?"}', 'elicitation: Who are you?']);
       // A client that declares no such capability is not asked: the upstream's request fails, as it would without the gateway.
       const plain = new Client({ name: 'plain', version: '1' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
@@ -281,7 +276,7 @@ describe('no sessions in 2026-07-28', () => {
         try {
           for (let i = 0; i < 3; i++) assert.ok((await c.listTools()).tools.length > 0);
           const name = path === '/mcp' ? 'everything-get-sum' : 'get-sum';
-          assert.equal(text(await c.callTool({ name, arguments: { a: 1, b: 2 } })), 'The sum of 1 and 2 is 3.');
+          assert.equal(toolText(await c.callTool({ name, arguments: { a: 1, b: 2 } })), 'The sum of 1 and 2 is 3.');
         } finally {
           await c.close();
         }
@@ -305,7 +300,7 @@ describe('toolgate mcp (stdio)', () => {
       await c.connect(new StdioClientTransport({ command: process.execPath, args: [`${root}bin/toolgate.js`, 'mcp', '--config', config], stderr: 'pipe' }));
       try {
         assert.equal(c.getNegotiatedProtocolVersion(), version);
-        assert.equal(text(await c.callTool({ name: 'fixture-add', arguments: { a: 1, b: 2 } })), '3');
+        assert.equal(toolText(await c.callTool({ name: 'fixture-add', arguments: { a: 1, b: 2 } })), '3');
         const prompt = await c.getPrompt({ name: 'everything-args-prompt', arguments: { city: 'Kyiv' } });
         assert.match(JSON.stringify(prompt.messages), /Kyiv/);
         const read = await c.readResource({ uri: 'demo://resource/dynamic/text/9' });

@@ -14,6 +14,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema, ElicitRequestSchema, EmptyResultSchema, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startModernHttpServer, waitCalls } from '../fixtures/modern-server.ts';
+import { toolText } from './support/mcp.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { callThenAnswer } from './support/scripts.ts';
 
@@ -39,12 +40,6 @@ after(async () => {
   await cached.close();
 });
 
-const text = (r: object) =>
-  (((r as { content?: unknown }).content as { type: string; text?: string }[]) ?? [])
-    .filter((b) => b.type === 'text')
-    .map((b) => b.text)
-    .join('\n');
-
 async function legacyClient(path: string, capabilities: Record<string, object> = {}): Promise<Client> {
   const c = new Client({ name: 'legacy-client', version: '1' }, { capabilities });
   await c.connect(new StreamableHTTPClientTransport(new URL(`${t.gw.url}${path}`)));
@@ -62,8 +57,8 @@ describe('the gateway as its client', () => {
     const c = await legacyClient('/mcp');
     try {
       // Using both makes the gateway connect to both.
-      assert.equal(text(await c.callTool({ name: 'modern-add', arguments: { a: 1, b: 1 } })), '2');
-      assert.equal(text(await c.callTool({ name: 'modernio-add', arguments: { a: 2, b: 2 } })), '4');
+      assert.equal(toolText(await c.callTool({ name: 'modern-add', arguments: { a: 1, b: 1 } })), '2');
+      assert.equal(toolText(await c.callTool({ name: 'modernio-add', arguments: { a: 2, b: 2 } })), '4');
     } finally {
       await c.close();
     }
@@ -157,7 +152,7 @@ describe('/mcp/<server> (pass-through)', () => {
           assert.equal(c.getServerVersion()?.name, 'modern-fixture');
           const names = (await c.listTools()).tools.map((x) => x.name);
           assert.deepEqual(names.sort(), ['add', 'ask_model', 'confirm', 'echo', ...(server === 'modern' ? ['touch'] : []), 'wait']);
-          assert.equal(text(await c.callTool({ name: 'echo', arguments: { text: 'both ways' } })), 'both ways');
+          assert.equal(toolText(await c.callTool({ name: 'echo', arguments: { text: 'both ways' } })), 'both ways');
           const item = await c.readResource({ uri: 'modern://items/3' });
           assert.equal((item.contents[0] as { text: string }).text, 'item 3');
           const prompt = await c.getPrompt({ name: 'greet', arguments: { name: 'Lin' } });
@@ -209,8 +204,8 @@ describe('/mcp/<server> (pass-through)', () => {
       return { action: 'accept', content: { ok: true } };
     });
     try {
-      assert.equal(text(await c.callTool({ name: 'ask_model', arguments: { question: 'What colour is the sky?' } })), 'the model said: blue');
-      assert.equal(text(await c.callTool({ name: 'confirm', arguments: { what: 'the deploy' } })), 'accept: {"ok":true}');
+      assert.equal(toolText(await c.callTool({ name: 'ask_model', arguments: { question: 'What colour is the sky?' } })), 'the model said: blue');
+      assert.equal(toolText(await c.callTool({ name: 'confirm', arguments: { what: 'the deploy' } })), 'accept: {"ok":true}');
       assert.deepEqual(asked, ['sampling: {"type":"text","text":"What colour is the sky?"}', 'elicitation: Go ahead with the deploy?']);
     } finally {
       await c.close();

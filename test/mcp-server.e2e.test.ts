@@ -15,6 +15,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { ToolListChangedNotificationSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { MOCK_PNG_B64 } from '../fixtures/mock-provider.ts';
 import { startFixtureHttpServer } from '../fixtures/mcp-server.ts';
+import { toolText } from './support/mcp.ts';
 import { startTestGateway, writeConfig, type TestGateway } from './support/gateway.ts';
 import { callThenAnswer } from './support/scripts.ts';
 
@@ -53,12 +54,6 @@ async function allTools(c: Client): Promise<Tool[]> {
   return out;
 }
 
-const text = (r: object) =>
-  (((r as { content?: unknown }).content as { type: string; text?: string }[]) ?? [])
-    .filter((b) => b.type === 'text')
-    .map((b) => b.text)
-    .join('\n');
-
 /** What every transport must offer: gateway tools, namespaced upstream tools, a gateway call, an upstream call, a resource, a prompt. */
 async function exercise(c: Client) {
   const tools = await allTools(c);
@@ -71,10 +66,10 @@ async function exercise(c: Client) {
   );
   assert.ok(!names.includes('fixture-needs_task'), 'task-only tools are hidden');
   const chat = await c.callTool({ name: 'chat', arguments: { model: 'c/mcp-chat', messages: [{ role: 'user', content: 'hello there' }] } });
-  assert.equal(text(chat), 'echo: hello there');
+  assert.equal(toolText(chat), 'echo: hello there');
   assert.equal((chat.structuredContent as { usage: { total_tokens: number } }).usage.total_tokens, 19);
   const sum = await c.callTool({ name: 'fixture-add', arguments: { a: 40, b: 2 } });
-  assert.equal(text(sum), '42');
+  assert.equal(toolText(sum), '42');
   assert.deepEqual(sum.structuredContent, { sum: 42 });
   const resources = await c.listResources();
   const doc = resources.resources.find((r) => r.uri.endsWith('architecture.md'))!;
@@ -148,7 +143,7 @@ describe('gateway tools', () => {
     const c = await connect(new StreamableHTTPClientTransport(new URL(`${t.gw.url}/mcp`)));
     try {
       const r = await c.callTool({ name: 'respond', arguments: { model: 'c/respond-model', input: '5+6?', servers: ['fixture'] } });
-      assert.equal(text(r), 'It is 11.');
+      assert.equal(toolText(r), 'It is 11.');
       const s = r.structuredContent as { response_id: string; tool_calls: { name: string; output: string }[] };
       assert.deepEqual(
         s.tool_calls.map((x) => [x.name, x.output]),
@@ -177,10 +172,10 @@ describe('gateway tools', () => {
       assert.deepEqual(readFileSync(join(uploads, 'dot.png')), Buffer.from(MOCK_PNG_B64, 'base64'));
       const escaped = await c.callTool({ name: 'generate_image', arguments: { model: 'c/painter', prompt: 'x', file_name: '../evil.png' } });
       assert.equal(escaped.isError, true);
-      assert.match(text(escaped), /file_name/);
+      assert.match(toolText(escaped), /file_name/);
       const cannot = await c.callTool({ name: 'embed', arguments: { model: 'a/claude-x', input: 'x' } });
       assert.equal(cannot.isError, true);
-      assert.match(text(cannot), /cannot create embeddings/);
+      assert.match(toolText(cannot), /cannot create embeddings/);
     } finally {
       await c.close();
     }
