@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { loadCatalog, loadQueries } from '../fixtures/catalog-server.ts';
 import { startMockProvider } from '../fixtures/mock-provider.ts';
 import { ToolIndex } from '../src/search/tool-index.ts';
+import { median, quantile } from './measure.ts';
 import { repoRoot, startGateway } from './processes.ts';
 
 export const SEARCH_INPUT_CELL = 'toolsearch.input';
@@ -79,8 +80,6 @@ export async function measureSearchInput(): Promise<SearchInputResult> {
   }
 }
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-
 export function measureSearchQuery(repeats: number, size = 1000): SearchQueryResult {
   const catalog = loadCatalog();
   const entries = catalog.flatMap((s) => s.tools.map((tool) => ({ server: s.name, tool })));
@@ -108,6 +107,5 @@ export function measureSearchQuery(repeats: number, size = 1000): SearchQueryRes
     all.push(...times);
   }
   all.sort((a, b) => a - b);
-  const sortedRuns = [...runs].sort((a, b) => a - b);
-  return { tools: index.size, p50Micros: quantile(sortedRuns, 0.5), p99Micros: quantile(all, 0.99), buildMs, runs };
+  return { tools: index.size, p50Micros: median(runs), p99Micros: quantile(all, 0.99), buildMs, runs };
 }

@@ -113,11 +113,11 @@ function processTerm(term: string): string | null {
   return stem(t);
 }
 
+/** A query's word as the index's, and the words the index may hold it as (ASKED_AS). */
 function processQueryTerm(term: string): string | string[] | null {
-  const t = term.toLowerCase();
-  if (!t || STOP.has(t)) return null;
-  const also = ASKED_AS[t];
-  return also ? [stem(t), ...also.map(stem)] : stem(t);
+  const stemmed = processTerm(term);
+  const also = stemmed === null ? undefined : ASKED_AS[term.toLowerCase()];
+  return also ? [stemmed!, ...also.map(stem)] : stemmed;
 }
 
 /** Parameter names and descriptions, one level of nesting deep. */
